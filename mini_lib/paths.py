@@ -1,0 +1,38 @@
+"""Where things live: the repo's runs folder, the shared data folder, the local cache.
+
+Shared research data (``../shared/data`` beside the repo) is read in place and never copied into
+the package tree; ``MINI_LIB_SHARED_DATA`` points elsewhere when the layout differs.
+"""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+
+def shared_data_dir() -> Path:
+    """The shared data folder (may not exist: callers check and explain)."""
+    return Path(os.environ.get("MINI_LIB_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def cache_dir() -> Path:
+    """Cache for derived artefacts (tokenizers, converted models, embeddings); ``MINI_LIB_CACHE`` overrides."""
+    path = Path(os.environ.get("MINI_LIB_CACHE", REPO_ROOT / ".cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def runs_dir() -> Path:
+    """Root of executed notebooks and their results; ``MINI_LIB_RUNS`` overrides."""
+    return Path(os.environ.get("MINI_LIB_RUNS", REPO_ROOT / "runs"))
+
+
+def require_file(path: "str | os.PathLike", what: str) -> Path:
+    """Return ``path`` as a Path if it is an existing file, else raise one clear error."""
+    from mini_lib.errors import ConfigError
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"{what} not found: {p} (check the path, or pass another one)")
+    return p

@@ -1,0 +1,21 @@
+"""Test-wide settings: offline hub, quiet progress bars, fast deterministic torch."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+from mini_lib.paths import shared_data_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def aochildes_vocab_path():
+    """The paper's AO-CHILDES word list from ../shared/data, or skip with the reason."""
+    path = shared_data_dir() / "aochildes_vocab.csv"
+    if not path.is_file():
+        pytest.skip(f"shared data absent: {path} (set MINI_LIB_SHARED_DATA to the folder holding it)")
+    return path
