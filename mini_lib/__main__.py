@@ -1,0 +1,74 @@
+"""Command line: ``python -m mini_lib list | run | train | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mini_lib.errors import ConfigError
+
+
+def _cmd_list(_: argparse.Namespace) -> None:
+    from mini_lib.profiles import PROFILES, notebook_names, parameter_names
+
+    print("profiles:", ", ".join(PROFILES), "(default: cpu)")
+    print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value):")
+    for name in notebook_names():
+        print(f"  {name}\n      parameters: {', '.join(parameter_names(name))}")
+
+
+def _cmd_run(args: argparse.Namespace) -> None:
+    from mini_lib.runner import parse_parameter, run_notebook
+
+    params = dict(parse_parameter(p) for p in args.param)
+    result = run_notebook(args.notebook, args.profile, params, run_name=args.name, log_output=args.log)
+    print(f"ran {result.notebook} ({result.profile}); outputs in {result.run_dir}")
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from mini_lib.launch import main as launch_main
+
+    launch_main(args.rest)
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from mini_lib.bench import main as bench_main
+
+    bench_main(args.rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mini_lib", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="show notebooks, profiles and parameters").set_defaults(func=_cmd_list)
+    run = sub.add_parser("run", help="execute a notebook headless with papermill")
+    run.add_argument("notebook", help="e.g. 00, quickstart or 00_quickstart")
+    run.add_argument("--profile", default="cpu", help="smoke | cpu | gpu (default cpu)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    run.add_argument("--name", default=None, help="run folder name (default: <profile>-<timestamp>)")
+    run.add_argument("--log", action="store_true", help="stream cell output while running")
+    run.set_defaults(func=_cmd_run)
+    train = sub.add_parser("train", help="pre-train a Pythia preset (works under torchrun / accelerate launch)")
+    train.add_argument("rest", nargs=argparse.REMAINDER)
+    train.set_defaults(func=_cmd_train)
+    bench = sub.add_parser("bench", help="benchmarks: 'bench train' (ours vs HF Trainer)")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_cmd_bench)
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - the CLI shows one line, not a traceback
+        from mini_lib.runner import NotebookFailed
+
+        if isinstance(err, NotebookFailed):
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Language-model metrics shared by every notebook: loss, perplexity, next-token accuracy, samples.
+
+Losses are per token, averaged over the positions that have a label (labels of -100 are ignored, the
+transformers convention), so packed blocks and padded fine-tuning examples use the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100
+
+
+def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Next-token cross-entropy at every position: (losses, mask), both (batch, seq_len - 1).
+
+    Position t predicts label t+1; masked positions get loss 0 and mask False.
+    """
+    shift_logits = logits[:, :-1].float()
+    shift_labels = labels[:, 1:]
+    mask = shift_labels != IGNORE_INDEX
+    losses = F.cross_entropy(
+        shift_logits.reshape(-1, shift_logits.size(-1)),
+        shift_labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="none",
+    ).view_as(shift_labels)
+    return losses, mask
+
+
+def per_example_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token loss of each example (batch,): the unit the training loop weights."""
+    losses, mask = token_losses(logits, labels)
+    return losses.sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+
+@dataclass(frozen=True)
+class LMEval:
+    """Validation metrics. Perplexity is exp(mean token loss); the mean of per-batch exp(loss)
+    (the quality-vs-quantity paper's definition) is kept beside it so both tables line up."""
+
+    loss: float
+    perplexity: float
+    perplexity_batch_mean: float
+    accuracy: float  # fraction of next tokens predicted exactly (top-1)
+    n_tokens: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@torch.no_grad()
+def evaluate_lm(model: torch.nn.Module, data, indices: Sequence[int], batch_size: int = 16) -> LMEval:
+    """Evaluate a causal LM on examples ``indices`` of ``data`` (anything with ``collate``)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total_loss, total_correct, total_tokens, batch_losses = 0.0, 0, 0, []
+    indices = np.asarray(indices)
+    for start in range(0, len(indices), batch_size):
+        batch = {k: v.to(device) for k, v in data.collate(indices[start : start + batch_size]).items()}
+        labels = batch.pop("labels")
+        logits = model(**batch).logits
+        losses, mask = token_losses(logits, labels)
+        n = int(mask.sum())
+        predicted = logits[:, :-1].argmax(dim=-1)
+        total_correct += int(((predicted == labels[:, 1:]) & mask).sum())
+        total_loss += float(losses.sum())
+        total_tokens += n
+        batch_losses.append(float(losses.sum()) / max(n, 1))
+    model.train(was_training)
+    mean_loss = total_loss / max(total_tokens, 1)
+    return LMEval(
+        loss=mean_loss,
+        perplexity=math.exp(mean_loss),
+        perplexity_batch_mean=float(np.mean(np.exp(batch_losses))),
+        accuracy=total_correct / max(total_tokens, 1),
+        n_tokens=total_tokens,
+    )
+
+
+@torch.no_grad()
+def generate_samples(
+    model: torch.nn.Module,
+    tokenizer,
+    prompts: Sequence[str],
+    max_new_tokens: int = 60,
+    temperature: float = 0.8,
+    seed: int = 0,
+) -> list[str]:
+    """Sample continuations (seeded, so a notebook shows the same text on every run)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outputs = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for prompt in prompts:
+            ids = tokenizer(prompt or tokenizer.eos_token, return_tensors="pt", add_special_tokens=False).input_ids
+            out = model.generate(
+                ids.to(device),
+                attention_mask=torch.ones_like(ids).to(device),
+                max_new_tokens=max_new_tokens,
+                do_sample=temperature > 0,
+                temperature=temperature if temperature > 0 else None,
+                top_k=None,
+                pad_token_id=tokenizer.eos_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+            outputs.append(tokenizer.decode(out[0], skip_special_tokens=True))
+    model.train(was_training)
+    return outputs

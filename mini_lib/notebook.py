@@ -1,0 +1,99 @@
+"""What the first cell of every notebook calls: settings, seeds, run folder, plot style.
+
+Keeps notebooks to one line of set-up and makes every notebook save results the same way:
+JSON/CSV tables and PNG figures in its run folder, where tests and ``python -m mini_lib report``
+read the same numbers the reader sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mini_lib.paths import runs_dir
+from mini_lib.profiles import notebook_settings, resolve_notebook
+from mini_lib.seeding import seed_everything
+
+
+@dataclass
+class Session:
+    """A notebook run: its validated settings and the folder its outputs go to."""
+
+    notebook: str
+    profile: str
+    settings: Any
+    run_dir: Path
+
+    def save_json(self, name: str, obj: Any) -> Path:
+        """Write ``obj`` as ``<run_dir>/<name>.json`` (atomically)."""
+        path = self.run_dir / f"{name}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(obj, indent=2, default=_jsonable))
+        os.replace(tmp, path)
+        return path
+
+    def save_table(self, name: str, frame) -> Path:
+        """Write a pandas DataFrame as ``<run_dir>/<name>.csv``."""
+        path = self.run_dir / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        return path
+
+    def save_figure(self, name: str, fig=None) -> Path:
+        """Save a matplotlib figure (the current one by default) as ``<run_dir>/<name>.png``."""
+        import matplotlib.pyplot as plt
+
+        fig = fig or plt.gcf()
+        path = self.run_dir / f"{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        return path
+
+    def subdir(self, name: str) -> Path:
+        path = self.run_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+def start(notebook: str, profile: str = "cpu", overrides: dict | None = None, run_dir: str = "") -> Session:
+    """Validate parameters, seed everything, create the run folder, set the plot style."""
+    notebook = resolve_notebook(notebook)
+    settings = notebook_settings(notebook, profile, overrides)
+    folder = Path(run_dir) if run_dir else runs_dir() / notebook / f"{profile}-{datetime.now():%Y%m%d-%H%M%S}"
+    folder.mkdir(parents=True, exist_ok=True)
+    seed_everything(getattr(settings, "seed", 0))
+    _plot_style()
+    session = Session(notebook, profile, settings, folder.resolve())
+    session.save_json("settings", {"notebook": notebook, "profile": profile, "settings": settings})
+    return session
+
+
+def _plot_style() -> None:
+    import matplotlib
+
+    if "ipykernel" not in os.environ.get("MPLBACKEND", "") and not _in_notebook():
+        matplotlib.use("Agg")
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return get_ipython() is not None and "IPKernelApp" in get_ipython().config
+    except ImportError:
+        return False

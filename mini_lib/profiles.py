@@ -1,0 +1,155 @@
+"""Profiles: the ONE place that says how big every notebook's run is.
+
+* ``smoke``: CI; about a minute per notebook on 2 cores; proves every cell runs.
+* ``cpu``: a laptop or Binder; at most ~10 minutes and ~2 GB of memory; the default.
+* ``gpu``: one H100-class GPU; paper scale.
+
+Each notebook has a settings dataclass and one instance per profile. A notebook's first cell holds
+``profile`` and ``overrides`` (papermill parameters); ``notebook_settings`` validates both and returns
+the settings object, so the runner, the notebooks and the tests share exactly these numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from mini_lib.errors import ConfigError, choose
+
+PROFILES = ("smoke", "cpu", "gpu")
+OFFLINE_PROFILES = ("smoke", "cpu")
+
+
+@dataclass(frozen=True)
+class QuickstartSettings:
+    """00_quickstart: corpus -> tokenizer -> tiny Pythia -> samples."""
+
+    n_stories: int
+    tier: str
+    val_fraction: float
+    vocab_size: int
+    seq_len: int
+    preset: str
+    steps: int
+    batch_size: int
+    lr: float
+    eval_every: int
+    eval_examples: int
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PythiaTrainingSettings:
+    """01_pythia_training: the suite, precision/throughput, checkpoint/resume, loss vs size."""
+
+    n_stories: int
+    vocab_size: int
+    seq_len: int
+    presets: tuple[str, ...]  # trained on the same tokens to compare sizes
+    steps: int
+    batch_size: int
+    micro_batch_size: int
+    eval_every: int
+    eval_examples: int
+    checkpoint_every: int
+    precisions: tuple[str, ...]  # compared in the throughput section
+    throughput_steps: int
+    compile: bool
+    seed: int = 0
+
+
+NOTEBOOK_PROFILES: dict[str, dict[str, Any]] = {
+    "00_quickstart": {
+        "smoke": QuickstartSettings(
+            n_stories=1500, tier="simple", val_fraction=0.1, vocab_size=1024, seq_len=64, preset="pythia-1m",
+            steps=60, batch_size=16, lr=2e-3, eval_every=20, eval_examples=64,
+        ),
+        "cpu": QuickstartSettings(
+            n_stories=20_000, tier="simple", val_fraction=0.05, vocab_size=2048, seq_len=128, preset="pythia-3m",
+            steps=600, batch_size=32, lr=2e-3, eval_every=100, eval_examples=256,
+        ),
+        "gpu": QuickstartSettings(
+            n_stories=200_000, tier="simple", val_fraction=0.02, vocab_size=8192, seq_len=512, preset="pythia-14m",
+            steps=3000, batch_size=64, lr=1e-3, eval_every=250, eval_examples=1024,
+        ),
+    },
+    "01_pythia_training": {
+        "smoke": PythiaTrainingSettings(
+            n_stories=1500, vocab_size=1024, seq_len=64, presets=("pythia-1m", "pythia-3m"), steps=30,
+            batch_size=16, micro_batch_size=8, eval_every=10, eval_examples=64, checkpoint_every=10,
+            precisions=("fp32", "bf16"), throughput_steps=3, compile=False,
+        ),
+        "cpu": PythiaTrainingSettings(
+            n_stories=20_000, vocab_size=2048, seq_len=128, presets=("pythia-1m", "pythia-3m", "pythia-14m"),
+            steps=300, batch_size=32, micro_batch_size=32, eval_every=50, eval_examples=256, checkpoint_every=100,
+            precisions=("fp32", "bf16"), throughput_steps=10, compile=False,
+        ),
+        "gpu": PythiaTrainingSettings(
+            n_stories=400_000, vocab_size=50304, seq_len=2048, presets=("pythia-14m", "pythia-70m", "pythia-160m"),
+            steps=2000, batch_size=64, micro_batch_size=16, eval_every=250, eval_examples=512,
+            checkpoint_every=500, precisions=("fp32", "bf16"), throughput_steps=30, compile=True,
+        ),
+    },
+}
+
+
+def apply_profile_environment(profile: str) -> None:
+    """smoke and cpu never touch the network: force the hub libraries offline."""
+    if profile in OFFLINE_PROFILES:
+        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            os.environ[var] = "1"
+
+
+def notebook_names() -> list[str]:
+    return sorted(NOTEBOOK_PROFILES)
+
+
+def resolve_notebook(name: str) -> str:
+    """Accept ``00``, ``quickstart`` or ``00_quickstart``; error lists the notebooks otherwise."""
+    matches = [n for n in NOTEBOOK_PROFILES if name in (n, n.split("_", 1)[0], n.split("_", 1)[1])]
+    if len(matches) != 1:
+        raise ConfigError(f"unknown notebook {name!r}; choose one of: {', '.join(notebook_names())}")
+    return matches[0]
+
+
+def parameter_names(notebook: str) -> list[str]:
+    """The override keys a notebook accepts (its settings fields)."""
+    first = next(iter(NOTEBOOK_PROFILES[resolve_notebook(notebook)].values()))
+    return [f.name for f in fields(first)]
+
+
+def _coerce(value: Any, like: Any, key: str) -> Any:
+    """Make an override match the type of the default (papermill may pass "3" or a list)."""
+    if isinstance(like, bool):
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ConfigError(f"parameter {key} must be true or false, got {value!r}")
+            return value.lower() in ("true", "1")
+        return bool(value)
+    if isinstance(like, tuple):
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(type(like[0])(v) if like else v for v in items)
+    if isinstance(like, (int, float)) and not isinstance(value, (int, float)):
+        try:
+            return type(like)(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"parameter {key} must be a {type(like).__name__}, got {value!r}") from None
+    if isinstance(like, int) and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def notebook_settings(notebook: str, profile: str = "cpu", overrides: dict | None = None):
+    """The settings a notebook runs with: its profile's values, then validated overrides."""
+    notebook = resolve_notebook(notebook)
+    choose("profile", profile, PROFILES)
+    apply_profile_environment(profile)
+    base = NOTEBOOK_PROFILES[notebook][profile]
+    overrides = dict(overrides or {})
+    valid = parameter_names(notebook)
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for {notebook}; valid: {', '.join(valid)}")
+    values = {k: _coerce(v, getattr(base, k), k) for k, v in overrides.items()}
+    return replace(base, **values)

@@ -1,0 +1,228 @@
+"""Byte-level BPE tokenizers and packing documents into fixed-length token blocks.
+
+Every corpus gets its own tokenizer (as the simplified-vocabulary paper does), cached by a fingerprint
+of the texts and settings so re-running a notebook does not retrain it. Packing follows GPT-NeoX /
+Pythia: documents joined with an end-of-text token, cut into equal blocks; for every block we keep the
+ids of the documents it contains, so later notebooks can ask which examples a training step saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
+
+from mini_lib.errors import ConfigError
+from mini_lib.paths import cache_dir
+
+EOS = "<|endoftext|>"
+PAD = "<|padding|>"
+
+
+def texts_fingerprint(texts: Iterable[str], *extra: object) -> str:
+    """A short stable hash of a corpus and settings: the cache key for derived artefacts."""
+    digest = hashlib.sha256(repr(extra).encode())
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def _require_texts(texts: Sequence[str]) -> None:
+    if len(texts) == 0 or not any(texts):
+        raise ConfigError("empty corpus: no text to train a tokenizer on (check the corpus size or filters)")
+
+
+def train_tokenizer(
+    texts: Sequence[str], vocab_size: int = 4096, *, model_max_length: int = 2048, cache: bool = True
+) -> PreTrainedTokenizerFast:
+    """Train (or load from cache) a byte-level BPE tokenizer wrapped for transformers.
+
+    Byte-level means no unknown tokens; id 0 is end-of-text (also used for padding in batches,
+    always masked out of the loss), id 1 a padding token reserved for users who want a distinct one.
+    """
+    if vocab_size < 300:
+        raise ConfigError(f"vocab_size must be >= 300 for byte-level BPE (256 bytes + merges), got {vocab_size}")
+    _require_texts(texts)
+    folder = cache_dir() / "tokenizers" / texts_fingerprint(texts, "bpe", vocab_size)
+    if cache and (folder / "tokenizer.json").is_file():
+        return load_tokenizer(folder, model_max_length=model_max_length)
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS, PAD],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    wrapped = wrap_tokenizer(tokenizer, model_max_length)
+    if cache:
+        save_tokenizer(wrapped, folder)
+    return wrapped
+
+
+def wrap_tokenizer(tokenizer: Tokenizer, model_max_length: int) -> PreTrainedTokenizerFast:
+    """A transformers tokenizer around a raw `tokenizers` one, with our special tokens."""
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        eos_token=EOS,
+        bos_token=EOS,
+        unk_token=EOS,
+        pad_token=EOS,
+        model_max_length=model_max_length,
+    )
+
+
+def save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: "str | os.PathLike") -> Path:
+    """Save atomically (a temp folder renamed into place) so a crash never leaves half a tokenizer."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    tokenizer.save_pretrained(tmp)
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_tokenizer(folder: "str | os.PathLike", model_max_length: int = 2048) -> PreTrainedTokenizerFast:
+    """Load a saved tokenizer; transformers 5 does not persist model_max_length, so we set it."""
+    path = Path(folder)
+    if not (path / "tokenizer.json").is_file():
+        raise ConfigError(f"no tokenizer.json in {path}: train one with train_tokenizer() or pass its folder")
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
+    tokenizer.model_max_length = model_max_length
+    return tokenizer
+
+
+def encode_documents(tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 4096) -> list[list[int]]:
+    """Tokenise documents with the fast (Rust, multi-threaded) batch encoder."""
+    ids: list[list[int]] = []
+    for start in range(0, len(texts), batch_size):
+        chunk = list(texts[start : start + batch_size])
+        ids.extend(tokenizer(chunk, add_special_tokens=False)["input_ids"])
+    return ids
+
+
+@dataclass
+class PackedBlocks:
+    """Fixed-length token blocks plus, for each block, the ids of the documents inside it.
+
+    ``tokens`` is (n_blocks, seq_len); ``doc_starts[i]`` is where document ``doc_ids[i]`` begins in the
+    flat token stream (each document is followed by one end-of-text token).
+    """
+
+    tokens: np.ndarray
+    doc_ids: np.ndarray
+    doc_starts: np.ndarray
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.tokens.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.tokens.size)
+
+    def collate(self, indices: Sequence[int]) -> dict:
+        """A training batch of blocks: every position is predicted (labels = inputs, shifted in the loss)."""
+        input_ids = torch.from_numpy(np.asarray(self.tokens[np.asarray(indices)], dtype=np.int64))
+        return {"input_ids": input_ids, "labels": input_ids.clone()}
+
+    def example_ids(self, index: int) -> list[int]:
+        """What the training records call the examples of block ``index``: its document ids."""
+        return self.block_doc_ids(index)
+
+    def block_doc_ids(self, block: int) -> list[int]:
+        """Ids of every document with at least one token in ``block``."""
+        start, end = block * self.seq_len, (block + 1) * self.seq_len
+        first = int(np.searchsorted(self.doc_starts, start, side="right")) - 1
+        last = int(np.searchsorted(self.doc_starts, end, side="left"))
+        return [int(i) for i in self.doc_ids[max(first, 0) : last]]
+
+    def save(self, folder: "str | os.PathLike") -> Path:
+        """Write the arrays as .npy files (loaded back memory-mapped)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("tokens", "doc_ids", "doc_starts"):
+            tmp = folder / f".{name}.tmp.npy"
+            np.save(tmp, getattr(self, name))
+            os.replace(tmp, folder / f"{name}.npy")
+        return folder
+
+    @classmethod
+    def load(cls, folder: "str | os.PathLike") -> "PackedBlocks":
+        folder = Path(folder)
+        if not (folder / "tokens.npy").is_file():
+            raise ConfigError(f"no packed blocks in {folder} (expected tokens.npy): run pack_documents first")
+        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("tokens", "doc_ids", "doc_starts")}
+        return cls(**arrays)
+
+
+def pack_documents(
+    token_ids: Sequence[Sequence[int]], doc_ids: Sequence[int], seq_len: int, eos_id: int
+) -> PackedBlocks:
+    """Concatenate documents (each followed by EOS) and cut the stream into ``seq_len`` blocks.
+
+    The tail that does not fill a whole block is dropped, as in GPT-NeoX's packing.
+    """
+    if seq_len < 2:
+        raise ConfigError(f"seq_len must be >= 2, got {seq_len}")
+    if len(token_ids) != len(doc_ids):
+        raise ConfigError(f"{len(token_ids)} tokenised documents but {len(doc_ids)} document ids")
+    lengths = np.fromiter((len(t) + 1 for t in token_ids), dtype=np.int64, count=len(token_ids))
+    total = int(lengths.sum())
+    n_blocks = total // seq_len
+    if n_blocks == 0:
+        raise ConfigError(f"corpus has {total} tokens, fewer than one block of seq_len={seq_len}: use more documents")
+    dtype = np.uint16 if max((max(t, default=0) for t in token_ids), default=0) < 2**16 and eos_id < 2**16 else np.int32
+    stream = np.empty(total, dtype=dtype)
+    starts = np.zeros(len(token_ids), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    for start, ids in zip(starts, token_ids):
+        stream[start : start + len(ids)] = ids
+    stream[starts + lengths - 1] = eos_id
+    keep = starts < n_blocks * seq_len
+    return PackedBlocks(
+        tokens=stream[: n_blocks * seq_len].reshape(n_blocks, seq_len),
+        doc_ids=np.asarray(doc_ids, dtype=np.int64)[keep],
+        doc_starts=starts[keep],
+    )
+
+
+def pack_corpus(
+    tokenizer: PreTrainedTokenizerFast,
+    texts: Sequence[str],
+    doc_ids: Sequence[int],
+    seq_len: int,
+    *,
+    cache: bool = True,
+) -> PackedBlocks:
+    """Tokenise and pack a corpus, memory-mapped from the cache when seen before."""
+    _require_texts(texts)
+    vocab_key = texts_fingerprint([json.dumps(tokenizer.get_vocab(), sort_keys=True)])
+    key = texts_fingerprint(texts, "packed", seq_len, vocab_key, list(doc_ids))
+    folder = cache_dir() / "packed" / key
+    if cache and (folder / "tokens.npy").is_file():
+        return PackedBlocks.load(folder)
+    blocks = pack_documents(encode_documents(tokenizer, texts), doc_ids, seq_len, tokenizer.eos_token_id)
+    if not cache:
+        return blocks
+    blocks.save(folder)
+    return PackedBlocks.load(folder)

@@ -1,0 +1,435 @@
+"""The one training loop: every experiment in this package trains through ``train()``.
+
+Built on Accelerate so the same code runs on a laptop CPU, one GPU, or many processes under
+``accelerate launch`` / ``torchrun``. What it guarantees, because later notebooks depend on it:
+
+* Deterministic data order from a seed, computed from the step number alone (``batch_indices``), so
+  you can ask which examples step k saw, and resuming never replays or skips data.
+* Records per step (example ids, loss, lr, grad norm, tokens/s, MFU) in ``records.jsonl``.
+* Atomic checkpoints (``accelerator.save_state`` into a temp folder renamed into place) and exact
+  resume: a run killed at any moment and restarted ends with the same numbers.
+* Hooks: per-example loss weights (optimal learning policies), an explicit batch order (fine-tuning
+  runs for training dynamics), and callbacks after every step (per-example test losses).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from accelerate import Accelerator
+from accelerate.state import AcceleratorState, GradientState
+from tqdm import tqdm
+
+from mini_lib import models
+from mini_lib.errors import ConfigError, choose
+from mini_lib.evaluate import LMEval, evaluate_lm, per_example_loss
+from mini_lib.hardware import device_name, peak_flops
+from mini_lib.seeding import seed_everything
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DEVICES = ("auto", "cpu", "cuda")
+# Settings that may change between a run and its resumption without changing its numbers.
+_RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress"}
+
+
+class TrainData(Protocol):
+    """What the loop needs from a dataset: a size, a batch builder, and example ids for the records."""
+
+    def __len__(self) -> int: ...
+
+    def collate(self, indices: Sequence[int]) -> dict[str, torch.Tensor]: ...
+
+    def example_ids(self, index: int) -> list[int]: ...
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the loss stops being finite; the last good checkpoint is left untouched."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Loop settings. Defaults are Pythia's optimiser settings; ``lr`` comes from the preset."""
+
+    steps: int = 100
+    batch_size: int = 16  # sequences per optimiser step, across all processes
+    micro_batch_size: int | None = None  # per process and forward pass; None = no accumulation
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int | None = None  # None: 1% of steps, as Pythia
+    weight_decay: float = models.WEIGHT_DECAY
+    beta1: float = models.ADAM_BETAS[0]
+    beta2: float = models.ADAM_BETAS[1]
+    eps: float = models.ADAM_EPS
+    grad_clip: float = models.GRAD_CLIP
+    precision: str = "auto"
+    compile: bool = False
+    device: str = "auto"
+    eval_every: int = 0  # 0: evaluate only at the end
+    eval_examples: int = 256
+    log_every: int = 50
+    checkpoint_every: int = 0  # 0: no checkpoints
+    keep_checkpoints: int = 2
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        choose("precision", self.precision, PRECISIONS)
+        choose("device", self.device, DEVICES)
+        for name in ("steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.micro_batch_size is not None and self.micro_batch_size < 1:
+            raise ConfigError(f"micro_batch_size must be >= 1 or None, got {self.micro_batch_size}")
+        if not self.lr > 0 or not 0 <= self.min_lr_ratio <= 1:
+            raise ConfigError(f"lr must be > 0 and min_lr_ratio in [0, 1], got {self.lr}, {self.min_lr_ratio}")
+        for name in ("eval_every", "log_every", "checkpoint_every", "eval_examples"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> "TrainConfig":
+        """Build from any settings object (a notebook's dataclass): takes the fields whose names match."""
+        source = asdict(settings) if hasattr(settings, "__dataclass_fields__") else dict(settings)
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in {**source, **overrides}.items() if k in names})
+
+    @property
+    def n_warmup(self) -> int:
+        return self.warmup_steps if self.warmup_steps is not None else max(1, round(models.WARMUP_FRACTION * self.steps))
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warmup then cosine decay to ``min_lr_ratio * lr`` (Pythia's schedule); step is 0-based."""
+    warmup = config.n_warmup
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, config.steps - warmup))
+    floor = config.min_lr_ratio * config.lr
+    return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * progress))
+
+
+def batch_indices(step: int, n_examples: int, batch_size: int, seed: int) -> np.ndarray:
+    """The examples of global batch ``step``: consecutive slices of per-epoch seeded permutations.
+
+    A pure function of its arguments, so the data order never depends on how a run was resumed.
+    """
+    positions = np.arange(step * batch_size, (step + 1) * batch_size)
+    epochs, offsets = np.divmod(positions, n_examples)
+    out = np.empty(batch_size, dtype=np.int64)
+    for epoch in np.unique(epochs):
+        permutation = np.random.default_rng([seed, int(epoch)]).permutation(n_examples)
+        out[epochs == epoch] = permutation[offsets[epochs == epoch]]
+    return out
+
+
+@dataclass
+class StepInfo:
+    """What a callback sees after each optimiser step."""
+
+    step: int  # 1-based: the number of optimiser steps done
+    model: torch.nn.Module  # unwrapped
+    record: dict
+    accelerator: Accelerator
+
+
+@dataclass
+class TrainResult:
+    """A finished run: records, evaluations and the trained (unwrapped) model."""
+
+    model: torch.nn.Module
+    records: pd.DataFrame
+    evals: pd.DataFrame
+    final_eval: dict | None
+    run_dir: Path
+    resumed_from: int | None = None
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _jsonl_tail_truncate(path: Path, max_step: int) -> None:
+    """Drop records written after the checkpoint we resume from (they will be redone)."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= max_step]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in keep))
+    os.replace(tmp, path)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame()
+    return pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line])
+
+
+def latest_checkpoint(run_dir: "str | os.PathLike") -> Path | None:
+    """The newest complete checkpoint of a run (only complete ones are ever named in ``latest``)."""
+    pointer = Path(run_dir) / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    return path if (path / "trainer_state.json").is_file() else None
+
+
+def _config_changes(saved: dict, config: TrainConfig) -> list[str]:
+    now = asdict(config)
+    return [k for k in now if k not in _RESUMABLE_CHANGES and saved.get(k) != now[k]]
+
+
+def _precision(config: TrainConfig, use_cuda: bool) -> str:
+    if config.precision == "auto":
+        return "bf16" if use_cuda and torch.cuda.is_bf16_supported() else "no"
+    if config.precision == "fp16" and not use_cuda:
+        raise ConfigError("precision 'fp16' needs a GPU; use 'fp32' or 'bf16' on CPU")
+    return "no" if config.precision == "fp32" else config.precision
+
+
+def _optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool) -> torch.optim.Optimizer:
+    """AdamW with weight decay on matrices only (biases and norms are not decayed, as GPT-NeoX)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, fused=fused or None)
+
+
+def _flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
+    config = getattr(model, "config", None)
+    if getattr(config, "model_type", None) == "gpt_neox":
+        return models.model_size(config, seq_len).flops_per_token
+    return 6.0 * sum(p.numel() for p in model.parameters())
+
+
+def train(
+    model: torch.nn.Module,
+    data: TrainData,
+    config: TrainConfig,
+    run_dir: "str | os.PathLike",
+    *,
+    val_data: TrainData | None = None,
+    order: Sequence[Sequence[int]] | None = None,
+    example_weights: Callable[[int, np.ndarray], np.ndarray] | None = None,
+    callbacks: Sequence[Callable[[StepInfo], None]] = (),
+    resume: bool = True,
+) -> TrainResult:
+    """Train ``model`` on ``data`` and return records, evaluations and the model.
+
+    order: explicit global batches (a list of example-index lists, one per step); ``config.steps``
+        must equal its length. Default: seeded shuffled epochs (``batch_indices``).
+    example_weights: ``f(step, indices) -> weights`` over the global batch (sum 1 for a mean);
+        default uniform. The step loss is sum_i w_i * loss_i (per-example mean token loss).
+    callbacks: called on every process after each optimiser step with a ``StepInfo``.
+    resume: continue from the run folder's latest checkpoint if there is one.
+    """
+    run_dir = Path(run_dir)
+    n_examples = len(data)
+    if n_examples == 0:
+        raise ConfigError("empty training data: nothing to train on (check corpus size and filters)")
+    if order is not None and len(order) != config.steps:
+        raise ConfigError(f"order has {len(order)} batches but config.steps is {config.steps}: make them equal")
+
+    use_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but no GPU is visible; use device='cpu' or 'auto'")
+    seed_everything(config.seed, deterministic=not use_cuda)
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local_batch, remainder = divmod(config.batch_size, world)
+    if remainder:
+        raise ConfigError(f"batch_size {config.batch_size} must be divisible by the number of processes ({world})")
+    micro = config.micro_batch_size or local_batch
+    accum, remainder = divmod(local_batch, micro)
+    if remainder or accum == 0:
+        raise ConfigError(
+            f"per-process batch {local_batch} (batch_size / processes) must be a multiple of micro_batch_size {micro}"
+        )
+    # A notebook trains many models in one process: forget the previous run's precision and
+    # accumulation (the process group, held by PartialState, is kept).
+    AcceleratorState._reset_state()
+    GradientState._reset_state()
+    accelerator = Accelerator(
+        cpu=not use_cuda,
+        mixed_precision=_precision(config, use_cuda),
+        gradient_accumulation_steps=accum,
+        dynamo_backend="inductor" if config.compile else None,
+    )
+    precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
+    optimizer = _optimizer(model, config, fused=use_cuda)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    raw_model = accelerator.unwrap_model(model)
+
+    checkpoints = run_dir / "checkpoints"
+    records_path, evals_path = run_dir / "records.jsonl", run_dir / "evals.jsonl"
+    start_step, resumed_from = 0, None
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if checkpoint is not None:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        changed = _config_changes(state["config"], config)
+        if changed:
+            raise ConfigError(
+                f"run folder {run_dir} holds a checkpoint made with different settings ({', '.join(changed)}): "
+                "use a new run folder or resume=False"
+            )
+        accelerator.load_state(str(checkpoint))
+        start_step = resumed_from = state["step"]
+        if accelerator.is_main_process:
+            _jsonl_tail_truncate(records_path, start_step)
+            _jsonl_tail_truncate(evals_path, start_step)
+    elif accelerator.is_main_process:
+        for path in (records_path, evals_path):
+            path.unlink(missing_ok=True)
+    accelerator.wait_for_everyone()
+
+    rank = accelerator.process_index
+    seq_len = int(data.collate([0])["input_ids"].shape[1])
+    flops_per_token = _flops_per_token(raw_model, seq_len)
+    peak = peak_flops(accelerator.device, precision)
+    eval_indices = np.arange(min(config.eval_examples, len(val_data))) if val_data is not None else None
+
+    def run_eval(step: int) -> dict | None:
+        if eval_indices is None:
+            return None
+        result = evaluate_lm(raw_model, val_data, eval_indices, batch_size=micro).as_dict()
+        result["step"] = step
+        if accelerator.is_main_process:
+            with evals_path.open("a") as f:
+                f.write(json.dumps(result) + "\n")
+        return result
+
+    if start_step == 0 and config.eval_every:
+        run_eval(0)
+
+    bar = tqdm(
+        total=config.steps, initial=start_step, desc="train", mininterval=5.0, ascii=True,
+        disable=not (config.progress and accelerator.is_main_process), file=sys.stdout,
+    )
+    records_file = records_path.open("a") if accelerator.is_main_process else None
+    model.train()
+    try:
+        for step in range(start_step, config.steps):
+            started = time.perf_counter()
+            lr = learning_rate(step, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            global_idx = (
+                np.asarray(order[step], dtype=np.int64) if order is not None
+                else batch_indices(step, n_examples, config.batch_size, config.seed)
+            )
+            if len(global_idx) != config.batch_size:
+                raise ConfigError(f"batch {step} of order has {len(global_idx)} examples, batch_size is {config.batch_size}")
+            weights = (
+                np.asarray(example_weights(step, global_idx), dtype=np.float64) if example_weights
+                else np.full(config.batch_size, 1.0 / config.batch_size)
+            )
+            local_idx = global_idx.reshape(world, local_batch)[rank]
+            local_w = weights.reshape(world, local_batch)[rank]
+            step_loss = torch.zeros((), device=accelerator.device)
+            n_tokens = 0
+            for m in range(accum):
+                idx = local_idx[m * micro : (m + 1) * micro]
+                w = torch.as_tensor(local_w[m * micro : (m + 1) * micro], device=accelerator.device, dtype=torch.float32)
+                batch = {k: v.to(accelerator.device) for k, v in data.collate(idx).items()}
+                labels = batch.pop("labels")
+                with accelerator.accumulate(model):
+                    losses = per_example_loss(model(**batch).logits, labels)
+                    # DDP averages over processes and accelerate divides by accum: undo both so the
+                    # gradient is exactly that of sum_i w_i * loss_i over the global batch.
+                    accelerator.backward((losses * w).sum() * world * accum)
+                    if accelerator.sync_gradients:
+                        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.grad_clip)
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                step_loss += losses.detach().sum()
+                n_tokens += int(batch["input_ids"].numel())
+            step_loss = accelerator.reduce(step_loss, reduction="sum") / config.batch_size
+            loss_value = float(step_loss)
+            if not math.isfinite(loss_value):
+                good = latest_checkpoint(run_dir)
+                raise TrainingDiverged(
+                    f"loss became {loss_value} at step {step + 1}; last good checkpoint: "
+                    f"{good or 'none (set checkpoint_every)'}. Lower lr or check the data."
+                )
+            elapsed = time.perf_counter() - started
+            tokens_per_s = n_tokens * world / elapsed
+            record = {
+                "step": step + 1,
+                "loss": loss_value,
+                "lr": lr,
+                "grad_norm": float(grad_norm),
+                "tokens_per_s": tokens_per_s,
+                "mfu": (flops_per_token * tokens_per_s / (peak * world)) if peak else None,
+                "example_ids": [int(i) for i in global_idx],
+                "doc_ids": [data.example_ids(int(i)) for i in global_idx],
+            }
+            if records_file is not None:
+                records_file.write(json.dumps(record) + "\n")
+                records_file.flush()
+            bar.update(1)
+            if (step + 1) % max(1, config.log_every) == 0:
+                bar.set_postfix(loss=f"{loss_value:.3f}", lr=f"{lr:.2e}", refresh=False)
+            if config.eval_every and (step + 1) % config.eval_every == 0 and step + 1 < config.steps:
+                run_eval(step + 1)
+            for callback in callbacks:
+                callback(StepInfo(step + 1, raw_model, record, accelerator))
+            if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
+                save_checkpoint(accelerator, run_dir, step + 1, config)
+    finally:
+        bar.close()
+        if records_file is not None:
+            records_file.close()
+
+    final_eval = run_eval(config.steps)
+    if config.checkpoint_every and config.steps % config.checkpoint_every:
+        save_checkpoint(accelerator, run_dir, config.steps, config)
+    accelerator.wait_for_everyone()
+    meta = {"device": device_name(accelerator.device), "precision": precision, "world_size": world,
+            "flops_per_token": flops_per_token, "peak_flops": peak, "config": asdict(config)}
+    if accelerator.is_main_process:
+        (run_dir / "train_meta.json").write_text(json.dumps(meta, indent=2))
+    return TrainResult(
+        model=raw_model,
+        records=_read_jsonl(records_path),
+        evals=_read_jsonl(evals_path),
+        final_eval=final_eval,
+        run_dir=run_dir,
+        resumed_from=resumed_from,
+        config=config,
+    )
+
+
+def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig) -> Path:
+    """Write a checkpoint atomically: save into a temp folder, rename it into place, then move the
+    ``latest`` pointer (itself replaced atomically). A crash at any point leaves the previous one."""
+    checkpoints = run_dir / "checkpoints"
+    final = checkpoints / f"step_{step:08d}"
+    tmp = checkpoints / f".tmp_step_{step:08d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        checkpoints.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        state = {"step": step, "config": asdict(config)}
+        (tmp / "trainer_state.json").write_text(json.dumps(state))
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        pointer_tmp = checkpoints / ".latest.tmp"
+        pointer_tmp.write_text(final.name)
+        os.replace(pointer_tmp, checkpoints / "latest")
+        old = sorted(p for p in checkpoints.glob("step_*") if p != final)
+        for stale in old[: max(0, len(old) - (config.keep_checkpoints - 1))]:
+            shutil.rmtree(stale, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
