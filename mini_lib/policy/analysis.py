@@ -1,0 +1,183 @@
+"""Numbers the paper reports about a loss curve (arXiv 2402.17759, Sec. 4-5).
+
+Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
+
+- area under the curve (normalised): AUC = (1/T) sum_{t=1..T} L_t, the policy objective J;
+- compression ratio: CR = T log|V| / sum_{t=1..T} L_t = log|V| / AUC, with losses in nats. For the
+  Transformer |V| is the vocabulary size; for the binary perceptron |V| = 2 (log 2 = the loss of a
+  coin flip), so CR = 1 means "no better than guessing over the whole run";
+- acceleration (speed-up) at the end of training: the number of conventional steps needed to reach
+  the loss the optimised policy reaches at step T, divided by T. The crossing is read off the
+  conventional curve by linear interpolation when it gets there, otherwise extrapolated with a
+  learning-law fit of the conventional curve (the paper's speed-ups exceed its run lengths);
+- learning-law fit L(t) = L0 + (B / t)^beta for t > t0: for each candidate t0 and offset L0 the
+  inner fit is closed-form least squares of log(L - L0) = beta log B - beta log t; L0 is searched
+  on a grid in [0, min L) and refined by bounded scalar minimisation, t0 over a geometric grid up to
+  ``max_t0_fraction * T``; the pair with the smallest RMS relative error of the fitted loss on its
+  window wins. Coefficient changes are |B_opt - B_conv| / B_conv and |beta_opt - beta_conv| / beta_conv.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from torch import Tensor
+
+from mini_lib.errors import ConfigError, check_fraction
+
+
+@dataclass(frozen=True)
+class LearningLawFit:
+    """L(t) = offset + (scale / t) ** exponent, fitted on t > t0 (B = scale, beta = exponent, L0 = offset)."""
+
+    scale: float
+    exponent: float
+    offset: float
+    t0: int
+    r2: float
+    rms_relative_error: float
+
+    def predict(self, t: "np.ndarray | float") -> np.ndarray:
+        """Fitted loss at step(s) t."""
+        return self.offset + (self.scale / np.asarray(t, dtype=float)) ** self.exponent
+
+    def steps_to_reach(self, loss: float) -> float:
+        """The step t at which the fitted curve equals ``loss`` (inf if loss <= L0)."""
+        if loss <= self.offset:
+            return math.inf
+        return self.scale * (loss - self.offset) ** (-1.0 / self.exponent)
+
+
+@dataclass(frozen=True)
+class Acceleration:
+    """Speed-up at the end of training: ``conventional_steps / optimised_steps``."""
+
+    target_loss: float
+    optimised_steps: int
+    conventional_steps: float
+    ratio: float
+    extrapolated: bool
+
+
+@dataclass(frozen=True)
+class FitComparison:
+    """Relative changes of the learning-law coefficients, conventional -> optimised."""
+
+    scale_change: float
+    exponent_change: float
+
+
+def area_under_curve(curve: Tensor) -> float:
+    """AUC = (1/T) sum_{t=1..T} L_t (the objective J; theta_0's loss is excluded)."""
+    values = _as_curve(curve)
+    return float(values[1:].mean())
+
+
+def compression_ratio(curve: Tensor, vocab_size: int) -> float:
+    """CR = T log|V| / sum_{t=1..T} L_t (losses in nats; |V| = 2 for the binary perceptron)."""
+    if vocab_size < 2:
+        raise ConfigError(f"vocab_size must be >= 2 (|V| = 2 for binary labels), got {vocab_size}")
+    return math.log(vocab_size) / area_under_curve(curve)
+
+
+def acceleration_ratio(conventional_curve: Tensor, optimised_curve: Tensor,
+                       conventional_fit: LearningLawFit | None = None) -> Acceleration:
+    """Conventional steps to reach the optimised policy's final loss, over the optimised run length."""
+    conventional = _as_curve(conventional_curve)
+    optimised = _as_curve(optimised_curve)
+    target = float(optimised[-1])
+    steps = len(optimised) - 1
+    reached = np.nonzero(conventional <= target)[0]
+    if reached.size:
+        t = int(reached[0])
+        crossing = float(t) if t == 0 else t - 1 + (conventional[t - 1] - target) / (conventional[t - 1] - conventional[t])
+        return Acceleration(target, steps, crossing, crossing / steps, extrapolated=False)
+    if conventional_fit is None:
+        raise ConfigError("the conventional curve never reaches the optimised final loss; run it for more steps "
+                          "or pass conventional_fit=fit_learning_law_curve(conventional_curve) to extrapolate")
+    crossing = conventional_fit.steps_to_reach(target)
+    return Acceleration(target, steps, crossing, crossing / steps, extrapolated=True)
+
+
+def fit_learning_law_curve(curve: Tensor, *, max_t0_fraction: float = 0.5, n_t0: int = 12,
+                           n_offsets: int = 64, min_points: int = 8) -> LearningLawFit:
+    """Fit L = L0 + (B/t)^beta on t > t0, searching t0 and L0 (see the module docstring)."""
+    values = _as_curve(curve)
+    check_fraction("max_t0_fraction", max_t0_fraction, allow_zero=False, allow_one=False)
+    steps = np.arange(len(values), dtype=float)
+    last_t0 = int(max_t0_fraction * (len(values) - 1))
+    candidates = sorted({int(round(t)) for t in np.geomspace(1, max(last_t0, 1), n_t0)})
+    fits = []
+    for t0 in candidates:
+        window = steps > t0
+        if window.sum() >= min_points:
+            fits.append(_fit_window(steps[window], values[window], t0, n_offsets))
+    fits = [fit for fit in fits if fit is not None]
+    if not fits:
+        raise ConfigError(f"no decreasing power-law segment with >= {min_points} points found; "
+                          f"give a longer curve (got {len(values)} points)")
+    return min(fits, key=lambda fit: fit.rms_relative_error)
+
+
+def compare_fits(conventional: LearningLawFit, optimised: LearningLawFit) -> FitComparison:
+    """|dB|/B and |dbeta|/beta relative to the conventional fit."""
+    return FitComparison(
+        scale_change=abs(optimised.scale - conventional.scale) / conventional.scale,
+        exponent_change=abs(optimised.exponent - conventional.exponent) / conventional.exponent,
+    )
+
+
+def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> LearningLawFit | None:
+    """Best L0 for one window: grid over [0, min L), then bounded refinement around the best point."""
+    floor = float(loss.min())
+    if floor <= 0:
+        return None
+    grid = floor * (1 - np.geomspace(1e-6, 1, n_offsets))[::-1]
+    scores = [_offset_score(offset, t, loss) for offset in grid]
+    best = int(np.argmin(scores))
+    if not math.isfinite(scores[best]):
+        return None
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    if high > low:
+        refined = minimize_scalar(_offset_score, bounds=(low, high), args=(t, loss), method="bounded",
+                                  options={"xatol": floor * 1e-10})
+        offset = float(refined.x) if refined.fun <= scores[best] else float(grid[best])
+    else:
+        offset = float(grid[best])
+    exponent, scale = _log_linear_fit(offset, t, loss)
+    predicted = offset + (scale / t) ** exponent
+    residual = loss - predicted
+    r2 = 1 - float((residual ** 2).sum() / ((loss - loss.mean()) ** 2).sum())
+    return LearningLawFit(scale=scale, exponent=exponent, offset=offset, t0=t0, r2=r2,
+                          rms_relative_error=float(np.sqrt(np.mean((residual / loss) ** 2))))
+
+
+def _log_linear_fit(offset: float, t: np.ndarray, loss: np.ndarray) -> tuple[float, float]:
+    """Closed-form least squares of log(L - L0) = beta log B - beta log t; returns (beta, B)."""
+    x = np.log(t)
+    y = np.log(loss - offset)
+    x_c = x - x.mean()
+    slope = float((x_c * (y - y.mean())).sum() / (x_c ** 2).sum())
+    intercept = float(y.mean() - slope * x.mean())
+    exponent = -slope
+    scale = math.exp(intercept / exponent) if exponent > 0 else math.nan
+    return exponent, scale
+
+
+def _offset_score(offset: float, t: np.ndarray, loss: np.ndarray) -> float:
+    """RMS relative error of the fitted curve for a fixed L0 (inf if the fit is not a decay)."""
+    if offset >= loss.min():
+        return math.inf
+    exponent, scale = _log_linear_fit(offset, t, loss)
+    if not (exponent > 0 and math.isfinite(scale)):
+        return math.inf
+    predicted = offset + (scale / t) ** exponent
+    return float(np.sqrt(np.mean(((loss - predicted) / loss) ** 2)))
+
+
+def _as_curve(curve: "Tensor | np.ndarray") -> np.ndarray:
+    values = np.asarray(curve.detach().cpu() if isinstance(curve, Tensor) else curve, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ConfigError(f"a loss curve must be 1-D with L_0..L_T (at least 2 values), got shape {values.shape}")
+    return values

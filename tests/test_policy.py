@@ -1,0 +1,170 @@
+"""Core of the optimal-learning-policy reproduction: simplex projection, adjoint gradient, PGD."""
+
+import itertools
+
+import pytest
+import torch
+
+from mini_lib.errors import ConfigError
+from mini_lib.policy.optimise import PolicyConfig, optimise_policy, pgd_step
+from mini_lib.policy.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
+from mini_lib.policy.simplex import project_to_simplex
+from mini_lib.policy.unrolled import policy_gradient, simulate, uniform_policy
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny ops: one thread avoids OpenMP contention on the shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _brute_force_projection(v: torch.Tensor) -> torch.Tensor:
+    """Exhaustive active-set search: the closest feasible 'support S, equal shift' candidate."""
+    n = v.numel()
+    best, best_dist = None, float("inf")
+    for size in range(1, n + 1):
+        for support in itertools.combinations(range(n), size):
+            idx = list(support)
+            x = torch.zeros_like(v)
+            x[idx] = v[idx] - (v[idx].sum() - 1) / size
+            if (x >= 0).all() and (x - v).norm() < best_dist:
+                best, best_dist = x, float((x - v).norm())
+    return best
+
+
+def _tiny_task(label_noise: float = 0.2):
+    setup = PerceptronSetup(dim=6, n_train=10, n_desired=5, label_noise=label_noise, seed=3)
+    return make_perceptron_task(setup, dtype=torch.float64)
+
+
+def _random_policy(steps: int, n: int, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    gamma = torch.rand(steps, n, generator=gen, dtype=torch.float64)
+    return gamma / gamma.sum(dim=1, keepdim=True)
+
+
+def _autograd_objective(problem, gamma, eta):
+    """J through the whole unrolled graph with plain torch.autograd (the reference)."""
+    theta = problem.theta0.clone().requires_grad_(True)
+    total = 0.0
+    for t in range(gamma.shape[0]):
+        weighted = (gamma[t] * problem.example_losses(theta, *problem.train)).sum()
+        (step,) = torch.autograd.grad(weighted, theta, create_graph=True)
+        theta = theta - eta * step
+        total = total + problem.example_losses(theta, *problem.desired).mean()
+    return total / gamma.shape[0]
+
+
+def test_projection_rows_are_distributions_and_idempotent():
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(6, 9, generator=gen, dtype=torch.float64) * 3
+    x = project_to_simplex(v)
+    assert torch.allclose(x.sum(dim=1), torch.ones(6, dtype=torch.float64), atol=1e-12)
+    assert (x >= 0).all()
+    assert torch.allclose(project_to_simplex(x), x, atol=1e-12)
+    assert (x == 0).any(), "large spread should put some entries on the boundary"
+
+
+def test_projection_matches_exhaustive_active_set_search():
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(20):
+        v = torch.randn(5, generator=gen, dtype=torch.float64) * 2
+        assert torch.allclose(project_to_simplex(v), _brute_force_projection(v), atol=1e-12)
+
+
+def test_projection_rejects_bad_input():
+    with pytest.raises(ConfigError):
+        project_to_simplex(torch.empty(3, 0))
+    with pytest.raises(ConfigError):
+        project_to_simplex(torch.tensor([0.5, float("nan")]))
+
+
+def test_adjoint_gradient_equals_autograd_through_unrolled_run():
+    problem = _tiny_task().problem
+    gamma, eta = _random_policy(6, problem.n_train), 0.3
+    ours = policy_gradient(problem, gamma, eta)
+    leaf = gamma.clone().requires_grad_(True)
+    reference_j = _autograd_objective(problem, leaf, eta)
+    (reference,) = torch.autograd.grad(reference_j, leaf)
+    assert ours.objective == pytest.approx(float(reference_j.detach()), rel=1e-12)
+    assert torch.allclose(ours.grad, reference, rtol=1e-9, atol=1e-14)
+    assert ours.grad.abs().max() > 1e-4
+
+
+def test_adjoint_gradient_matches_finite_differences():
+    problem = _tiny_task().problem
+    gamma, eta = _random_policy(5, problem.n_train, seed=1), 0.3
+    grad = policy_gradient(problem, gamma, eta).grad
+    direction = torch.randn(gamma.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    h = 1e-6
+    plus = simulate(problem, eta, gamma + h * direction).objective
+    minus = simulate(problem, eta, gamma - h * direction).objective
+    assert (plus - minus) / (2 * h) == pytest.approx(float((grad * direction).sum()), rel=1e-6)
+    bump = torch.zeros_like(gamma)
+    bump[2, 4] = h
+    single = (simulate(problem, eta, gamma + bump).objective - simulate(problem, eta, gamma - bump).objective) / (2 * h)
+    assert single == pytest.approx(float(grad[2, 4]), rel=1e-5)
+
+
+@pytest.mark.parametrize("every", [2, 3, 7])
+def test_checkpoint_recompute_equals_store_all(every):
+    problem = _tiny_task().problem
+    gamma = _random_policy(7, problem.n_train, seed=4)
+    stored = policy_gradient(problem, gamma, 0.3)
+    recomputed = policy_gradient(problem, gamma, 0.3, checkpoint_every=every)
+    assert torch.allclose(stored.grad, recomputed.grad, rtol=0, atol=1e-15)
+    assert stored.objective == recomputed.objective
+
+
+def test_checkpoint_every_must_be_positive():
+    problem = _tiny_task().problem
+    with pytest.raises(ConfigError, match="checkpoint_every"):
+        policy_gradient(problem, _random_policy(3, problem.n_train), 0.3, checkpoint_every=0)
+    with pytest.raises(ConfigError, match="gamma"):
+        policy_gradient(problem, _random_policy(3, problem.n_train + 1), 0.3)
+
+
+def test_uniform_policy_is_conventional_training():
+    problem = _tiny_task().problem
+    by_policy = simulate(problem, 0.3, uniform_policy(4, problem.n_train, dtype=torch.float64))
+    by_default = simulate(problem, 0.3, steps=4)
+    theta = problem.theta0.clone()
+    for _ in range(4):
+        full_batch = lambda th: perceptron_losses(th, *problem.train).mean()  # noqa: E731
+        theta = theta - 0.3 * torch.func.grad(full_batch)(theta)
+    assert torch.allclose(by_policy.final_theta, theta, atol=1e-14)
+    assert torch.equal(by_policy.desired_losses, by_default.desired_losses)
+
+
+def test_one_projected_gradient_step_lowers_the_objective():
+    task = make_perceptron_task(PerceptronSetup(dim=16, n_train=64, n_desired=32, seed=5), dtype=torch.float64)
+    gamma = uniform_policy(20, 64, dtype=torch.float64)
+    before = policy_gradient(task.problem, gamma, 0.1)
+    stepped = pgd_step(gamma, before.grad, 0.05)
+    assert torch.allclose(stepped.sum(dim=1), torch.ones(20, dtype=torch.float64))
+    after = simulate(task.problem, 0.1, stepped).objective
+    assert after < before.objective - 1e-6
+
+
+def test_optimised_policy_down_weights_flipped_labels():
+    task = make_perceptron_task(PerceptronSetup(dim=16, n_train=128, n_desired=64, label_noise=0.2, seed=6))
+    config = PolicyConfig(steps=40, eta=0.1, outer_epochs=6, outer_lr=2.0)
+    result = optimise_policy(task.problem, config)
+    weight = result.gamma.mean(dim=0) * task.problem.n_train
+    assert weight[task.flipped].mean() < 0.5 * weight[~task.flipped].mean()
+    assert result.objective_history[-1] < result.objective_history[0]
+    assert len(result.objective_history) == config.outer_epochs + 1
+    assert result.conventional_curve.shape == result.optimised_curve.shape == (config.steps + 1,)
+    assert torch.allclose(result.gamma.sum(dim=1), torch.ones(config.steps))
+
+
+def test_policy_config_validates_settings():
+    with pytest.raises(ConfigError, match="lr_schedule"):
+        PolicyConfig(lr_schedule="cosine")
+    with pytest.raises(ConfigError):
+        PolicyConfig(eta=0)
+    assert PolicyConfig(outer_epochs=4, outer_lr=1.0).outer_lr_at(3) == pytest.approx(0.25)
+    assert PolicyConfig(outer_epochs=4, outer_lr=1.0, lr_schedule="constant").outer_lr_at(3) == 1.0
