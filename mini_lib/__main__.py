@@ -49,12 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log", action="store_true", help="stream cell output while running")
     run.set_defaults(func=_cmd_run)
     train = sub.add_parser("train", help="pre-train a Pythia preset (works under torchrun / accelerate launch)")
-    train.add_argument("rest", nargs=argparse.REMAINDER)
     train.set_defaults(func=_cmd_train)
     bench = sub.add_parser("bench", help="benchmarks: 'bench train' (ours vs HF Trainer)")
-    bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_cmd_bench)
-    args = parser.parse_args(argv)
+    # train and bench own their flags: everything after the sub-command goes to them untouched.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in ("train", "bench"):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     try:
         args.func(args)
     except ConfigError as err:

@@ -295,12 +295,13 @@ def train(
     seq_len = int(data.collate([0])["input_ids"].shape[1])
     flops_per_token = _flops_per_token(raw_model, seq_len)
     peak = peak_flops(accelerator.device, precision)
+    eval_batch = config.micro_batch_size or config.batch_size  # independent of the process count
     eval_indices = np.arange(min(config.eval_examples, len(val_data))) if val_data is not None else None
 
     def run_eval(step: int) -> dict | None:
         if eval_indices is None:
             return None
-        result = evaluate_lm(raw_model, val_data, eval_indices, batch_size=micro).as_dict()
+        result = evaluate_lm(raw_model, val_data, eval_indices, batch_size=eval_batch).as_dict()
         result["step"] = step
         if accelerator.is_main_process:
             with evals_path.open("a") as f:

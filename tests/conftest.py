@@ -19,3 +19,11 @@ def aochildes_vocab_path():
     if not path.is_file():
         pytest.skip(f"shared data absent: {path} (set MINI_LIB_SHARED_DATA to the folder holding it)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Caches and runs go to a per-session temp folder, never the repo."""
+    root = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("MINI_LIB_CACHE", str(root / "cache"))
+    monkeypatch.setenv("MINI_LIB_RUNS", str(root / "runs"))

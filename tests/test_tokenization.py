@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from mini_lib.errors import ConfigError
+from mini_lib.tokenization import (
+    PackedBlocks, load_tokenizer, pack_corpus, pack_documents, save_tokenizer, train_tokenizer,
+)
+from tests.helpers import tiny_setup, word_corpus
+
+
+def test_round_trip_including_unicode_and_numbers(tmp_path):
+    tokenizer, _ = tiny_setup()
+    text = 'Tom saw 3 dogs; "Wow!" said Mia — café 42.'
+    assert tokenizer.decode(tokenizer(text)["input_ids"]) == text
+    save_tokenizer(tokenizer, tmp_path / "tok")
+    again = load_tokenizer(tmp_path / "tok", model_max_length=77)
+    assert again.model_max_length == 77
+    assert again(text)["input_ids"] == tokenizer(text)["input_ids"]
+    assert again.eos_token_id == tokenizer.eos_token_id == 0
+
+
+def test_vocab_size_and_cache_reuse():
+    texts = word_corpus(200)
+    first = train_tokenizer(texts, 300)
+    assert len(first) == 300
+    assert train_tokenizer(texts, 300).get_vocab() == first.get_vocab()
+
+
+def test_packing_keeps_document_ids_exact():
+    docs = [[5, 6, 7], [8], [9, 10, 11, 12, 13], [14, 15]]
+    blocks = pack_documents(docs, [100, 101, 102, 103], seq_len=4, eos_id=0)
+    # stream: 5 6 7 0 | 8 0 9 10 | 11 12 13 0 | 14 15 0 (tail dropped)
+    assert blocks.tokens.tolist() == [[5, 6, 7, 0], [8, 0, 9, 10], [11, 12, 13, 0]]
+    assert [blocks.block_doc_ids(b) for b in range(3)] == [[100], [101, 102], [102]]
+
+
+def test_packed_ids_cover_every_block_token():
+    tokenizer, blocks = tiny_setup()
+    for b in (0, 5, len(blocks) - 1):
+        ids = blocks.block_doc_ids(b)
+        assert ids == sorted(ids) and all(1000 <= i < 1400 for i in ids)
+        # the number of EOS tokens inside a block is bounded by the documents it touches
+        assert int((blocks.tokens[b] == 0).sum()) <= len(ids)
+
+
+def test_same_corpus_same_blocks_and_memory_mapped():
+    tokenizer, blocks = tiny_setup()
+    texts = word_corpus(400)
+    again = pack_corpus(tokenizer, texts, list(range(1000, 1400)), 32)
+    assert np.array_equal(np.asarray(blocks.tokens), np.asarray(again.tokens))
+    assert isinstance(again.tokens, np.memmap)
+
+
+def test_save_load_blocks(tmp_path):
+    _, blocks = tiny_setup()
+    loaded = PackedBlocks.load(blocks.save(tmp_path / "b"))
+    assert np.array_equal(loaded.tokens, blocks.tokens) and loaded.block_doc_ids(3) == blocks.block_doc_ids(3)
+
+
+def test_collate_gives_labels_equal_inputs():
+    _, blocks = tiny_setup()
+    batch = blocks.collate([0, 2])
+    assert batch["input_ids"].shape == (2, 32) and batch["input_ids"].dtype.is_floating_point is False
+    assert (batch["labels"] == batch["input_ids"]).all()
+
+
+def test_bad_inputs():
+    with pytest.raises(ConfigError, match="empty corpus"):
+        train_tokenizer([], 500)
+    with pytest.raises(ConfigError, match="vocab_size"):
+        train_tokenizer(["a b c"], 100)
+    with pytest.raises(ConfigError, match="fewer than one block"):
+        pack_documents([[1, 2]], [0], seq_len=64, eos_id=0)
+    with pytest.raises(ConfigError, match="tokens.npy"):
+        PackedBlocks.load("/nonexistent")
