@@ -1,0 +1,86 @@
+"""Where a restricted vocabulary comes from, for the simplified-vocabulary paper (arXiv 2404.02204).
+
+The paper restricts its training text to the AO-CHILDES child-directed vocabulary (21,037 words,
+``../shared/data/aochildes_vocab.csv``). That list is research data under a non-commercial licence,
+so the package reads it from a path and never ships it. Three sources, one result (a frozenset of
+lower-case words, the form the span filter looks up):
+
+* ``"file"``: a word list on disk (the paper's csv, or a txt with one word per line);
+* ``"corpus"``: the top-k most frequent words of some texts (split into words exactly as the
+  filter does), to build a vocabulary tier from any corpus;
+* ``"builtin"``: a ~1,900-word basic child vocabulary that ships with the package.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from mini_lib.ablations.span_filter import words
+from mini_lib.errors import ConfigError, choose
+from mini_lib.paths import require_file
+
+BUILTIN_WORDS = Path(__file__).parent / "data" / "basic_words.txt"
+SOURCES = ("file", "corpus", "builtin")
+
+
+def load_word_list(path: "str | Path") -> frozenset[str]:
+    """Lower-cased words from a csv with a ``word`` column or a txt with one word per line.
+
+    In a txt, blank lines and lines starting with ``#`` are skipped. The csv is read as text
+    (no type guessing), so words such as ``null``, ``nan`` or ``true`` stay words.
+    """
+    path = require_file(path, "word list")
+    with open(path, encoding="utf-8", newline="") as f:
+        if path.suffix.lower() == ".csv":
+            reader = csv.DictReader(f)
+            if "word" not in (reader.fieldnames or []):
+                raise ConfigError(
+                    f"word list {path} has no 'word' column; columns found: {reader.fieldnames}"
+                )
+            found = (row["word"] for row in reader)
+        else:
+            found = (line for line in f if not line.startswith("#"))
+        return frozenset(w.strip().lower() for w in found if w and w.strip())
+
+
+def vocabulary_from_corpus(texts: Iterable[str], top_k: int) -> frozenset[str]:
+    """The ``top_k`` most frequent words of ``texts`` (ties broken by first appearance)."""
+    if not isinstance(top_k, int) or top_k < 1:
+        raise ConfigError(f"top_k must be a positive integer, got {top_k!r}")
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(words(text))
+    if not counts:
+        raise ConfigError("vocabulary_from_corpus got no words: the texts are empty")
+    return frozenset(w for w, _ in counts.most_common(top_k))
+
+
+def builtin_vocabulary() -> frozenset[str]:
+    """The package's basic child vocabulary (``data/basic_words.txt``, ~1,900 words).
+
+    Source: written for this project (licence Apache-2.0, the project's): everyday words a young
+    child hears, with verb/noun inflections and apostrophe-free contractions, restricted to words
+    that also appear in the AO-CHILDES list so results stay comparable with the paper's vocabulary.
+    """
+    return load_word_list(BUILTIN_WORDS)
+
+
+def get_vocabulary(source: str, **kw) -> frozenset[str]:
+    """Dispatch by name: ``file`` (path=...), ``corpus`` (texts=..., top_k=...) or ``builtin``."""
+    choose("vocabulary source", source, SOURCES)
+    needed = _ARGUMENTS[source]
+    if set(kw) != set(needed):
+        raise ConfigError(
+            f"vocabulary source {source!r} takes the arguments {list(needed) or 'none'}, got {sorted(kw)}"
+        )
+    if source == "file":
+        return load_word_list(kw["path"])
+    if source == "corpus":
+        return vocabulary_from_corpus(kw["texts"], kw["top_k"])
+    return builtin_vocabulary()
+
+
+_ARGUMENTS = {"file": ("path",), "corpus": ("texts", "top_k"), "builtin": ()}

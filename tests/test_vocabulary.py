@@ -1,0 +1,72 @@
+"""Vocabulary sources for the simplified-vocabulary paper: files, corpora, the built-in list."""
+
+import pytest
+
+from mini_lib.ablations.vocabulary import (
+    builtin_vocabulary,
+    get_vocabulary,
+    load_word_list,
+    vocabulary_from_corpus,
+)
+from mini_lib.errors import ConfigError
+
+
+def test_paper_csv_loads_all_21037_words(aochildes_vocab_path):
+    vocab = load_word_list(aochildes_vocab_path)
+    assert len(vocab) == 21037
+    assert {"dont", "whats", "chicken", "true", "false"} <= vocab  # read as text: TRUE stays a word
+    assert all(w == w.lower() for w in vocab)
+
+
+def test_txt_and_csv_word_lists(tmp_path):
+    txt = tmp_path / "words.txt"
+    txt.write_text("# a comment\nDog\n\ncat \nDOG\n", encoding="utf-8")
+    assert load_word_list(txt) == frozenset({"dog", "cat"})
+    csv = tmp_path / "words.csv"
+    csv.write_text("idx,word,frequency\n0,Null,3\n1,nan,2\n", encoding="utf-8")
+    assert load_word_list(csv) == frozenset({"null", "nan"})
+
+
+def test_bad_word_list_files(tmp_path):
+    with pytest.raises(ConfigError, match="word list not found"):
+        load_word_list(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("idx,token\n0,dog\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no 'word' column; columns found: \['idx', 'token'\]"):
+        load_word_list(bad)
+
+
+def test_vocabulary_from_corpus_takes_the_most_frequent_words():
+    texts = ["The dog saw the cat.", "THE dog ran; don\u2019t run, dog!"]
+    assert vocabulary_from_corpus(texts, 2) == frozenset({"the", "dog"})
+    assert "don't" in vocabulary_from_corpus(texts, 100)  # split exactly as the filter splits
+    with pytest.raises(ConfigError, match="top_k"):
+        vocabulary_from_corpus(texts, 0)
+    with pytest.raises(ConfigError, match="no words"):
+        vocabulary_from_corpus(["123 !!"], 5)
+
+
+def test_builtin_vocabulary_is_a_real_child_vocabulary():
+    vocab = builtin_vocabulary()
+    assert len(vocab) >= 500
+    assert {"the", "mommy", "dog", "ran", "running", "happy", "dont"} <= vocab
+    assert not {"photosynthesis", "quantum", "jurisdiction"} & vocab
+    assert all(w.isalpha() and w == w.lower() for w in vocab)
+
+
+def test_builtin_vocabulary_is_a_subset_of_aochildes(aochildes_vocab_path):
+    assert builtin_vocabulary() <= load_word_list(aochildes_vocab_path)
+
+
+def test_get_vocabulary_dispatch(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_text("sun\nmoon\n", encoding="utf-8")
+    assert get_vocabulary("file", path=path) == frozenset({"sun", "moon"})
+    assert get_vocabulary("corpus", texts=["a a b"], top_k=1) == frozenset({"a"})
+    assert get_vocabulary("builtin") == builtin_vocabulary()
+    with pytest.raises(ConfigError, match="choose one of: file, corpus, builtin"):
+        get_vocabulary("aochildes")
+    with pytest.raises(ConfigError, match=r"takes the arguments \['texts', 'top_k'\]"):
+        get_vocabulary("corpus", texts=["a"])
+    with pytest.raises(ConfigError, match="takes the arguments none"):
+        get_vocabulary("builtin", path=path)
