@@ -1,0 +1,267 @@
+"""Size variants and duplicated corpora for the quality-vs-quantity paper (arXiv 2411.15821).
+
+The paper trains the same small GPT on TinyStories variants:
+
+* **size**: a random 25% / 50% / 100% of the stories (``size_variant``);
+* **duplication** p in {0, 25, 50, 75, 100}%: ONE story is chosen and floor(p (N - 1)) randomly
+  chosen slots of the OTHER stories are overwritten by copies of it, so the story count stays N
+  (``duplicate_one_document``). At p = 100% the corpus is N copies of one story.
+
+``duplicate_many`` is this package's more natural extension: a fraction of the corpus made of
+k-fold repeats of many documents, with the document count or the token count held constant.
+
+Every construction works on index arrays (``*_indices``) and, on top of them, on a
+``datasets.Dataset`` with a ``text`` column (plus ``id`` and any metadata). Rows keep all columns
+of the document whose text they carry, and get ``source_id`` (the id of that document) and
+``is_duplicate`` (True for a copy placed in another row; a document's first occurrence is False).
+The functions only ever see the training split: the validation set stays untouched, as in the
+paper. Each returns a ``DuplicationInfo`` for the notebook to show.
+
+The two metric conventions of the paper's tables are here as pure-number helpers; loss and
+accuracy themselves are measured by ``mini_lib.evaluate``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import datasets
+import numpy as np
+
+from mini_lib.errors import ConfigError, check_fraction, choose
+
+PAPER_SIZE_FRACTIONS = (0.25, 0.5, 1.0)
+PAPER_DUPLICATION_RATES = (0.0, 0.25, 0.5, 0.75, 1.0)
+PAPER_WINDOW = 128  # the paper's "accuracy" counts correct next tokens in a 128-token window
+HOLD_CHOICES = ("documents", "tokens")
+
+
+@dataclass
+class DuplicationInfo:
+    """What a duplication construction did, for tables and plots."""
+
+    construction: str  # "one_document" or "many"
+    rate: float
+    seed: int
+    n_docs_in: int
+    n_rows_out: int
+    n_duplicate_rows: int  # rows carrying a copy (is_duplicate)
+    n_distinct_docs: int  # different documents left in the corpus
+    duplicated_ids: list = field(default_factory=list)  # ids of the repeated documents
+    copies_per_duplicated_doc: int = 1  # occurrences of each repeated document
+    tokens_in: int | None = None  # only for duplicate_many(hold="tokens")
+    tokens_out: int | None = None
+
+    @property
+    def duplicate_fraction(self) -> float:
+        """Fraction of output rows that are copies."""
+        return self.n_duplicate_rows / self.n_rows_out if self.n_rows_out else 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (ids as plain Python values)."""
+        out = asdict(self)
+        out["duplicated_ids"] = [_plain(i) for i in self.duplicated_ids]
+        out["duplicate_fraction"] = self.duplicate_fraction
+        return out
+
+    def __str__(self) -> str:
+        shown = ", ".join(map(str, self.duplicated_ids[:3])) + (", ..." if len(self.duplicated_ids) > 3 else "")
+        return (
+            f"{self.construction} rate={self.rate:g}: {self.n_rows_out:,} rows from {self.n_docs_in:,} docs, "
+            f"{self.n_duplicate_rows:,} copies ({self.duplicate_fraction:.1%}) of "
+            f"{len(self.duplicated_ids):,} doc(s) [{shown}] x{self.copies_per_duplicated_doc}, "
+            f"{self.n_distinct_docs:,} distinct docs"
+        )
+
+
+# ---- size variants --------------------------------------------------------------------------
+
+def size_variant_indices(n_docs: int, fraction: float, seed: int) -> np.ndarray:
+    """Sorted indices of a random ``fraction`` of ``n_docs`` documents (at least one)."""
+    check_fraction("fraction", fraction, allow_zero=False)
+    _check_n(n_docs)
+    n_keep = max(1, round(fraction * n_docs))
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_docs, size=n_keep, replace=False))
+
+
+def size_variant(ds: datasets.Dataset, fraction: float, seed: int) -> datasets.Dataset:
+    """A random ``fraction`` of the documents, in their original order (the paper: 25%, 50%)."""
+    return ds.select(size_variant_indices(len(ds), fraction, seed))
+
+
+# ---- the paper's construction: one document copied over other slots ------------------------
+
+def duplicate_one_document_indices(n_docs: int, rate: float, seed: int) -> tuple[np.ndarray, int]:
+    """Source index of each slot, and the chosen document: floor(rate (N-1)) other slots copy it."""
+    check_fraction("rate", rate)
+    _check_n(n_docs)
+    rng = np.random.default_rng(seed)
+    chosen = int(rng.integers(n_docs))
+    others = np.delete(np.arange(n_docs), chosen)
+    n_replaced = math.floor(round(rate * (n_docs - 1), 9))  # round: 0.29 * 100 must give 29
+    sources = np.arange(n_docs)
+    sources[rng.choice(others, size=n_replaced, replace=False)] = chosen
+    return sources, chosen
+
+
+def duplicate_one_document(
+    ds: datasets.Dataset, rate: float, seed: int
+) -> tuple[datasets.Dataset, DuplicationInfo]:
+    """The paper's duplication: ONE document overwrites floor(rate (N-1)) other document slots.
+
+    The row count stays N. ``id`` keeps the slot's original id (unique); the text and all other
+    columns come from the document the slot now carries, named by ``source_id``.
+    """
+    sources, chosen = duplicate_one_document_indices(len(ds), rate, seed)
+    ids = _ids(ds)
+    out = _rows_from_sources(ds, sources, row_ids=ids, is_duplicate=sources != np.arange(len(ds)))
+    n_copies = int((sources == chosen).sum())
+    info = DuplicationInfo(
+        construction="one_document",
+        rate=float(rate),
+        seed=seed,
+        n_docs_in=len(ds),
+        n_rows_out=len(ds),
+        n_duplicate_rows=n_copies - 1,
+        n_distinct_docs=len(ds) - (n_copies - 1),
+        duplicated_ids=[ids[chosen]],
+        copies_per_duplicated_doc=n_copies,
+    )
+    return out, info
+
+
+# ---- extension: k-fold repeats of many documents -------------------------------------------
+
+def duplicate_many_indices(
+    lengths: np.ndarray, rate: float, k: int, seed: int, hold: str = "documents"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Source index of every output row (in random order), and the repeated documents.
+
+    A fraction ``rate`` of the output (rounded down to whole repeated documents) is made of
+    documents repeated ``k`` times; the rest are distinct documents seen once. ``hold="documents"`` keeps the row count N
+    (floor(rate N / k) repeated documents); ``hold="tokens"`` keeps the total length
+    sum(``lengths``) approximately: repeated documents are drawn until their k copies reach
+    ``rate`` of it, then single documents until the total would pass it.
+    """
+    check_fraction("rate", rate)
+    choose("hold", hold, HOLD_CHOICES)
+    if not isinstance(k, (int, np.integer)) or k < 2:
+        raise ConfigError(f"k (copies per repeated document) must be an integer >= 2, got {k!r}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n_docs = len(lengths)
+    _check_n(n_docs)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_docs)
+    if hold == "documents":
+        n_repeated = math.floor(round(rate * n_docs / k, 9))
+        repeated = order[:n_repeated]
+        singles = order[n_repeated : n_docs - (k - 1) * n_repeated]
+    else:
+        budget = int(lengths.sum())
+        repeated_mass = np.cumsum(k * lengths[order])
+        n_repeated = int(np.searchsorted(repeated_mass, rate * budget, side="right")) if rate else 0
+        repeated = order[:n_repeated]
+        used = int(repeated_mass[n_repeated - 1]) if n_repeated else 0
+        single_mass = used + np.cumsum(lengths[order[n_repeated:]])
+        singles = order[n_repeated : n_repeated + int(np.searchsorted(single_mass, budget, side="right"))]
+    sources = np.concatenate([np.repeat(repeated, k), singles])
+    return sources[rng.permutation(len(sources))], np.sort(repeated)
+
+
+def duplicate_many(
+    ds: datasets.Dataset,
+    rate: float,
+    k: int,
+    seed: int,
+    hold: str = "documents",
+    length_column: str | None = None,
+) -> tuple[datasets.Dataset, DuplicationInfo]:
+    """Extension: ``rate`` of the corpus is k-fold repeats of many documents (see the indices version).
+
+    Lengths for ``hold="tokens"`` are whitespace words of ``text``, or ``length_column`` (e.g. a
+    token count). Rows come in a random (seeded) order and get new ids 0..M-1; ``source_id`` is
+    the original id.
+    """
+    if length_column is not None and length_column not in ds.column_names:
+        raise ConfigError(f"length_column {length_column!r} is not a column; columns: {ds.column_names}")
+    lengths = (
+        np.asarray(list(ds[length_column]), dtype=np.int64) if length_column is not None
+        else np.fromiter((len(t.split()) for t in ds["text"]), dtype=np.int64, count=len(ds))
+    )
+    sources, repeated = duplicate_many_indices(lengths, rate, k, seed, hold)
+    ids = _ids(ds)
+    first = np.zeros(len(sources), dtype=bool)
+    first[np.unique(sources, return_index=True)[1]] = True
+    out = _rows_from_sources(ds, sources, row_ids=np.arange(len(sources)), is_duplicate=~first)
+    info = DuplicationInfo(
+        construction="many",
+        rate=float(rate),
+        seed=seed,
+        n_docs_in=len(ds),
+        n_rows_out=len(sources),
+        n_duplicate_rows=int((~first).sum()),
+        n_distinct_docs=int(first.sum()),
+        duplicated_ids=[ids[i] for i in repeated],
+        copies_per_duplicated_doc=int(k),
+        tokens_in=int(lengths.sum()) if hold == "tokens" else None,
+        tokens_out=int(lengths[sources].sum()) if hold == "tokens" else None,
+    )
+    return out, info
+
+
+# ---- the paper's metric conventions (pure numbers) ------------------------------------------
+
+def paper_accuracy_per_window(token_accuracy: float, window: int = PAPER_WINDOW) -> float:
+    """The paper's "accuracy": correct next-token predictions per ``window`` predictions.
+
+    Its table's 49.0 is 49.0 / 128 = 38.3% token accuracy (a 128-token block gives 128 predictions).
+    """
+    check_fraction("token_accuracy", token_accuracy)
+    return token_accuracy * window
+
+
+def perplexity_mean_of_batches(batch_losses) -> float:
+    """The paper's perplexity: the mean over batches of exp(batch mean loss)."""
+    return float(np.mean(np.exp(_losses(batch_losses))))
+
+
+def perplexity_of_mean(batch_losses) -> float:
+    """The usual perplexity: exp of the mean loss (never above the paper's, by Jensen's inequality)."""
+    return float(np.exp(np.mean(_losses(batch_losses))))
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+def _check_n(n_docs: int) -> None:
+    if n_docs < 1:
+        raise ConfigError("the corpus is empty: nothing to sample or duplicate")
+
+
+def _ids(ds: datasets.Dataset) -> list:
+    """The ``id`` column, or row positions when there is none."""
+    return list(ds["id"]) if "id" in ds.column_names else list(range(len(ds)))
+
+
+def _rows_from_sources(
+    ds: datasets.Dataset, sources: np.ndarray, row_ids, is_duplicate: np.ndarray
+) -> datasets.Dataset:
+    ids = _ids(ds)
+    out = ds.select(sources)
+    if "id" in out.column_names:
+        out = out.remove_columns("id")
+    out = out.add_column("id", list(row_ids))
+    out = out.add_column("source_id", [ids[i] for i in sources])
+    return out.add_column("is_duplicate", is_duplicate.tolist())
+
+
+def _losses(batch_losses) -> np.ndarray:
+    losses = np.asarray(batch_losses, dtype=np.float64)
+    if losses.ndim != 1 or losses.size == 0:
+        raise ConfigError(f"batch_losses must be a non-empty 1-D sequence, got shape {losses.shape}")
+    return losses
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
