@@ -134,7 +134,7 @@ def _coerce(value: Any, like: Any, key: str) -> Any:
         try:
             return type(like)(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"parameter {key} must be a {type(like).__name__}, got {value!r}") from None
+            raise ConfigError(f"parameter {key} must be of type {type(like).__name__}, got {value!r}") from None
     if isinstance(like, int) and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

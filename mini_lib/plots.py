@@ -1,0 +1,52 @@
+"""Seaborn figures shared by the notebooks, so each notebook cell is one call and one picture."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+
+def zipf_plot(counts: Counter, ax=None, label: str | None = None):
+    """Rank-frequency on log-log axes, with the ideal Zipf line (slope -1) for reference."""
+    ax = ax or plt.subplots(figsize=(5, 4))[1]
+    freqs = np.array(sorted(counts.values(), reverse=True), dtype=float)
+    ranks = np.arange(1, len(freqs) + 1)
+    ax.loglog(ranks, freqs, label=label or "corpus")
+    ax.loglog(ranks, freqs[0] / ranks, "--", color="grey", label="Zipf (slope -1)")
+    ax.set(xlabel="word rank", ylabel="frequency", title="Word frequencies")
+    ax.legend()
+    return ax
+
+
+def loss_curves(records: pd.DataFrame, evals: pd.DataFrame | None = None, ax=None, smooth: int = 10, label: str = ""):
+    """Training loss (smoothed) and validation loss against optimiser steps."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    train = records["loss"].rolling(smooth, min_periods=1).mean()
+    ax.plot(records["step"], train, label=f"{label} train".strip())
+    if evals is not None and len(evals):
+        ax.plot(evals["step"], evals["loss"], "o-", label=f"{label} validation".strip())
+    ax.set(xlabel="step", ylabel="loss (nats/token)", title="Loss")
+    ax.legend()
+    return ax
+
+
+def grouped_lines(frame: pd.DataFrame, x: str, y: str, hue: str, ax=None, logx: bool = False, **kw):
+    """One line per group with seaborn (mean and 95% interval when several seeds share a point)."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", ax=ax, **kw)
+    if logx:
+        ax.set_xscale("log")
+    return ax
+
+
+def heatmap(frame: pd.DataFrame, index: str, columns: str, values: str, ax=None, fmt: str = ".3f", **kw):
+    """A labelled heatmap of ``values`` over two settings (e.g. duplication rate x data size)."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="mean")
+    sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", ax=ax, **kw)
+    ax.set_title(values)
+    return ax

@@ -1,0 +1,75 @@
+"""Every notebook: committed clean, parameters cell first, runs headless in smoke (and gpu shapes, slow)."""
+
+import ast
+import json
+import math
+
+import nbformat
+import pytest
+
+from mini_lib.paths import NOTEBOOK_DIR
+from mini_lib.profiles import NOTEBOOK_PROFILES, notebook_settings
+from mini_lib.runner import NotebookFailed, run_notebook
+
+NOTEBOOKS = sorted(NOTEBOOK_PROFILES)
+# gpu settings run for real on CPU with only the step counts cut (full shapes, tiny step count).
+GPU_ON_CPU = {
+    "00_quickstart": {"steps": 2, "eval_every": 0, "eval_examples": 4},
+    "01_pythia_training": {"steps": 2, "eval_every": 0, "eval_examples": 4, "checkpoint_every": 1,
+                           "throughput_steps": 1, "compile": False},
+}
+
+
+def _cells(name):
+    return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4).cells
+
+
+def test_every_notebook_file_has_a_profile_and_vice_versa():
+    assert sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")) == NOTEBOOKS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_clean_with_literal_parameters_first(name):
+    cells = _cells(name)
+    code = [c for c in cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "clear outputs before committing"
+    first = code[0]
+    assert "parameters" in first.metadata.get("tags", [])
+    tree = ast.parse(first.source)
+    assigned = {t.id for node in tree.body for t in node.targets}
+    assert assigned == {"profile", "overrides", "run_dir"}
+    for node in tree.body:
+        ast.literal_eval(node.value)  # literals only
+    assert ast.literal_eval(tree.body[0].value) == "cpu", "the default profile is cpu"
+    assert any("exercise" in c.source.lower() for c in cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_runs_in_smoke_and_writes_results(name):
+    result = run_notebook(name, "smoke", run_name="test-smoke")
+    results = json.loads((result.run_dir / "results.json").read_text())
+    assert results, "results.json is empty"
+    assert list(result.run_dir.glob("*.png")), "no figures saved"
+    executed = nbformat.read(result.executed, as_version=4)
+    assert all(c.get("execution_count") for c in executed.cells if c.cell_type == "code")
+    RESULT_CHECKS.get(name, lambda r: None)(results)
+
+
+def _quickstart_learns(results):
+    vocab = notebook_settings("00", "smoke").vocab_size
+    assert results["final_val_loss"] < math.log(vocab) - 1.5  # far below a uniform guess
+    assert abs(results["val_minus_train_gap"]) < 0.2
+
+
+RESULT_CHECKS = {"00_quickstart": _quickstart_learns}
+
+
+def test_failing_cell_is_reported_with_its_error():
+    with pytest.raises(NotebookFailed, match="ConfigError"):
+        run_notebook("00", "smoke", {"preset": "pythia-7b"}, run_name="fails")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_gpu_profile_shapes_run_on_cpu(name):
+    run_notebook(name, "gpu", GPU_ON_CPU[name], run_name="gpu-shapes")

@@ -1,0 +1,65 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mini_lib.__main__ import main
+from mini_lib.errors import ConfigError
+from mini_lib.profiles import NOTEBOOK_PROFILES, PROFILES, notebook_settings, parameter_names, resolve_notebook
+from mini_lib.runner import parse_parameter
+
+
+def test_every_notebook_has_every_profile_with_the_same_fields():
+    for name, profiles in NOTEBOOK_PROFILES.items():
+        assert tuple(profiles) == PROFILES, name
+        assert len({type(s) for s in profiles.values()}) == 1, name
+
+
+def test_overrides_are_validated_and_coerced():
+    s = notebook_settings("00", "smoke", {"steps": "7", "lr": 0.01, "tier": "rich"})
+    assert (s.steps, s.lr, s.tier) == (7, 0.01, "rich")
+    t = notebook_settings("01", "smoke", {"presets": "pythia-1m,pythia-3m", "compile": "false"})
+    assert t.presets == ("pythia-1m", "pythia-3m") and t.compile is False
+    with pytest.raises(ConfigError, match="unknown parameter.*valid: n_stories"):
+        notebook_settings("00", "smoke", {"stepz": 3})
+    with pytest.raises(ConfigError, match="choose one of: smoke, cpu, gpu"):
+        notebook_settings("00", "laptop")
+    with pytest.raises(ConfigError, match="must be of type int"):
+        notebook_settings("00", "smoke", {"steps": "many"})
+
+
+def test_offline_profiles_set_hub_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    notebook_settings("00", "smoke")
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["HF_DATASETS_OFFLINE"] == "1"
+
+
+def test_notebook_names_resolve():
+    assert resolve_notebook("00") == resolve_notebook("quickstart") == "00_quickstart"
+    with pytest.raises(ConfigError, match="00_quickstart"):
+        resolve_notebook("99")
+    assert "steps" in parameter_names("00")
+
+
+def test_parse_parameter_reads_literals():
+    assert parse_parameter("steps=10") == ("steps", 10)
+    assert parse_parameter("tier=rich") == ("tier", "rich")
+    assert parse_parameter("presets=['a','b']") == ("presets", ["a", "b"])
+    with pytest.raises(ConfigError):
+        parse_parameter("steps")
+
+
+def test_cli_list_and_clear_errors(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "00_quickstart" in out and "smoke, cpu, gpu" in out
+    assert main(["run", "99", "--profile", "smoke"]) == 2
+    assert "unknown notebook '99'" in capsys.readouterr().err
+    assert main(["run", "00", "--profile", "smoke", "-p", "bogus=1"]) == 2
+    assert "valid:" in capsys.readouterr().err
+
+
+def test_cli_runs_as_a_module():
+    out = subprocess.run([sys.executable, "-m", "mini_lib", "list"], capture_output=True, text=True, check=True)
+    assert "01_pythia_training" in out.stdout
