@@ -1,4 +1,5 @@
-"""Size variants, the paper's one-document duplication, k-fold repeats, and the paper's metrics."""
+"""Size variants, the paper's one-document duplication, k-fold repeats, the duplication analyser
+and the paper's metric conventions."""
 
 import math
 
@@ -6,6 +7,7 @@ import datasets
 import numpy as np
 import pytest
 
+from mini_lib.ablations.dedup import analyse_duplication
 from mini_lib.ablations.duplication import (
     duplicate_many,
     duplicate_many_indices,
@@ -150,3 +152,71 @@ def test_perplexity_conventions():
     assert perplexity_mean_of_batches([2.0, 2.0]) == pytest.approx(perplexity_of_mean([2.0, 2.0]))
     with pytest.raises(ConfigError, match="batch_losses"):
         perplexity_of_mean([])
+
+
+# ---- duplication analyser (exact + MinHash/LSH near duplicates) ---------------------------------
+
+WORDS = ("cat dog sun moon tree ball red blue big small ran sat jumped happy sad home park "
+         "boat fish bird cake milk bed toy car hat box book star rain snow").split()
+
+
+def story(seed: int, n: int = 60) -> str:
+    rng = np.random.default_rng(seed)
+    return " ".join(WORDS[i] for i in rng.integers(len(WORDS), size=n))
+
+
+def test_exact_duplicates_ignore_case_and_whitespace():
+    texts = ["The cat  sat.", "the cat sat.", "A dog ran.", "the cat sat.\n"]
+    report = analyse_duplication(texts)
+    assert report.n_docs == 4 and report.n_distinct_texts == 2
+    assert report.exact_duplicate_fraction == 0.5  # rows 1 and 3 repeat row 0
+    assert report.clusters == [[0, 1, 3]] and report.largest_cluster_size == 3
+
+
+def test_near_duplicates_above_the_threshold_are_clustered():
+    base = story(0).split()
+    edited = base.copy()
+    edited[30] = "zebra"  # one word changed: 5 of 56 shingles differ, Jaccard 51/61 = 0.84
+    texts = [" ".join(base), story(1), " ".join(edited), story(2)]
+    report = analyse_duplication(texts, threshold=0.7)
+    assert report.exact_duplicate_fraction == 0.0
+    assert report.near_duplicate_fraction == 0.25
+    assert report.clusters == [[0, 2]]
+    strict = analyse_duplication(texts, threshold=0.95)
+    assert strict.clusters == [] and strict.largest_cluster_size == 1
+
+
+def test_the_papers_one_document_duplication_is_measured_exactly():
+    n, rate = 300, 0.5
+    ds = datasets.Dataset.from_dict({"id": list(range(n)), "text": [story(i, 40) for i in range(n)]})
+    dup, info = duplicate_one_document(ds, rate, seed=0)
+    report = analyse_duplication(dup)  # a Dataset is read through its text column
+    k = math.floor(rate * (n - 1))
+    assert report.largest_cluster_size == k + 1 == info.copies_per_duplicated_doc
+    assert report.exact_duplicate_fraction == pytest.approx(k / n)
+    assert report.near_duplicate_fraction == pytest.approx(k / n)
+    assert sorted(report.clusters[0]) == [i for i, s in enumerate(dup["source_id"]) if s == info.duplicated_ids[0]]
+
+
+def test_k_fold_repeats_give_clusters_of_k():
+    ds = datasets.Dataset.from_dict({"text": [story(i, 40) for i in range(200)]})
+    dup, info = duplicate_many(ds, 0.3, k=3, seed=0)
+    report = analyse_duplication(dup)
+    assert len(report.clusters) == len(info.duplicated_ids) == 20
+    assert {len(c) for c in report.clusters} == {3}
+    assert report.exact_duplicate_fraction == pytest.approx(info.duplicate_fraction)
+
+
+def test_short_and_empty_documents():
+    report = analyse_duplication(["hi", "hi", "", " ", "a b"])
+    assert report.exact_duplicate_fraction == pytest.approx(2 / 5)
+    assert sorted(map(sorted, report.clusters)) == [[0, 1], [2, 3]]
+
+
+def test_bad_settings():
+    with pytest.raises(ConfigError, match="threshold"):
+        analyse_duplication(["a"], threshold=1.0)
+    with pytest.raises(ConfigError, match="shingle_size"):
+        analyse_duplication(["a"], shingle_size=0)
+    with pytest.raises(ConfigError, match="no documents"):
+        analyse_duplication([])

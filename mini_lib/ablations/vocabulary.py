@@ -8,7 +8,7 @@ lower-case words, the form the span filter looks up):
 * ``"file"``: a word list on disk (the paper's csv, or a txt with one word per line);
 * ``"corpus"``: the top-k most frequent words of some texts (split into words exactly as the
   filter does), to build a vocabulary tier from any corpus;
-* ``"builtin"``: a ~1,900-word basic child vocabulary that ships with the package.
+* ``"builtin"``: a ~2,000-word basic child vocabulary that ships with the package.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def vocabulary_from_corpus(texts: Iterable[str], top_k: int) -> frozenset[str]:
 
 
 def builtin_vocabulary() -> frozenset[str]:
-    """The package's basic child vocabulary (``data/basic_words.txt``, ~1,900 words).
+    """The package's basic child vocabulary (``data/basic_words.txt``, ~2,000 words).
 
     Source: written for this project (licence Apache-2.0, the project's): everyday words a young
     child hears, with verb/noun inflections and apostrophe-free contractions, restricted to words
