@@ -64,7 +64,7 @@ class StoryPlan:
     object_size: str
     object_count: int
     goal: str  # find, fix, reach, make, give, share, carry
-    spot: str  # where the object turns up (find) or is stuck (reach)
+    spot: str  # where the object turns up (happy "find" stories) or is stuck ("reach" stories)
     obstacle: str
     feeling_start: str
     feeling_end: str
@@ -131,13 +131,12 @@ def story_plan(index: int, seed: int = 0) -> StoryPlan:
     colour = _pick(r, _COLOURS) if r() < 0.75 else ""
     size = _pick(r, _SIZES) if r() < 0.5 else ""
     count = 1 if r() < 0.75 else _pick(r, _COUNTS)
-    spot = ""
-    if goal == "find":
+    outcome = "happy" if r() < 0.5 else "sad"
+    spot = ""  # where a lost thing is found (so only in happy "find" stories), or a stuck thing sits
+    if goal == "find" and outcome == "happy":
         spot = _pick(r, _SPOT_TEXTS[indoor])
     elif goal == "reach":
         spot = _pick(r, _HIGH_SPOT_TEXTS[indoor])
-
-    outcome = "happy" if r() < 0.5 else "sad"
     has_friend = goal == "share" or more(0.5)
     friend = friend_kind = friend_pronoun = ""
     if has_friend:
@@ -530,6 +529,18 @@ def generate_stories(n: int, seed: int = 0, tier: str = "simple", start: int = 0
     # No features= here: encoding them row by row costs more than writing the stories; the
     # inferred types are exactly FEATURES (strings and int64), which the tests check.
     return datasets.Dataset.from_dict(columns)
+
+
+_SENTENCE_BREAK = re.compile(r'(?<=[.!?])\s+(?=["A-Z])|(?<=[.!?]")\s+(?=["A-Z])')
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a story: a break follows ``.``, ``!`` or ``?`` (and a closing quote) before a capital or quote.
+
+    Speech tags after a quote start in lower case (``"Oh no!" cried Lily.``), so a story splits
+    into exactly ``n_sentences`` pieces; the noise module uses this to shuffle sentences.
+    """
+    return [s for s in _SENTENCE_BREAK.split(text.strip()) if s]
 
 
 def simple_vocabulary() -> frozenset[str]:
