@@ -232,26 +232,27 @@ class _Words:
     """
 
     def __init__(self, lowered: list[str], vocabulary: Set[str]):
-        # 1. tokens found as they stand are one in-vocabulary word each
-        misses = [i for i, token in enumerate(lowered) if token not in vocabulary]
-        # 2. strip edge punctuation/digits from the others and look them up again
-        stripped = [lowered[i].strip(_EDGE) for i in misses]
-        left = [(i, t) for i, t in zip(misses, stripped) if t not in vocabulary]
-        # 3. a single leftover word is OOV (unless a contraction piece); no letters: no word
-        oov = [i for i, t in left if t.isalpha() and t not in _CONTRACTION_PIECES]
-        counts = {i: 0 for i, t in left if not t}  # tokens holding other than one word
-        # 4. (rare) several words in a token (well-known), or a word with an apostrophe
+        self.oov_tokens: list[int] = []  # tokens holding at least one OOV word, in order
         self.oov_offsets: dict[int, list[int]] = {}  # token -> offsets of its OOV words (if not [0])
-        for i, token in left:
-            if token and not token.isalpha():
+        counts: dict[int, int] = {}  # tokens holding other than one word
+        # tokens found as they stand (most of them) are one in-vocabulary word each
+        for i in [i for i, token in enumerate(lowered) if token not in vocabulary]:
+            token = lowered[i].strip(_EDGE)  # dog. -> dog, (3) -> ""
+            if token in vocabulary:
+                continue
+            if token.isalpha():  # a single OOV word, unless the piece of a contraction
+                if token not in _CONTRACTION_PIECES:
+                    self.oov_tokens.append(i)
+            elif not token:  # no letters: numbers and punctuation pass
+                counts[i] = 0
+            else:  # (rare) several words (well-known), or a word with an apostrophe (don't)
                 words_here = _WORD_FIND.findall(token)
                 offsets = [k for k, w in enumerate(words_here) if not in_vocabulary(w, vocabulary)]
                 if offsets:
-                    oov.append(i)
+                    self.oov_tokens.append(i)
                     self.oov_offsets[i] = offsets
                 if len(words_here) != 1:
                     counts[i] = len(words_here)
-        self.oov_tokens = sorted(oov)  # tokens holding at least one OOV word
         if counts:
             per_token = [1] * len(lowered)
             for i, n in counts.items():
