@@ -50,7 +50,7 @@ from mini_lib.errors import ConfigError, check_fraction
 
 DEFAULT_MAX_OOV = 0.01
 DEFAULT_MIN_SPAN_LEN = 32
-RATIO_FLOOR = 32  # the paper's max(words, 32): a short span may not spend its OOV budget early
+RATIO_FLOOR = 32  # the paper's max(words, 32): the OOV ratio of a span counts at least 32 words
 
 _QUOTES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"'}
 _WORD_FIND = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
@@ -160,7 +160,9 @@ def oov_rate(text: str, vocabulary: Set[str], ignore_capitalised_non_initial: bo
 
     The paper's task simplification: with ``ignore_capitalised_non_initial`` a word containing an
     uppercase letter is not counted unless it is the first word of the text (proper nouns pass),
-    as in the official evaluation-filtering notebook.
+    as in the official evaluation-filtering notebook. Words are this module's ``words`` with the
+    filter's lookup (the notebook instead deletes punctuation inside tokens: "well-known" ->
+    "wellknown").
     """
     oov, counted = _count_oov(text, vocabulary, ignore_capitalised_non_initial)
     return oov / counted if counted else 0.0
