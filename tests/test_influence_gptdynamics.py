@@ -1,0 +1,99 @@
+"""GPTDynamics run/task files: our writer and reader round-trip, and the reader takes the release's layout."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mini_lib.errors import ConfigError
+from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_run, read_task, write_run, write_task
+
+
+def _run(run_id: str, first_step: int, rng: np.random.Generator) -> Run:
+    batches = [[int(i) for i in rng.choice(10, size=2, replace=False)] for _ in range(5)]
+    cols = 5 - first_step + 1
+    return Run(
+        run_id=run_id,
+        batches=batches,
+        trajectories={"loss": rng.normal(size=(3, cols)), "bleu": rng.uniform(size=(3, cols))},
+        test_ids=[101, 100, 102],
+        first_step=first_step,
+        learning_rates=[1e-4 * (t + 1) for t in range(5)],
+    )
+
+
+@pytest.mark.parametrize("first_step", [0, 1])
+def test_task_round_trip(tmp_path, first_step):
+    rng = np.random.default_rng(0)
+    task = TaskDynamics(
+        train_examples=[Example(i, f"premise {i}", "yes" if i % 2 else "no") for i in range(10)],
+        test_examples=[Example(100 + k, f"test {k} ü", "no") for k in range(3)],
+        runs=[_run(f"run_{r}", first_step, rng) for r in (0, 1, 10, 2)],
+    )
+    write_task(tmp_path / "task", task)
+    back = read_task(tmp_path / "task")
+    assert back.train_examples == task.train_examples and back.test_examples == task.test_examples
+    assert [r.run_id for r in back.runs] == ["run_0", "run_1", "run_2", "run_10"]  # numeric order
+    for run in back.runs:
+        original = next(r for r in task.runs if r.run_id == run.run_id)
+        assert run.batches == original.batches and run.test_ids == original.test_ids
+        assert run.first_step == first_step and run.learning_rates == original.learning_rates
+        assert set(run.trajectories) == {"loss", "bleu"}
+        for metric in ("loss", "bleu"):
+            np.testing.assert_array_equal(run.trajectories[metric], original.trajectories[metric])
+
+
+def test_reads_hand_written_release_files(tmp_path):
+    # The release layout: JSON lines, steps from 1, bleu files keep the loss_trajectory/loss keys.
+    (tmp_path / "train_samples_id.json").write_text(
+        '{"step": 1, "samples_id": [3, 7]}\n{"step": 2, "samples_id": [1, 3]}\n{"step": 3, "samples_id": [7, 0]}\n'
+    )
+    (tmp_path / "all_loss_trajectory.out").write_text(
+        '{"id": 200, "loss_trajectory": [{"step": 1, "loss": 2.5}, {"step": 2, "loss": 2.0}, {"step": 3, "loss": 1.5}]}\n'
+        '{"id": 201, "loss_trajectory": [{"step": 2, "loss": 0.9}, {"step": 1, "loss": 1.0}, {"step": 3, "loss": 0.8}]}\n'
+    )
+    (tmp_path / "all_bleu_trajectory.out").write_text(
+        '{"id": 201, "loss_trajectory": [{"step": 1, "loss": 0.1}, {"step": 2, "loss": 0.2}, {"step": 3, "loss": 0.3}]}\n'
+        '{"id": 200, "loss_trajectory": [{"step": 1, "loss": 0.4}, {"step": 2, "loss": 0.5}, {"step": 3, "loss": 0.6}]}\n'
+    )
+    run = read_run(tmp_path)
+    assert run.run_id == tmp_path.name and run.first_step == 1 and run.n_steps == 3
+    assert run.batches == [[3, 7], [1, 3], [7, 0]] and run.learning_rates is None
+    assert run.test_ids == [200, 201]
+    np.testing.assert_array_equal(run.trajectories["loss"], [[2.5, 2.0, 1.5], [1.0, 0.9, 0.8]])
+    np.testing.assert_array_equal(run.trajectories["bleu"], [[0.4, 0.5, 0.6], [0.1, 0.2, 0.3]])  # rows follow test_ids
+    assert run.transition_batches() == [[1, 3], [7, 0]]  # the step-1 batch precedes the first value
+    np.testing.assert_array_equal(run.steps, [1, 2, 3])
+
+
+def test_reads_batches_as_one_json_list_and_custom_keys(tmp_path):
+    (tmp_path / "train_samples_id.json").write_text(json.dumps([{"step": 2, "samples_id": [5]}, {"step": 1, "samples_id": [4]}]))
+    (tmp_path / "all_rougeL_trajectory.out").write_text(
+        '{"id": 9, "rougeL_trajectory": [{"step": 0, "rougeL": 0.1}, {"step": 1, "rougeL": 0.3}, {"step": 2, "rougeL": 0.2}]}\n'
+    )
+    with pytest.raises(ConfigError, match="list_key"):
+        read_run(tmp_path)
+    run = read_run(tmp_path, list_key="rougeL_trajectory", value_key="rougeL")
+    assert run.batches == [[4], [5]] and run.first_step == 0
+    np.testing.assert_array_equal(run.trajectories["rougeL"], [[0.1, 0.3, 0.2]])
+
+
+def test_inconsistent_files_are_rejected(tmp_path):
+    (tmp_path / "train_samples_id.json").write_text('{"step": 1, "samples_id": [1]}\n{"step": 3, "samples_id": [2]}\n')
+    with pytest.raises(ConfigError, match="without gaps"):
+        read_run(tmp_path)
+    (tmp_path / "train_samples_id.json").write_text('{"step": 1, "samples_id": [1]}\n{"step": 2, "samples_id": [2]}\n')
+    (tmp_path / "all_loss_trajectory.out").write_text('{"id": 1, "loss_trajectory": [{"step": 1, "loss": 1.0}]}\n')
+    with pytest.raises(ConfigError, match="do not match"):
+        read_run(tmp_path)
+    with pytest.raises(ConfigError, match="shape"):
+        Run("r", [[1], [2]], {"loss": np.zeros((1, 2))}, [1], first_step=0)
+
+
+def test_write_run_writes_release_lines(tmp_path):
+    run = Run("r", [[4, 2], [1, 4]], {"loss": np.array([[3.0, 2.0]])}, [77], first_step=1)
+    write_run(tmp_path, run)
+    lines = (tmp_path / "train_samples_id.json").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [{"step": 1, "samples_id": [4, 2]}, {"step": 2, "samples_id": [1, 4]}]
+    record = json.loads((tmp_path / "all_loss_trajectory.out").read_text())
+    assert record == {"id": 77, "loss_trajectory": [{"step": 1, "loss": 3.0}, {"step": 2, "loss": 2.0}]}
