@@ -91,7 +91,7 @@ TAILS: T = {
     ),
     "end_tail": (
         ", and {he} felt (very|so) {feeling_end}.",
-        ", so {Hero} was (very|so) {feeling_end}.",
+        ", and in the end {Hero} was (very|so) {feeling_end}.",
         ", which made {him} feel {feeling_end}.",
         ", and {Hero} felt {feeling_end}.",
     ),
@@ -147,7 +147,7 @@ PROBLEM: T = {
     "problem:carry": (
         "{Hero} had to carry {his} {obj_np} all the way home.",
         "{Hero} had {a_obj}, and {he} had to take {it} home.",
-        "{he} had to bring {his} {obj_np} home before (dinner|lunch|dark|bedtime).",
+        "{he} had to bring {his} {obj_np} home before (dinner|lunch|supper|bedtime).",
         "{Hero} picked up {his} {obj_np} to take {it} home[, cradling {it} like a treasure| with tremendous care].",
     ),
 }
@@ -180,9 +180,9 @@ WANT: T = {
         "{he} hoped {recipient} would be (happy|glad|surprised).",
     ),
     "want:share": (
-        "{he} wanted to share {it} with {Friend}.",
         "{Hero} thought about sharing {his} {obj}.",
-        "{Hero} hoped {Friend} would be happy too.",
+        "{he} did not know what to do.",
+        "{Hero} looked at {his} {obj} for a (long|little) while.",
     ),
     "want:carry": (
         "{he} wanted to get {it} home safe and sound.",
@@ -221,9 +221,9 @@ SAY_GOAL: T = {
         "{Hero} said, \"This is for {recipient}.\"",
     ),
     "say_goal:share": (
-        "\"We can share my {obj},\" said {Hero}.",
-        "\"Do you want some, {Friend}?\" asked {Hero}.",
-        "{Friend} asked, \"Can I have some too?\"",
+        "\"Can I have some too?\" asked {Friend}.",
+        "\"That {obj} looks (so good|so nice|great),\" said {Friend}.",
+        "{Friend} asked, \"Will you share with me?\"",
     ),
     "say_goal:carry": (
         "\"I will take {it} home,\" said {Hero}.",
@@ -273,7 +273,7 @@ OBSTACLE: T = {
     "obstacle:tired": (
         "After a while, {Hero} got (very|so|really) tired.",
         "{Hero} was so tired that {he} wanted to (sit down|lie down|go home)[ and never get up| on the spot].",
-        "Soon the legs of {Hero} felt (tired and slow|heavy|weak).",
+        "Soon {Hero} could only walk (slowly|very slowly|a little way at a time).",
     ),
     "obstacle:dog": (
         "Then a big (brown|black|white|spotted) dog ran up to {Hero} and barked loudly.",
@@ -291,7 +291,7 @@ OBSTACLE: T = {
         "{Hero} walked and walked, and then {he} was <lost|utterly lost|bewildered>.",
     ),
     "obstacle:river": (
-        "A wide river was in the way of {Hero}.",
+        "(A wide|A deep|A fast) river was in the way.",
         "Then {Hero} came to a river with no bridge.",
         "The path ended at a deep river[ that rushed and gurgled| full of slippery stones].",
     ),
@@ -306,7 +306,7 @@ OBSTACLE: T = {
         "Oh no, {Hero} fell down with a bump!",
     ),
     "obstacle:hungry": (
-        "The tummy of {Hero} started to rumble, because {he} was so hungry.",
+        "{Hero} was so hungry that {his} tummy started to rumble.",
         "Soon {Hero} was very hungry[ and could think of nothing but lunch| indeed].",
         "{Hero} had not eaten (all {time}|since breakfast|for a long time), and {he} felt hungry.",
     ),
@@ -316,9 +316,9 @@ OBSTACLE: T = {
         "A cold wind made {Hero} shake.",
     ),
     "obstacle:bee": (
-        "A buzzing bee flew around and around the head of {Hero}.",
+        "A buzzing bee flew around and around {Hero}.",
         "Suddenly, a big bee came buzzing by[ with an angry hum| alarmingly close].",
-        "A bee landed on the (arm|nose|hand) of {Hero}.",
+        "A bee landed on {his} (arm|nose|hand).",
     ),
     "obstacle:goat": (
         "A grumpy goat stood in the middle of the path.",
@@ -369,12 +369,12 @@ RESOLVE: T = {
     "resolve:snow:happy": ("{Team} put on warm (hats|boots|coats) and <kept going|pressed on|soldiered on>.", "{Team} made a path through the snow[ with a sturdy stick| one footstep at a time]."),
     "resolve:snow:sad": ("The snow was too deep to walk in.", "Soon the snow covered (everything|the path|the {obj})."),
     "resolve:fall:happy": ("{Hero} got up, brushed off {his} knees, and tried again.", "It hurt a little, but {Hero} got up again."),
-    "resolve:fall:sad": ("The knee of {Hero} hurt too much to go on.", "{Hero} sat on the ground and <cried|sobbed|wept>."),
+    "resolve:fall:sad": ("It hurt so much that {Hero} could not go on.", "{Hero} sat on the ground and <cried|sobbed|wept>."),
     "resolve:hungry:happy": ("{Team} ate a quick snack and felt much better.", "{Team} had some (bread and milk|apples|cookies|soup), and then {team} {team_was} ready."),
     "resolve:hungry:sad": ("{Hero} was too hungry to keep going.", "There was nothing to eat, and {Hero} felt weak."),
     "resolve:cold:happy": ("{Team} put on warm (coats|hats|socks) and <kept going|pressed on|carried on>.", "{Team} ran and jumped to get warm again."),
     "resolve:cold:sad": ("It was too cold to stay {at_place}.", "{team} {team_was} so cold that {team} had to go inside."),
-    "resolve:bee:happy": ("{Team} stood very still, and the bee flew away.", "The bee only wanted a flower, and soon it was gone."),
+    "resolve:bee:happy": ("{Team} stood very still, and the bee flew away.", "The bee only wanted to find a flower, and soon it was gone."),
     "resolve:bee:sad": ("The bee would not go away, so {team} ran off.", "The bee buzzed and buzzed, and {team} had to leave {the_place}."),
     "resolve:goat:happy": ("{Team} gave the goat some (grass|hay|carrots), and it moved out of the way.", "The goat ate an apple and walked away."),
     "resolve:goat:sad": ("The goat would not move.", "The goat chased {team_them} away."),

@@ -41,7 +41,7 @@ ANIMAL_KINDS = {
     "rabbit": ("hare", "cottontail"),
     "duck": ("duckling", "mallard"),
     "mouse": ("field mouse", "dormouse"),
-    "fox": ("vixen", "fox cub"),
+    "fox": ("red fox", "fox cub"),
     "frog": ("bullfrog", "tree frog"),
     "pig": ("piglet", "hog"),
     "owl": ("barn owl", "owlet"),
@@ -49,16 +49,17 @@ ANIMAL_KINDS = {
     "elephant": ("elephant calf",),
     "monkey": ("chimpanzee", "marmoset"),
     "bird": ("sparrow", "songbird", "robin"),
-    "horse": ("stallion", "pony"),
+    "horse": ("pony", "steed"),
     "squirrel": ("chipmunk",),
     "turtle": ("tortoise", "terrapin"),
     "hedgehog": ("porcupine",),
     "penguin": ("emperor penguin",),
-    "goat": ("billy goat", "kid goat"),
+    "goat": ("mountain goat", "kid goat"),
 }
 HERO_KINDS = tuple(PEOPLE_KINDS) + tuple(ANIMAL_KINDS)
 
 TRAITS = {
+    "little": ("diminutive", "petite", "pint-sized"),
     "kind": ("compassionate", "benevolent", "considerate"),
     "brave": ("courageous", "valiant", "intrepid"),
     "shy": ("timid", "bashful", "reserved"),
@@ -138,7 +139,7 @@ WEATHERS = {
 SCENES = {
     "sunny": ("the sun was shining and the birds were <singing|chirping|warbling>",
               "the sky was <blue and bright|a dazzling azure|clear and luminous>"),
-    "rainy": ("little drops of rain were <falling|pattering down|trickling down the windows>",
+    "rainy": ("little drops of rain were <falling|pattering down|pattering on the leaves>",
               "there were <puddles|glistening puddles|muddy pools> everywhere"),
     "windy": ("the wind was <blowing the leaves around|whirling the leaves about|tossing the branches>",
               "the trees were <moving in the wind|swaying in the breeze|bending in the gale>"),
@@ -218,18 +219,23 @@ OBJECTS = {
 }
 IRREGULAR_PLURALS = {"scarf": "scarves", "leaf": "leaves", "mouse": "mice", "shelf": "shelves"}
 
-# Goals and the object categories they fit. "make" needs a thing one can make.
+# Goals and the object categories they fit, plus single objects that fit a goal outside their
+# category ("make" a cake, "fix" a clock).
 GOALS = {
     "find": ("toy", "clothes", "food", "thing"),
-    "fix": ("toy", "clothes", "thing"),
+    "fix": ("toy",),
     "reach": ("toy", "clothes", "thing"),
     "make": (),
     "give": ("toy", "clothes", "food", "thing"),
     "share": ("toy", "food"),
     "carry": ("toy", "food", "thing"),
 }
-MAKEABLE = ("cake", "pie", "sandwich", "cupcake", "kite", "boat", "hat", "card", "picture", "star",
-            "puzzle", "drum", "necklace", "basket")
+GOAL_EXTRAS = {
+    "make": ("cake", "pie", "sandwich", "cupcake", "kite", "boat", "hat", "card", "picture", "star",
+             "puzzle", "drum", "necklace", "basket"),
+    "fix": ("box", "basket", "bucket", "lamp", "cup", "bell", "clock", "umbrella", "bowl", "necklace",
+            "ring", "star", "shovel", "crayon"),
+}
 
 COLOURS = {
     "red": ("crimson", "scarlet", "ruby"),
@@ -249,6 +255,7 @@ COLOURS = {
 }
 SIZES = {
     "big": ("enormous", "gigantic", "hefty"),
+    "little": ("miniature", "petite", "minuscule"),
     "huge": ("colossal", "immense", "mammoth"),
     "tiny": ("teeny", "minute", "diminutive"),
     "old": ("ancient", "battered", "antique"),
@@ -372,7 +379,7 @@ LEXICON = {
     "smiled": ("beamed", "grinned"),
     "laughed": ("chuckled", "giggled", "chortled"),
     "hug": ("embrace", "cuddle", "squeeze"),
-    "help": ("assist", "aid", "support"),
+    "help": ("assist",),
     "helped": ("assisted", "aided", "supported"),
     "fix": ("repair", "mend", "restore"),
     "fixed": ("repaired", "mended", "restored"),
@@ -390,7 +397,7 @@ LEXICON = {
     "friends": ("companions", "pals", "comrades"),
     "dog": ("hound", "mutt", "terrier"),
     "tree": ("oak", "elm", "willow", "birch"),
-    "rock": ("boulder", "crag"),
+    "rock": ("stone", "pebble"),
     "hole": ("burrow", "hollow", "pit"),
     "noise": ("racket", "clatter", "commotion"),
     "wind": ("gale", "gust", "breeze"),

@@ -128,8 +128,9 @@ def story_plan(index: int, seed: int = 0) -> StoryPlan:
 
     goal = _pick(r, _GOALS)
     obj = _pick(r, _OBJECTS_FOR_GOAL[goal])
-    colour = _pick(r, _COLOURS) if r() < 0.75 else ""
-    size = _pick(r, _SIZES) if r() < 0.5 else ""
+    food = words.OBJECTS[obj][0] == "food"  # food comes in sizes, not in colours
+    colour = _pick(r, _COLOURS) if not food and r() < 0.75 else ""
+    size = _pick(r, _FOOD_SIZES if food else _SIZES) if r() < 0.5 else ""
     count = 1 if r() < 0.75 else _pick(r, _COUNTS)
     outcome = "happy" if r() < 0.5 else "sad"
     spot = ""  # where a lost thing is found (so only in happy "find" stories), or a stuck thing sits
@@ -158,7 +159,7 @@ def story_plan(index: int, seed: int = 0) -> StoryPlan:
 
     # In a "share" story the friend is named by the problem, so the friend arrives first.
     friend_early = goal == "share" or (has_friend and r() < 0.4)
-    beats = _plan_beats(r, more, has_friend, friend_early, bool(parent), bool(obstacle), bool(lesson))
+    beats = _plan_beats(r, more, goal, has_friend, friend_early, bool(parent), bool(obstacle), bool(lesson))
     return StoryPlan(
         index=index, seed=seed, hero=hero, hero_kind=hero_kind, hero_pronoun=pronoun,
         hero_trait=trait, friend=friend, friend_kind=friend_kind, friend_pronoun=friend_pronoun,
@@ -170,12 +171,12 @@ def story_plan(index: int, seed: int = 0) -> StoryPlan:
 
 
 class _Fullness:
-    """``more(p)``: true with probability ``p * (0.15 + 1.3 * fullness)``, one fullness per story."""
+    """``more(p)``: true with probability ``p * (0.1 + 1.2 * fullness)``, one fullness per story."""
 
     def __init__(self, r):
         self.r = r
         self.fullness = r()
-        self.scale = 0.15 + 1.3 * self.fullness
+        self.scale = 0.1 + 1.2 * self.fullness
 
     def __call__(self, p: float) -> bool:
         return self.r() < p * self.scale
@@ -191,47 +192,47 @@ _OPENINGS = (
     ("intro", "feeling_start", "setting"),
 )
 # Beats dropped first, in this order, when a story would exceed MAX_SENTENCES.
-_TRIM_ORDER = ("closing", "scene", "say_obstacle", "want", "try", "say_goal", "friend_offer", "say_end", "resolve")
+_TRIM_ORDER = ("closing", "scene", "say_obstacle", "want", "try", "say_goal", "friend_offer", "say_end")
 
 
-def _plan_beats(r, more, friend: bool, friend_early: bool, parent: bool, obstacle: bool, lesson: bool) -> tuple[str, ...]:
+def _plan_beats(r, more, goal: str, friend: bool, friend_early: bool, parent: bool, obstacle: bool,
+                lesson: bool) -> tuple[str, ...]:
     """The story arc: opening, problem, (friend), (obstacle), outcome, feelings, (lesson); varied order.
 
     ``more(p)`` is true with probability ``p`` scaled by the story's fullness (see ``story_plan``).
     """
     beats = list(_OPENINGS[int(len(_OPENINGS) * (r() + more.fullness) / 2)])  # fuller: longer opening
-    if more(0.3):
+    if more(0.25):
         beats.append("scene")
     if friend_early:
         beats.append("friend_arrive")
     beats.append("problem")
-    middle = [beat for beat in ("want", "say_goal") if more(0.45)]
+    middle = [beat for beat in ("want", "say_goal") if more(0.4)]
     if r() < 0.5:
         middle.reverse()
     beats += middle
     if friend:
         if not friend_early:
             beats.append("friend_arrive")
-        if more(0.5):
+        if more(0.45) and goal != "share":  # in a share story the friend is the one who wants
             beats.append("friend_offer")
-    has_try, try_first = more(0.5), r() < 0.5
+    has_try, try_first = more(0.45), r() < 0.5
     if has_try and try_first:
         beats.append("try")
     if obstacle:
         beats.append("obstacle")
         if more(0.3):
             beats.append("say_obstacle")
-        if more(0.7):
-            beats.append("resolve")
+        beats.append("resolve")  # an obstacle is always met: overcome (happy) or not (sad)
     if has_try and not try_first:
         beats.append("try")
 
     ending = ["outcome", "feeling_end"] if more(0.75) else ["outcome_feeling"]
-    if more(0.45):
+    if more(0.4):
         ending.insert(1 if r() < 0.5 else len(ending), "say_end")
     if parent:
         ending.append("parent")
-    coda = [beat for beat, present in (("lesson", lesson), ("closing", more(0.25))) if present]
+    coda = [beat for beat, present in (("lesson", lesson), ("closing", more(0.2))) if present]
     if r() < 0.5:
         coda.reverse()
     beats += ending + coda
@@ -592,11 +593,12 @@ _NIGHT_WEATHERS = tuple(w for w in words.WEATHERS if w != "sunny")
 _GOALS = tuple(words.GOALS)
 _OBJECTS_FOR_GOAL = {
     goal: tuple(o for o, (category, _) in words.OBJECTS.items()
-                if category in categories or (goal == "make" and o in words.MAKEABLE))
+                if category in categories or o in words.GOAL_EXTRAS.get(goal, ()))
     for goal, categories in words.GOALS.items()
 }
 _COLOURS = tuple(words.COLOURS)
 _SIZES = tuple(words.SIZES)
+_FOOD_SIZES = ("big", "little", "huge", "tiny")
 _COUNTS = tuple(words.NUMBERS)
 _PARENTS = tuple(words.PARENTS)
 _OBSTACLES = {indoor: tuple(o for o, where in words.OBSTACLES.items() if where in ("any", "in" if indoor else "out"))
