@@ -137,6 +137,8 @@ def test_uniform_policy_is_conventional_training():
         theta = theta - 0.3 * torch.func.grad(full_batch)(theta)
     assert torch.allclose(by_policy.final_theta, theta, atol=1e-14)
     assert torch.equal(by_policy.desired_losses, by_default.desired_losses)
+    moved = simulate(problem.to("cpu"), 0.3, steps=4)
+    assert torch.equal(moved.desired_losses, by_default.desired_losses)
 
 
 def test_one_projected_gradient_step_lowers_the_objective():

@@ -11,8 +11,9 @@ memory scales with the chunk, not with N.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import torch
 from torch import Tensor
 
 from mini_lib.errors import ConfigError
@@ -49,6 +50,11 @@ class PolicyProblem:
     def n_desired(self) -> int:
         """K, the number of desired examples."""
         return self.desired[0].shape[0]
+
+    def to(self, device: "str | torch.device") -> "PolicyProblem":
+        """The same problem with theta_0 and all data on ``device`` (e.g. "cuda")."""
+        return replace(self, train=tuple(t.to(device) for t in self.train),
+                       desired=tuple(t.to(device) for t in self.desired), theta0=self.theta0.to(device))
 
     def chunks(self, data: tuple[Tensor, ...]) -> Iterator[tuple[slice, tuple[Tensor, ...]]]:
         """Consecutive (slice, batch) pieces of ``data`` of at most ``chunk_size`` examples."""

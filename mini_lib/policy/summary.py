@@ -1,0 +1,53 @@
+"""One call from a ``PolicyResult`` to the numbers of the paper's tables (arXiv 2402.17759, Sec. 4-5).
+
+Gathers, for conventional and optimised training on the same problem: the normalised area under the
+desired-loss curve (J), the compression ratio, the learning-law fits L = L0 + (B/t)^beta with the
+relative coefficient changes |dB|/B and |dbeta|/beta, and the speed-up at the end of training (see
+``analysis`` for every definition). The speed-up is read directly off a longer conventional run when
+one is given and reaches the optimised final loss; otherwise it is extrapolated with the learning-law
+fit of the longest conventional curve available (``acceleration.extrapolated`` says which; ``inf``
+when even the fitted curve never gets there, e.g. when conventional training plateaus higher).
+"""
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+from mini_lib.policy.analysis import (Acceleration, FitComparison, LearningLawFit, acceleration_ratio,
+                                      area_under_curve, compare_fits, compression_ratio, fit_learning_law_curve)
+from mini_lib.policy.optimise import PolicyResult
+
+
+@dataclass(frozen=True)
+class PolicySummary:
+    """Conventional vs optimised: AUC (J), CR, learning-law fits and their changes, speed-up."""
+
+    auc_conventional: float
+    auc_optimised: float
+    cr_conventional: float
+    cr_optimised: float
+    fit_conventional: LearningLawFit
+    fit_optimised: LearningLawFit
+    fit_change: FitComparison
+    acceleration: Acceleration
+
+
+def summarise_policy(result: PolicyResult, vocab_size: int, *,
+                     long_conventional_curve: Tensor | None = None) -> PolicySummary:
+    """The paper's numbers for ``result``; |V| = ``vocab_size`` (2 for the perceptron)."""
+    conventional, optimised = result.conventional_curve, result.optimised_curve
+    fit_conventional = fit_learning_law_curve(conventional)
+    fit_optimised = fit_learning_law_curve(optimised)
+    reference = conventional if long_conventional_curve is None else long_conventional_curve
+    if float(reference.min()) <= float(optimised[-1]):
+        acceleration = acceleration_ratio(reference, optimised)
+    else:
+        reference_fit = fit_conventional if long_conventional_curve is None else fit_learning_law_curve(reference)
+        acceleration = acceleration_ratio(reference, optimised, conventional_fit=reference_fit)
+    return PolicySummary(
+        auc_conventional=area_under_curve(conventional), auc_optimised=area_under_curve(optimised),
+        cr_conventional=compression_ratio(conventional, vocab_size),
+        cr_optimised=compression_ratio(optimised, vocab_size),
+        fit_conventional=fit_conventional, fit_optimised=fit_optimised,
+        fit_change=compare_fits(fit_conventional, fit_optimised), acceleration=acceleration,
+    )

@@ -1,0 +1,149 @@
+"""Curve analysis (AUC, CR, speed-up, learning-law fit) and the Learning-Law checks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.func import grad, vmap
+
+from mini_lib.errors import ConfigError
+from mini_lib.policy.analysis import (acceleration_ratio, area_under_curve, compare_fits, compression_ratio,
+                                      fit_learning_law_curve)
+from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, contributions,
+                                          trace_contributions, zero_weight_report)
+from mini_lib.policy.optimise import PolicyConfig, PolicyResult
+from mini_lib.policy.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
+from mini_lib.policy.summary import summarise_policy
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny ops: one thread avoids OpenMP contention on the shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _law(scale: float, exponent: float, offset: float, steps: int) -> np.ndarray:
+    t = np.maximum(np.arange(steps + 1, dtype=float), 1)
+    return offset + (scale / t) ** exponent
+
+
+def test_learning_law_fit_recovers_known_coefficients():
+    fit = fit_learning_law_curve(torch.tensor(_law(1e4, 0.3, 0.5, 2000)))
+    assert fit.scale == pytest.approx(1e4, rel=1e-4)
+    assert fit.exponent == pytest.approx(0.3, rel=1e-4)
+    assert fit.offset == pytest.approx(0.5, rel=1e-4)
+    assert fit.r2 > 0.9999 and 1 <= fit.t0 <= 1000
+    other = fit_learning_law_curve(_law(300.0, 0.5, 0.05, 1000))
+    assert (other.scale, other.exponent) == (pytest.approx(300.0, rel=1e-4), pytest.approx(0.5, rel=1e-4))
+    noisy = _law(1e4, 0.3, 0.5, 2000) * (1 + 0.001 * np.random.default_rng(0).standard_normal(2001))
+    rough = fit_learning_law_curve(noisy)
+    assert rough.exponent == pytest.approx(0.3, rel=0.1) and rough.scale == pytest.approx(1e4, rel=0.3)
+    assert rough.predict(1500) == pytest.approx(_law(1e4, 0.3, 0.5, 2000)[1500], rel=0.01)
+
+
+def test_fit_comparison_and_steps_to_reach():
+    slow = fit_learning_law_curve(_law(3.16e8, 0.12, 0.0, 1000) + 1.0)
+    fast = fit_learning_law_curve(_law(1.99e7, 0.14, 0.0, 1000) + 1.0)
+    change = compare_fits(slow, fast)
+    assert change.scale_change == pytest.approx(1 - 1.99e7 / 3.16e8, rel=1e-3)
+    assert change.exponent_change == pytest.approx(0.02 / 0.12, rel=1e-3)
+    assert slow.steps_to_reach(float(slow.predict(500))) == pytest.approx(500, rel=1e-6)
+    assert math.isinf(slow.steps_to_reach(slow.offset))
+
+
+def test_area_and_compression_ratio():
+    curve = torch.tensor([9.0, math.log(2), math.log(2), math.log(2)])
+    assert area_under_curve(curve) == pytest.approx(math.log(2))
+    assert compression_ratio(curve, vocab_size=2) == pytest.approx(1.0)
+    assert compression_ratio(curve / 2, vocab_size=2) == pytest.approx(2.0)
+    with pytest.raises(ConfigError, match="vocab_size"):
+        compression_ratio(curve, vocab_size=1)
+
+
+def test_acceleration_ratio_interpolates_or_extrapolates():
+    t = np.arange(101, dtype=float)
+    conventional = 1.0 / (1 + t)
+    optimised = 1.0 / (1 + 2.5 * t)  # reaches 1/251 at T=100; conventional reaches it at t = 250
+    long_run = 1.0 / (1 + np.arange(400, dtype=float))
+    direct = acceleration_ratio(long_run, optimised)
+    assert direct.ratio == pytest.approx(2.5) and not direct.extrapolated
+    between = acceleration_ratio(long_run, 1.0 / (1 + 2.25 * t))  # target 1/226: between steps 225 and 226
+    assert between.conventional_steps == pytest.approx(225.0, abs=1e-9)
+    with pytest.raises(ConfigError, match="conventional_fit"):
+        acceleration_ratio(conventional, optimised)
+    fit = fit_learning_law_curve(_law(50.0, 0.5, 0.0, 100) + 0.1)
+    target_curve = np.array([1.0, float(fit.predict(400))])
+    extrapolated = acceleration_ratio(_law(50.0, 0.5, 0.0, 100) + 0.1, target_curve, conventional_fit=fit)
+    assert extrapolated.extrapolated and extrapolated.conventional_steps == pytest.approx(400, rel=1e-6)
+
+
+def test_contributions_equal_dot_products_of_vmapped_per_example_gradients():
+    task = make_perceptron_task(PerceptronSetup(dim=8, n_train=20, n_desired=6, seed=1), dtype=torch.float64)
+    problem = task.problem
+    theta = problem.theta0 + 0.1
+    x, y = problem.train
+    per_example = vmap(grad(lambda th, xi, yi: perceptron_losses(th, xi[None], yi[None])[0]),
+                       in_dims=(None, 0, 0))(theta, x, y)
+    desired = grad(lambda th: perceptron_losses(th, *problem.desired).mean())(theta)
+    assert torch.allclose(contributions(problem, theta), per_example @ desired, atol=1e-14)
+
+
+def test_trace_of_conventional_training_records_every_kth_step():
+    task = make_perceptron_task(PerceptronSetup(dim=8, n_train=20, n_desired=6, seed=1), dtype=torch.float64)
+    trace = trace_contributions(task.problem, 0.1, steps=10, every=4)
+    assert trace.steps.tolist() == [0, 4, 8]
+    assert trace.contributions.shape == trace.weights.shape == (3, 20)
+    assert torch.allclose(trace.contributions[0], contributions(task.problem, task.problem.theta0))
+    stats = contribution_similarity(trace)
+    assert stats.n_active.tolist() == [20, 20, 20]
+
+
+def test_similarity_is_high_when_active_contributions_are_equal():
+    ct = torch.tensor([[1.0, 1.1, 0.9, -5.0], [1.0, 3.0, -1.0, 2.0]])
+    weights = torch.tensor([[1 / 3, 1 / 3, 1 / 3, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    stats = contribution_similarity(ContributionTrace(torch.tensor([0, 1]), ct, weights))
+    assert stats.n_active.tolist() == [3, 4]
+    assert stats.mean[0] == pytest.approx(1.0)
+    assert stats.snr[0] == pytest.approx(1.0 / math.sqrt(0.02 / 3))
+    assert stats.snr[1] == pytest.approx(1.25 / math.sqrt(np.var([1.0, 3.0, -1.0, 2.0])))
+    lonely = contribution_similarity(ContributionTrace(torch.tensor([0]), ct[:1], torch.tensor([[1.0, 0, 0, 0]])))
+    assert math.isnan(lonely.snr[0])
+
+
+def test_zero_weight_report_precision_recall():
+    gamma = torch.tensor([[0.0, 0.5, 0.5, 0.0], [0.02, 0.48, 0.5, 0.0]])
+    marked = torch.tensor([True, False, True, True])
+    report = zero_weight_report(gamma, marked, threshold=0.1)
+    assert report.zero_weight.tolist() == [True, False, False, True]
+    assert report.precision == 1.0 and report.recall == pytest.approx(2 / 3)
+    assert report.mean_weight_unmarked == pytest.approx(0.98 * 2)
+    with pytest.raises(ConfigError, match="marked"):
+        zero_weight_report(gamma, marked[:3])
+
+
+def _result_from_curves(conventional: np.ndarray, optimised: np.ndarray) -> PolicyResult:
+    steps = len(conventional) - 1
+    return PolicyResult(gamma=torch.full((steps, 3), 1 / 3), objective_history=[], config=PolicyConfig(steps=steps),
+                        conventional_curve=torch.tensor(conventional), optimised_curve=torch.tensor(optimised),
+                        wall_seconds=0.0)
+
+
+def test_summary_collects_the_paper_numbers():
+    conventional = _law(3.16e3, 0.12, 0.0, 400) + 1.0
+    optimised = _law(1.99e2, 0.14, 0.0, 400) + 1.0
+    summary = summarise_policy(_result_from_curves(conventional, optimised), vocab_size=5000)
+    assert summary.cr_optimised > summary.cr_conventional
+    assert summary.cr_conventional == pytest.approx(math.log(5000) / conventional[1:].mean())
+    assert summary.fit_change.scale_change == pytest.approx(1 - 1.99e2 / 3.16e3, rel=1e-3)
+    assert summary.acceleration.extrapolated
+    expected = 3.16e3 * (optimised[-1] - 1.0) ** (-1 / 0.12) / 400
+    assert summary.acceleration.ratio == pytest.approx(expected, rel=1e-3)
+    longer = _law(3.16e3, 0.12, 0.0, 400 * int(expected + 2)) + 1.0
+    direct = summarise_policy(_result_from_curves(conventional, optimised), vocab_size=5000,
+                              long_conventional_curve=torch.tensor(longer))
+    assert not direct.acceleration.extrapolated
+    assert direct.acceleration.ratio == pytest.approx(expected, rel=1e-3)
