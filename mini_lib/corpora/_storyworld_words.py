@@ -180,7 +180,7 @@ OBJECTS = {
     "coat": ("clothes", ("overcoat", "raincoat", "jacket")),
     "boot": ("clothes", ("wellington", "galosh")),
     "shoe": ("clothes", ("sandal", "slipper", "sneaker")),
-    "cake": ("food", ("sponge cake", "gateau")),
+    "cake": ("food", ("sponge cake", "layer cake")),
     "apple": ("food", ("russet", "crab apple")),
     "pie": ("food", ("tart", "pastry")),
     "sandwich": ("food", ("baguette", "bread roll")),
@@ -217,7 +217,7 @@ OBJECTS = {
     "pillow": ("thing", ("cushion", "bolster")),
     "star": ("thing", ("paper star", "star ornament")),
 }
-IRREGULAR_PLURALS = {"scarf": "scarves", "leaf": "leaves", "mouse": "mice", "shelf": "shelves"}
+IRREGULAR_PLURALS = {"scarf": "scarves"}
 
 # Goals and the object categories they fit, plus single objects that fit a goal outside their
 # category ("make" a cake, "fix" a clock).

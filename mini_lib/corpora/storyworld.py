@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
+import operator
 import random
 import re
 from dataclasses import dataclass, fields
@@ -105,7 +107,7 @@ _FIELD_NAMES = tuple(f.name for f in fields(StoryPlan))
 
 def story_plan(index: int, seed: int = 0) -> StoryPlan:
     """The plan of story ``index`` for ``seed``: deterministic, and independent of every other index."""
-    _check_address(index, seed)
+    index, seed = _check_address(index, seed)
     rng = _rng(seed, index, _PLAN_STREAM)
     r = rng.random
 
@@ -263,7 +265,12 @@ def _pick_name(r, kind: str, pronoun: str, avoid: str) -> str:
 
 
 def realise(plan: StoryPlan, tier: str = "simple") -> str:
-    """Tell ``plan`` as plain English: one sentence per beat, in the vocabulary of ``tier``."""
+    """Tell ``plan`` as plain English: one sentence per beat, in the vocabulary of ``tier``.
+
+    Both tiers draw each beat's template from the same stream, so sentence ``k`` of the simple and
+    the rich story say the same thing; the rich tier then draws its synonyms and extra clauses
+    from a stream of its own.
+    """
     choose("tier", tier, TIERS)
     rich = tier == "rich"
     style = _rng(plan.seed, plan.index, _STYLE_STREAM).random  # template choices, shared by tiers
@@ -328,7 +335,7 @@ def _slots(plan: StoryPlan, style, lex) -> dict[str, str]:
     prep = words.PLACES[plan.place][0]
     place = _pick(lex, words.PLACES[plan.place][2]) if lex else plan.place
     slots["animal"] = "" if plan.hero_kind in words.PEOPLE_KINDS else slots["kind"]
-    slots.update(place=place, the_place="the " + place, at_place=f"{prep} the {place}")
+    slots.update(the_place="the " + place, at_place=f"{prep} the {place}")
 
     noun = _pick(lex, words.OBJECTS[plan.object][1]) if lex else plan.object
     plural = plan.object_count > 1
@@ -336,23 +343,19 @@ def _slots(plan: StoryPlan, style, lex) -> dict[str, str]:
     described = " ".join(w for w in (word(plan.object_size, words.SIZES), word(plan.object_colour, words.COLOURS), obj) if w)
     if plural:
         described = f"{words.NUMBERS[plan.object_count]} {described}"
-    slots.update(
-        obj=obj, obj_np=described, a_obj=described if plural else "a " + described,
-        it="them" if plural else "it", it_subj="they" if plural else "it", obj_was="were" if plural else "was", obj_is="are" if plural else "is",
-    )
+    slots.update(obj=obj, obj_np=described, a_obj=described if plural else "a " + described)
+    slots.update(_PLURAL_WORDS if plural else _SINGULAR_WORDS)
 
     if plan.friend:
-        fhe, fhim, fhis, _ = _PRONOUNS[plan.friend_pronoun]
+        fhe, _, fhis, _ = _PRONOUNS[plan.friend_pronoun]
         pal = _pick(lex, words.LEXICON["friend"]) if lex else "friend"
         friend_np = f"{his} {pal} {plan.friend}"
         if plan.friend_kind not in words.PEOPLE_KINDS:
             friend_np += " the " + word(plan.friend_kind, _KIND_WORDS)
-        slots.update(Friend=plan.friend, friend_np=friend_np, fhe=fhe, fhim=fhim, fhis=fhis,
-                     Team=f"{plan.hero} and {plan.friend}", team="they", team_was="were",
-                     team_their="their", team_them="them")
-    else:
-        slots.update(Friend="", friend_np="", fhe="", fhim="", fhis="", Team=plan.hero, team=he,
-                     team_was="was", team_their=his, team_them=him)
+        slots.update(Friend=plan.friend, friend_np=friend_np, fhe=fhe, fhis=fhis,
+                     Team=f"{plan.hero} and {plan.friend}", team="they", team_was="were", team_them="them")
+    else:  # "{Team}" is the hero alone
+        slots.update(Friend="", friend_np="", fhe="", fhis="", Team=plan.hero, team=he, team_was="was", team_them=him)
     slots["recipient"] = (slots["Parent"] or plan.friend) if plan.goal == "give" else ""
     if plan.spot:  # a phrase with its own rich wording, e.g. "under a bush" / "beneath a shrub"
         slots["spot"] = _fill(_PHRASES[plan.spot], slots, lex)
@@ -460,15 +463,16 @@ def _eligible(missing: frozenset[str]) -> dict[str, tuple[_Template, ...]]:
 
 
 # One table per combination of optional slots a story can leave empty (see _missing_slots).
-_OPTIONAL_GROUPS = (("animal",), ("Friend", "friend_np", "fhe", "fhim", "fhis"), ("Parent", "phe"))
+_OPTIONAL_GROUPS = (("animal",), ("Friend", "friend_np", "fhe", "fhis"), ("Parent", "phe"))
 _ELIGIBLE = {
-    frozenset(s for group, off in zip(_OPTIONAL_GROUPS, flags) if off for s in group):
-        _eligible(frozenset(s for group, off in zip(_OPTIONAL_GROUPS, flags) if off for s in group))
-    for flags in itertools.product((False, True), repeat=len(_OPTIONAL_GROUPS))
+    missing: _eligible(missing)
+    for missing in (frozenset(slot for group, off in zip(_OPTIONAL_GROUPS, flags) if off for slot in group)
+                    for flags in itertools.product((False, True), repeat=len(_OPTIONAL_GROUPS)))
 }
 
 
 def _capitalise(sentence: str) -> str:
+    """Upper-case the first letter, also when the sentence opens with a quote."""
     if sentence[0] == '"':
         return '"' + sentence[1].upper() + sentence[2:]
     return sentence[0].upper() + sentence[1:]
@@ -512,11 +516,12 @@ FEATURES = datasets.Features({
 
 def generate_stories(n: int, seed: int = 0, tier: str = "simple", start: int = 0) -> datasets.Dataset:
     """Stories ``start .. start+n-1`` of ``seed`` as a Dataset: id, text, plan metadata, and the plan as JSON."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ConfigError(f"n must be a positive integer number of stories, got {n!r}")
     choose("tier", tier, TIERS)
-    if not isinstance(start, int) or start < 0:
+    if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
         raise ConfigError(f"start must be a non-negative integer story index, got {start!r}")
+    n, start = int(n), int(start)
     columns: dict[str, list] = {name: [] for name in _COLUMNS}
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     for index in range(start, start + n):
@@ -552,7 +557,8 @@ def simple_vocabulary() -> frozenset[str]:
               *words.PARENTS, *words.PLACES, *words.TIMES, *words.WEATHERS, *words.COLOURS, *words.SIZES,
               *words.NUMBERS.values(), *words.FEELINGS_START, *_FEELING_END_WORDS, "friend", "the"]
     texts += [prep for prep, _, _ in words.PLACES.values()]
-    texts += [" ".join(p) for p in _PRONOUNS.values()] + ["they were their them was were is are it them a an"]
+    texts += [" ".join(p) for p in _PRONOUNS.values()] + [*_SINGULAR_WORDS.values(), *_PLURAL_WORDS.values()]
+    texts += ["they were was them", "a an"]  # the {team} slots, and articles fixed after filling
     texts += [f"{o} {_plural(o)}" for o in words.OBJECTS]
     found = set()
     for text in texts:
@@ -566,15 +572,22 @@ _PLAN_STREAM, _STYLE_STREAM, _RICH_STREAM = 0, 1, 2
 _MASK64 = (1 << 64) - 1
 
 
-def _check_address(index: int, seed: int) -> None:
-    if not isinstance(index, int) or not 0 <= index < 1 << 64:
+def _check_address(index: int, seed: int) -> tuple[int, int]:
+    """(index, seed) as Python ints (numpy integers welcome), or a ConfigError."""
+    try:
+        index, seed = operator.index(index), operator.index(seed)
+    except TypeError:
+        raise ConfigError(f"index and seed must be integers, got {index!r} and {seed!r}") from None
+    if not 0 <= index < 1 << 64:
         raise ConfigError(f"index must be an integer in [0, 2**64), got {index!r}")
-    if not isinstance(seed, int):
-        raise ConfigError(f"seed must be an integer, got {seed!r}")
+    return index, seed
 
 
 def _rng(seed: int, index: int, stream: int) -> random.Random:
-    """An independent generator per (seed, index, stream): story i never depends on story i-1."""
+    """An independent generator per (seed, index, stream): story i never depends on story i-1.
+
+    A negative seed wraps to its 64-bit two's complement, so every integer seed is valid.
+    """
     return random.Random(((seed & _MASK64) << 66) | (index << 2) | stream)
 
 
@@ -584,6 +597,8 @@ def _pick(r, options):
 
 
 _PRONOUNS = {"she": ("she", "her", "her", "herself"), "he": ("he", "him", "his", "himself")}
+_SINGULAR_WORDS = {"it": "it", "it_subj": "it", "obj_was": "was", "obj_is": "is"}
+_PLURAL_WORDS = {"it": "them", "it_subj": "they", "obj_was": "were", "obj_is": "are"}
 _ANIMAL_KINDS = tuple(words.ANIMAL_KINDS)
 _KIND_WORDS = {**words.PEOPLE_KINDS, **words.ANIMAL_KINDS}
 _TRAITS = tuple(words.TRAITS)
