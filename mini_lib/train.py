@@ -14,6 +14,7 @@ Built on Accelerate so the same code runs on a laptop CPU, one GPU, or many proc
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -128,9 +129,14 @@ def batch_indices(step: int, n_examples: int, batch_size: int, seed: int) -> np.
     epochs, offsets = np.divmod(positions, n_examples)
     out = np.empty(batch_size, dtype=np.int64)
     for epoch in np.unique(epochs):
-        permutation = np.random.default_rng([seed, int(epoch)]).permutation(n_examples)
-        out[epochs == epoch] = permutation[offsets[epochs == epoch]]
+        out[epochs == epoch] = _epoch_permutation(n_examples, seed, int(epoch))[offsets[epochs == epoch]]
     return out
+
+
+@functools.lru_cache(maxsize=2)
+def _epoch_permutation(n_examples: int, seed: int, epoch: int) -> np.ndarray:
+    """One epoch's order, cached: every step of an epoch reads the same permutation."""
+    return np.random.default_rng([seed, epoch]).permutation(n_examples)
 
 
 @dataclass
@@ -199,7 +205,7 @@ def _optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool) -> torc
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, fused=fused or None)
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, fused=fused)
 
 
 def _flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
@@ -263,7 +269,7 @@ def train(
         dynamo_backend="inductor" if config.compile else None,
     )
     precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
-    optimizer = _optimizer(model, config, fused=use_cuda)
+    optimizer = _optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
     model, optimizer = accelerator.prepare(model, optimizer)
     raw_model = accelerator.unwrap_model(model)
 

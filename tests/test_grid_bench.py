@@ -1,0 +1,52 @@
+import json
+
+import numpy as np
+import pytest
+
+from mini_lib.bench import compare, precision_table
+from mini_lib.grid import GridCell, run_grid
+from mini_lib.tokenization import PackedBlocks
+from mini_lib.train import TrainConfig
+from tests.helpers import tiny_model, tiny_setup
+
+
+def _cells(config):
+    tokenizer, blocks = tiny_setup()
+    return [GridCell(name=f"seed{s}", tags={"seed": s}, make_model=lambda s=s: tiny_model(len(tokenizer), seed=s),
+                     train_data=blocks, val_data=blocks, config=config) for s in (0, 1)]
+
+
+def test_grid_trains_each_cell_and_skips_finished_ones(tmp_path):
+    config = TrainConfig(steps=4, batch_size=4, eval_every=2, eval_examples=8, device="cpu", precision="fp32", progress=False)
+    first = run_grid(_cells(config), tmp_path)
+    assert first.summary["seed"].tolist() == [0, 1]
+    assert first.summary.loc[0, "tokens"] == 4 * 4 * 32
+    assert first.curves.groupby("name")["step"].apply(list).tolist() == [[0, 2, 4], [0, 2, 4]]
+    assert first.summary.loc[0, "val_loss"] != first.summary.loc[1, "val_loss"]  # different seeds
+    marker = json.loads((tmp_path / "seed0" / "cell.json").read_text())
+    (tmp_path / "seed0" / "records.jsonl").unlink()  # a rerun must not retrain a finished cell
+    again = run_grid(_cells(config), tmp_path)
+    assert again.summary.loc[0, "val_loss"] == marker["val_loss"]
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()
+
+
+def _random_blocks(n=64, seq_len=32, vocab=512):
+    tokens = np.random.default_rng(0).integers(0, vocab, (n, seq_len), dtype=np.int32)
+    return PackedBlocks(tokens=tokens, doc_ids=np.arange(n), doc_starts=np.arange(n) * seq_len)
+
+
+def test_benchmark_compares_ours_with_trainer_on_the_same_run():
+    config = TrainConfig(steps=6, batch_size=4, lr=1e-3, precision="fp32", device="cpu", progress=False)
+    report = compare("pythia-1m", _random_blocks(), 512, config, rounds=1, warmup=2)
+    ours, theirs = report["results"]["mini_lib"], report["results"]["hf_trainer"]
+    assert ours["timed_steps"] == theirs["timed_steps"] == 3
+    assert report["ratio_ours_over_trainer"] == pytest.approx(ours["tokens_per_s"] / theirs["tokens_per_s"])
+    # same model, data, optimiser settings and schedule: both loops start from the same loss
+    assert abs(ours["final_loss"] - theirs["final_loss"]) < 0.5
+    assert {"torch", "transformers", "accelerate"} <= set(report["versions"])
+
+
+def test_precision_table_has_one_row_per_precision_and_skips_fp16_on_cpu():
+    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16", "fp16"), steps=2, batch_size=4, device="cpu")
+    assert table["precision"].tolist() == ["fp32", "bf16"]
+    assert (table["tokens_per_s"] > 0).all() and table["speedup_vs_first"].iloc[0] == 1.0
