@@ -94,6 +94,29 @@ NOTEBOOK_PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+# The slow test runs each notebook's gpu settings on CPU with these overrides: full shapes, tiny step counts.
+GPU_ON_CPU_OVERRIDES: dict[str, dict[str, Any]] = {
+    "00_quickstart": {"steps": 2, "eval_every": 0, "eval_examples": 4},
+    "01_pythia_training": {"steps": 2, "eval_every": 0, "eval_examples": 4, "checkpoint_every": 1,
+                           "throughput_steps": 1, "compile": False},
+}
+
+# Each paper notebook registers its settings below, in its own block:
+#   @dataclass(frozen=True) class XSettings: ...
+#   NOTEBOOK_PROFILES["0N_name"] = {"smoke": XSettings(...), "cpu": ..., "gpu": ...}
+#   GPU_ON_CPU_OVERRIDES["0N_name"] = {...}
+
+# --- 02_simplified_vocab ---
+
+# --- 03_quality_quantity ---
+
+# --- 04_gptfluence ---
+
+# --- 05_optimal_learning ---
+
+# --- 06_data_selection ---
+
+
 def apply_profile_environment(profile: str) -> None:
     """smoke and cpu never touch the network: force the hub libraries offline."""
     if profile in OFFLINE_PROFILES:

@@ -8,18 +8,10 @@ import nbformat
 import pytest
 
 from mini_lib.paths import NOTEBOOK_DIR
-from mini_lib.profiles import NOTEBOOK_PROFILES, notebook_settings
+from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
 from mini_lib.runner import NotebookFailed, run_notebook
 
 NOTEBOOKS = sorted(NOTEBOOK_PROFILES)
-# gpu settings run for real on CPU with only the step counts cut (full shapes, tiny step count).
-GPU_ON_CPU = {
-    "00_quickstart": {"steps": 2, "eval_every": 0, "eval_examples": 4},
-    "01_pythia_training": {"steps": 2, "eval_every": 0, "eval_examples": 4, "checkpoint_every": 1,
-                           "throughput_steps": 1, "compile": False},
-}
-
-
 def _cells(name):
     return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4).cells
 
@@ -72,4 +64,4 @@ def test_failing_cell_is_reported_with_its_error():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_gpu_profile_shapes_run_on_cpu(name):
-    run_notebook(name, "gpu", GPU_ON_CPU[name], run_name="gpu-shapes")
+    run_notebook(name, "gpu", GPU_ON_CPU_OVERRIDES[name], run_name="gpu-shapes")

@@ -63,3 +63,11 @@ def test_cli_list_and_clear_errors(capsys):
 def test_cli_runs_as_a_module():
     out = subprocess.run([sys.executable, "-m", "mini_lib", "list"], capture_output=True, text=True, check=True)
     assert "01_pythia_training" in out.stdout
+
+
+def test_every_notebook_has_gpu_on_cpu_overrides_that_validate():
+    from mini_lib.profiles import GPU_ON_CPU_OVERRIDES
+
+    assert sorted(GPU_ON_CPU_OVERRIDES) == sorted(NOTEBOOK_PROFILES)
+    for name, overrides in GPU_ON_CPU_OVERRIDES.items():
+        notebook_settings(name, "gpu", overrides)
