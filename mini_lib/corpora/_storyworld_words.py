@@ -55,6 +55,20 @@ ANIMAL_KINDS = {
     "hedgehog": ("porcupine",),
     "penguin": ("emperor penguin",),
     "goat": ("mountain goat", "kid goat"),
+    "lamb": ("yearling", "spring lamb"),
+    "kitten": ("kitty cat", "tabby kitten"),
+    "cow": ("heifer", "dairy cow"),
+    "sheep": ("merino", "woolly sheep"),
+    "chicken": ("bantam", "chick"),
+    "tiger": ("tiger cub", "bengal tiger"),
+    "giraffe": ("giraffe calf",),
+    "zebra": ("zebra foal",),
+    "dragon": ("wyvern", "dragonling"),
+    "dinosaur": ("triceratops", "stegosaurus"),
+    "deer": ("fawn", "roe deer"),
+    "wolf": ("wolf cub", "timber wolf"),
+    "panda": ("giant panda",),
+    "hippo": ("hippopotamus",),
 }
 HERO_KINDS = tuple(PEOPLE_KINDS) + tuple(ANIMAL_KINDS)
 
@@ -74,6 +88,11 @@ TRAITS = {
     "happy": ("cheerful", "jovial", "sunny-natured"),
     "smart": ("perceptive", "bright"),
     "young": ("youthful", "fledgling"),
+    "sweet": ("endearing", "adorable"),
+    "polite": ("courteous", "well-mannered"),
+    "strong": ("sturdy", "robust"),
+    "helpful": ("obliging", "accommodating"),
+    "naughty": ("impish", "roguish"),
 }
 
 # Grown-ups who praise or comfort at the end; the rich tier uses the formal word.
@@ -119,6 +138,17 @@ PLACES = {
     "bakery": ("in", True, ("patisserie", "bakehouse")),
     "school": ("at", True, ("schoolhouse", "classroom")),
     "shop": ("in", True, ("toyshop", "general store", "boutique")),
+    "tower": ("in", True, ("turret", "belfry")),
+    "lighthouse": ("in", True, ("beacon tower", "old lighthouse")),
+    "museum": ("in", True, ("gallery", "exhibition hall")),
+    "station": ("at", False, ("railway station", "depot")),
+    "harbor": ("at", False, ("quayside", "marina")),
+    "circus": ("at", False, ("big top", "carnival")),
+    "swamp": ("in", False, ("marsh", "bog")),
+    "desert": ("in", False, ("sand dunes", "wasteland")),
+    "city": ("in", False, ("metropolis", "bustling city")),
+    "town": ("in", False, ("township", "market town")),
+    "street": ("on", False, ("avenue", "boulevard")),
 }
 
 TIMES = ("morning", "afternoon", "evening", "day", "night")
@@ -132,6 +162,9 @@ WEATHERS = {
     "foggy": ("misty", "hazy"),
     "warm": ("balmy", "sultry", "mild"),
     "cold": ("chilly", "frigid", "bitter"),
+    "hot": ("sweltering", "scorching", "sultry"),
+    "bright": ("brilliant", "dazzling", "luminous"),
+    "stormy": ("tempestuous", "thundery", "squally"),
 }
 
 # A short extra "scene" sentence per weather (the optional scene beat). These phrases, like the
@@ -153,6 +186,9 @@ SCENES = {
              "it <felt like summer|felt positively summery|resembled a summer afternoon>"),
     "cold": ("the air was <very cold|bitterly cold|freezing>",
              "the ground was <hard and cold|frozen solid|stiff with frost>"),
+    "hot": ("the sun was <very hot|blazing|scorching>", "everyone was looking for <shade|a shady spot|somewhere cool>"),
+    "bright": ("everything was <bright and clear|sparkling|gleaming>", "the light was <bright|dazzling|brilliant>"),
+    "stormy": ("the wind was <howling|roaring|shrieking>", "there was <thunder|rumbling thunder|a crash of thunder> far away"),
 }
 
 # --- objects ----------------------------------------------------------------------------------
@@ -173,6 +209,18 @@ OBJECTS = {
     "bike": ("toy", ("bicycle", "tricycle")),
     "wagon": ("toy", ("cart", "wheelbarrow")),
     "sled": ("toy", ("toboggan", "sleigh")),
+    "whistle": ("toy", ("tin whistle", "penny whistle")),
+    "marble": ("toy", ("glass marble", "alley marble")),
+    "rocket": ("toy", ("toy rocket", "spaceship")),
+    "plane": ("toy", ("glider", "biplane")),
+    "bus": ("toy", ("toy bus", "double-decker")),
+    "piano": ("toy", ("toy piano", "keyboard")),
+    "guitar": ("toy", ("ukulele", "banjo")),
+    "flute": ("toy", ("recorder", "piccolo")),
+    "horn": ("toy", ("bugle", "cornet", "trumpet")),
+    "wand": ("toy", ("magic wand", "sceptre")),
+    "crown": ("toy", ("tiara", "diadem")),
+    "scooter": ("toy", ("kick scooter", "roller skate")),
     "hat": ("clothes", ("bonnet", "beret", "cap")),
     "scarf": ("clothes", ("muffler", "shawl")),
     "sock": ("clothes", ("stocking",)),
@@ -180,6 +228,10 @@ OBJECTS = {
     "coat": ("clothes", ("overcoat", "raincoat", "jacket")),
     "boot": ("clothes", ("wellington", "galosh")),
     "shoe": ("clothes", ("sandal", "slipper", "sneaker")),
+    "dress": ("clothes", ("gown", "frock", "pinafore")),
+    "shirt": ("clothes", ("blouse", "tunic")),
+    "sweater": ("clothes", ("jumper", "cardigan", "pullover")),
+    "belt": ("clothes", ("sash", "waistband")),
     "cake": ("food", ("sponge cake", "layer cake")),
     "apple": ("food", ("russet", "crab apple")),
     "pie": ("food", ("tart", "pastry")),
@@ -188,6 +240,14 @@ OBJECTS = {
     "carrot": ("food", ("parsnip",)),
     "cupcake": ("food", ("muffin", "fairy cake")),
     "egg": ("food", ("hen egg", "speckled egg")),
+    "pancake": ("food", ("crepe", "flapjack")),
+    "cherry": ("food", ("morello", "black cherry")),
+    "pear": ("food", ("conference pear", "william pear")),
+    "lemon": ("food", ("citron", "lime")),
+    "pizza": ("food", ("flatbread", "calzone")),
+    "candy": ("food", ("bonbon", "toffee", "lollipop")),
+    "peach": ("food", ("nectarine", "apricot")),
+    "strawberry": ("food", ("wild strawberry", "raspberry")),
     "book": ("thing", ("volume", "storybook", "diary")),
     "box": ("thing", ("crate", "chest", "casket")),
     "basket": ("thing", ("hamper", "wicker basket")),
@@ -216,6 +276,19 @@ OBJECTS = {
     "bowl": ("thing", ("dish", "basin")),
     "pillow": ("thing", ("cushion", "bolster")),
     "star": ("thing", ("paper star", "star ornament")),
+    "hammer": ("thing", ("mallet", "gavel")),
+    "spoon": ("thing", ("ladle", "teaspoon")),
+    "plate": ("thing", ("platter", "saucer")),
+    "pencil": ("thing", ("fountain pen", "pen")),
+    "jar": ("thing", ("jam jar", "vase")),
+    "bottle": ("thing", ("flask", "canteen")),
+    "candle": ("thing", ("taper", "candlestick")),
+    "mirror": ("thing", ("looking glass", "hand mirror")),
+    "teapot": ("thing", ("kettle", "samovar")),
+    "button": ("thing", ("toggle", "cufflink")),
+    "coin": ("thing", ("doubloon", "sovereign")),
+    "nest": ("thing", ("eyrie", "bird nest")),
+    "bone": ("thing", ("marrowbone", "chew bone")),
 }
 IRREGULAR_PLURALS = {"scarf": "scarves"}
 
@@ -232,9 +305,9 @@ GOALS = {
 }
 GOAL_EXTRAS = {
     "make": ("cake", "pie", "sandwich", "cupcake", "kite", "boat", "hat", "card", "picture", "star",
-             "puzzle", "drum", "necklace", "basket"),
+             "puzzle", "drum", "necklace", "basket", "pancake", "pizza", "crown", "wand"),
     "fix": ("box", "basket", "bucket", "lamp", "cup", "bell", "clock", "umbrella", "bowl", "necklace",
-            "ring", "star", "shovel", "crayon"),
+            "ring", "star", "shovel", "crayon", "plate", "jar", "mirror", "teapot", "pencil"),
 }
 
 COLOURS = {
@@ -306,6 +379,9 @@ FEELINGS_START = {
     "silly": ("giddy", "playful", "frivolous"),
     "hungry": ("famished", "ravenous", "peckish"),
     "grumpy": ("irritable", "cantankerous", "sulky"),
+    "nervous": ("jittery", "fidgety", "on edge"),
+    "sad": ("downhearted", "despondent", "gloomy"),
+    "cross": ("vexed", "irate", "peeved"),
 }
 FEELINGS_END = {
     "happy": {
@@ -314,6 +390,7 @@ FEELINGS_END = {
         "excited": ("thrilled", "jubilant", "ecstatic"),
         "thankful": ("grateful", "appreciative"),
         "cheerful": ("buoyant", "upbeat", "jaunty"),
+        "pleased": ("gratified", "satisfied", "contented"),
     },
     "sad": {
         "sad": ("melancholy", "sorrowful", "dejected"),
@@ -321,6 +398,8 @@ FEELINGS_END = {
         "sorry": ("remorseful", "regretful", "apologetic"),
         "lonely": ("forlorn", "desolate"),
         "tired": ("weary", "exhausted", "drained"),
+        "cross": ("indignant", "irate", "vexed"),
+        "worried": ("anxious", "troubled", "uneasy"),
     },
 }
 
