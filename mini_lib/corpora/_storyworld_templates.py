@@ -48,7 +48,8 @@ OPENING: T = {
         "{Hero} spent the {weather} {time} {at_place}[, exploring every nook and cranny| gazing at everything around {him}].",
         "The {time} was {weather} when {Hero} got to {the_place}.",
         "{Hero} (loved|liked) to play {at_place}, so one {weather} {time} {he} went there[ as fast as {his} legs could carry {him}| once more].",
-        "One {weather} {time}, {Hero} and {his} (family|dad|mommy|grandma|grandpa|brother|sister) went to {the_place}.",
+        "One {weather} {time}, {Hero} and {his} (family|brother|sister|cousin) went to {the_place}.",
+        "One {weather} {time}, {Parent} took {Hero} to {the_place}.",
         "It was a {weather} {time}, and {Hero} (wanted|was going) to go to {the_place}.",
         "On that {weather} {time}, {he} went out to {the_place}[, eager to explore| full of anticipation].",
         "(After breakfast|After lunch|After school|After a nap), on a {weather} {time}, {Hero} went to {the_place}.",
@@ -129,7 +130,8 @@ PROBLEM: T = {
         "{he} had an idea: {he} would make {a_obj}.",
         "{Hero} decided to make {a_obj} all by {himself}.",
         "{he} got everything ready to make {a_obj}.",
-        "That {time}, {Hero} wanted to make {a_obj} for {his} (family|mommy|dad|grandma|teacher).",
+        "That {time}, {Hero} wanted to make {a_obj} for {his} (family|teacher|brother|sister).",
+        "That {time}, {Hero} wanted to make {a_obj} for {Parent}.",
     ),
     "problem:give": (
         "{Hero} had {a_obj} for {recipient}[, wrapped in tissue paper| chosen with great care].",
@@ -567,7 +569,7 @@ LESSON: T = {
     ),
     "lesson:friends_help": (
         "{Hero} learned that friends help each other.",
-        "That day, {Hero} learned how nice it is to have a friend[ like {Friend}| by {his} side].",
+        "That {time}, {Hero} learned how nice it is to have a friend[ like {Friend}| by {his} side].",
         "{Hero} and {Friend} knew that they could do anything together.",
     ),
     "lesson:be_brave": (

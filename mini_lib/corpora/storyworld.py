@@ -604,7 +604,7 @@ _KIND_WORDS = {**words.PEOPLE_KINDS, **words.ANIMAL_KINDS}
 _TRAITS = tuple(words.TRAITS)
 _PLACES = tuple(words.PLACES)
 _WEATHERS = tuple(words.WEATHERS)
-_NIGHT_WEATHERS = tuple(w for w in words.WEATHERS if w != "sunny")
+_NIGHT_WEATHERS = tuple(w for w in words.WEATHERS if w not in ("sunny", "hot"))  # no sun at night
 _GOALS = tuple(words.GOALS)
 _OBJECTS_FOR_GOAL = {
     goal: tuple(o for o, (category, _) in words.OBJECTS.items()
