@@ -340,7 +340,8 @@ def _slots(plan: StoryPlan, style, lex) -> dict[str, str]:
     noun = _pick(lex, words.OBJECTS[plan.object][1]) if lex else plan.object
     plural = plan.object_count > 1
     obj = _plural(noun) if plural else noun
-    described = " ".join(w for w in (word(plan.object_size, words.SIZES), word(plan.object_colour, words.COLOURS), obj) if w)
+    adjectives = (word(plan.object_size, words.SIZES), word(plan.object_colour, words.COLOURS))
+    described = " ".join(w for w in (*adjectives, obj) if w)
     if plural:
         described = f"{words.NUMBERS[plan.object_count]} {described}"
     slots.update(obj=obj, obj_np=described, a_obj=described if plural else "a " + described)
@@ -624,7 +625,8 @@ _LESSONS = {  # lessons that fit (outcome, has friend, has obstacle, a giving go
         name for name, (fits, needs_friend) in words.LESSONS.items()
         if fits == outcome and (friend or not needs_friend)
         and (name != "be_brave" or obstacle) and (name != "sharing_is_good" or giving))
-    for outcome in ("happy", "sad") for friend in (False, True) for obstacle in (False, True) for giving in (False, True)
+    for outcome in ("happy", "sad")
+    for friend, obstacle, giving in itertools.product((False, True), repeat=3)
 }
 _FEELINGS_END = {outcome: tuple(bank) for outcome, bank in words.FEELINGS_END.items()}
 _FEELING_END_WORDS = {**words.FEELINGS_END["happy"], **words.FEELINGS_END["sad"]}
