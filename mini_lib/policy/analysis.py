@@ -12,9 +12,11 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
   learning-law fit of the conventional curve (the paper's speed-ups exceed its run lengths);
 - learning-law fit L(t) = L0 + (B / t)^beta for t > t0: for each candidate t0 and offset L0 the
   inner fit is closed-form least squares of log(L - L0) = beta log B - beta log t; L0 is searched
-  on a grid in [0, min L) and refined by bounded scalar minimisation, t0 over a geometric grid up to
-  ``max_t0_fraction * T``; the pair with the smallest RMS relative error of the fitted loss on its
-  window wins. Coefficient changes are |B_opt - B_conv| / B_conv and |beta_opt - beta_conv| / beta_conv.
+  on a grid in [0, min L) and refined by bounded scalar minimisation (the L0 with the smallest RMS
+  relative error of the fitted loss on the window wins), t0 over a geometric grid up to
+  ``max_t0_fraction * T``: t0 is the EARLIEST candidate whose fit has RMS relative error <= ``tolerance``
+  (the law holds from there on, and the fit uses the most data); if none does, the best-fitting one.
+  Coefficient changes are |B_opt - B_conv| / B_conv and |beta_opt - beta_conv| / beta_conv.
 """
 
 import math
@@ -25,6 +27,8 @@ from scipy.optimize import minimize_scalar
 from torch import Tensor
 
 from mini_lib.errors import ConfigError, check_fraction
+
+_REJECTED = 1e30  # score of an offset that gives no decaying power law (finite keeps the line search quiet)
 
 
 @dataclass(frozen=True)
@@ -92,15 +96,15 @@ def acceleration_ratio(conventional_curve: Tensor, optimised_curve: Tensor,
     if reached.size:
         t = int(reached[0])
         crossing = float(t) if t == 0 else t - 1 + (conventional[t - 1] - target) / (conventional[t - 1] - conventional[t])
-        return Acceleration(target, steps, crossing, crossing / steps, extrapolated=False)
+        return Acceleration(target, steps, float(crossing), float(crossing) / steps, extrapolated=False)
     if conventional_fit is None:
         raise ConfigError("the conventional curve never reaches the optimised final loss; run it for more steps "
                           "or pass conventional_fit=fit_learning_law_curve(conventional_curve) to extrapolate")
-    crossing = conventional_fit.steps_to_reach(target)
+    crossing = float(conventional_fit.steps_to_reach(target))
     return Acceleration(target, steps, crossing, crossing / steps, extrapolated=True)
 
 
-def fit_learning_law_curve(curve: Tensor, *, max_t0_fraction: float = 0.5, n_t0: int = 12,
+def fit_learning_law_curve(curve: Tensor, *, tolerance: float = 0.01, max_t0_fraction: float = 0.5, n_t0: int = 12,
                            n_offsets: int = 64, min_points: int = 8) -> LearningLawFit:
     """Fit L = L0 + (B/t)^beta on t > t0, searching t0 and L0 (see the module docstring)."""
     values = _as_curve(curve)
@@ -117,7 +121,8 @@ def fit_learning_law_curve(curve: Tensor, *, max_t0_fraction: float = 0.5, n_t0:
     if not fits:
         raise ConfigError(f"no decreasing power-law segment with >= {min_points} points found; "
                           f"give a longer curve (got {len(values)} points)")
-    return min(fits, key=lambda fit: fit.rms_relative_error)
+    good = [fit for fit in fits if fit.rms_relative_error <= tolerance]
+    return good[0] if good else min(fits, key=lambda fit: fit.rms_relative_error)
 
 
 def compare_fits(conventional: LearningLawFit, optimised: LearningLawFit) -> FitComparison:
@@ -136,7 +141,7 @@ def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> Lea
     grid = floor * (1 - np.geomspace(1e-6, 1, n_offsets))[::-1]
     scores = [_offset_score(offset, t, loss) for offset in grid]
     best = int(np.argmin(scores))
-    if not math.isfinite(scores[best]):
+    if scores[best] >= _REJECTED:
         return None
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     if high > low:
@@ -148,7 +153,8 @@ def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> Lea
     exponent, scale = _log_linear_fit(offset, t, loss)
     predicted = offset + (scale / t) ** exponent
     residual = loss - predicted
-    r2 = 1 - float((residual ** 2).sum() / ((loss - loss.mean()) ** 2).sum())
+    spread = float(((loss - loss.mean()) ** 2).sum())
+    r2 = 1 - float((residual ** 2).sum()) / spread if spread > 0 else math.nan
     return LearningLawFit(scale=scale, exponent=exponent, offset=offset, t0=t0, r2=r2,
                           rms_relative_error=float(np.sqrt(np.mean((residual / loss) ** 2))))
 
@@ -166,12 +172,12 @@ def _log_linear_fit(offset: float, t: np.ndarray, loss: np.ndarray) -> tuple[flo
 
 
 def _offset_score(offset: float, t: np.ndarray, loss: np.ndarray) -> float:
-    """RMS relative error of the fitted curve for a fixed L0 (inf if the fit is not a decay)."""
+    """RMS relative error of the fitted curve for a fixed L0 (``_REJECTED`` if the fit is not a decay)."""
     if offset >= loss.min():
-        return math.inf
+        return _REJECTED
     exponent, scale = _log_linear_fit(offset, t, loss)
     if not (exponent > 0 and math.isfinite(scale)):
-        return math.inf
+        return _REJECTED
     predicted = offset + (scale / t) ** exponent
     return float(np.sqrt(np.mean(((loss - predicted) / loss) ** 2)))
 
