@@ -34,14 +34,14 @@ from tqdm import tqdm
 
 from mini_lib import models
 from mini_lib.errors import ConfigError, choose
-from mini_lib.evaluate import LMEval, evaluate_lm, per_example_loss
+from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops
 from mini_lib.seeding import seed_everything
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
 # Settings that may change between a run and its resumption without changing its numbers.
-_RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress"}
+_RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress", "sample_prompts", "sample_tokens"}
 
 
 class TrainData(Protocol):
@@ -83,6 +83,8 @@ class TrainConfig:
     keep_checkpoints: int = 2
     seed: int = 0
     progress: bool = True
+    sample_prompts: tuple[str, ...] = ()  # sampled at the end of training when a tokenizer is given
+    sample_tokens: int = 60
 
     def __post_init__(self) -> None:
         choose("precision", self.precision, PRECISIONS)
@@ -160,6 +162,7 @@ class TrainResult:
     run_dir: Path
     resumed_from: int | None = None
     config: TrainConfig = field(default_factory=TrainConfig)
+    samples: list[str] = field(default_factory=list)
 
 
 def _jsonl_tail_truncate(path: Path, max_step: int) -> None:
@@ -226,6 +229,7 @@ def train(
     example_weights: Callable[[int, np.ndarray], np.ndarray] | None = None,
     callbacks: Sequence[Callable[[StepInfo], None]] = (),
     resume: bool = True,
+    tokenizer=None,
 ) -> TrainResult:
     """Train ``model`` on ``data`` and return records, evaluations and the model.
 
@@ -235,6 +239,7 @@ def train(
         default uniform. The step loss is sum_i w_i * loss_i (per-example mean token loss).
     callbacks: called on every process after each optimiser step with a ``StepInfo``.
     resume: continue from the run folder's latest checkpoint if there is one.
+    tokenizer: with ``config.sample_prompts``, text is sampled at the end (seeded) into ``samples.json``.
     """
     run_dir = Path(run_dir)
     n_examples = len(data)
@@ -402,8 +407,13 @@ def train(
     accelerator.wait_for_everyone()
     meta = {"device": device_name(accelerator.device), "precision": precision, "world_size": world,
             "flops_per_token": flops_per_token, "peak_flops": peak, "config": asdict(config)}
+    samples = []
+    if tokenizer is not None and config.sample_prompts:
+        samples = generate_samples(raw_model, tokenizer, config.sample_prompts, config.sample_tokens, seed=config.seed)
     if accelerator.is_main_process:
         (run_dir / "train_meta.json").write_text(json.dumps(meta, indent=2))
+        if samples:
+            (run_dir / "samples.json").write_text(json.dumps(dict(zip(config.sample_prompts, samples)), indent=2))
     return TrainResult(
         model=raw_model,
         records=_read_jsonl(records_path),
@@ -412,6 +422,7 @@ def train(
         run_dir=run_dir,
         resumed_from=resumed_from,
         config=config,
+        samples=samples,
     )
 
 

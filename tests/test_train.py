@@ -88,6 +88,14 @@ def test_explicit_order_and_example_weights(tmp_path):
         torch.testing.assert_close(a, b, atol=2e-5, rtol=0)  # Adam amplifies summation-order noise
 
 
+def test_samples_text_at_the_end_when_asked(tmp_path):
+    tokenizer, blocks = tiny_setup()
+    config = quick(steps=2, sample_prompts=("the cat", "a dog"), sample_tokens=5)
+    result = train(tiny_model(len(tokenizer)), blocks, config, tmp_path / "s", tokenizer=tokenizer, resume=False)
+    assert len(result.samples) == 2 and result.samples[0].startswith("the cat")
+    assert json.loads((tmp_path / "s" / "samples.json").read_text())["a dog"] == result.samples[1]
+
+
 def test_callback_sees_every_step(tmp_path):
     seen = []
     tokenizer, blocks = tiny_setup()
