@@ -1,0 +1,454 @@
+"""The quality-vs-quantity grid (arXiv 2411.15821): data size x duplication rate x seeds, and the
+paper's table beside ours.
+
+The paper trains one small GPT (4 layers, 4 heads, d=128, context 128) on TinyStories variants: a
+random 25% / 50% / 100% of the stories, each with p in {0, 25, 50, 75, 100}% duplication (ONE story
+copied over floor(p (N-1)) other story slots, see ``duplication.py``), for the same 1000 steps, and
+reports validation loss and "accuracy" (correct next tokens per 128-token window). This module turns
+that recipe into ``grid.GridCell``s for the one training loop:
+
+* The corpus is split ONCE into train / validation documents; every cell evaluates on the same
+  validation blocks, which no construction ever touches (as in the paper).
+* The tokenizer is trained ONCE, on the clean training split, and shared by every cell. A tokenizer
+  trained per variant would learn the duplicated story: at 75% duplication its merges would turn
+  whole phrases of that one story into single tokens, so cells would differ in their vocabulary
+  (and in what "a token" and "loss per token" mean) as well as in their data, and their losses could
+  not be compared. The paper's GPT-2 BPE was fixed in the same way.
+* The clean training split is tokenised once (``EncodedDocs``); a cell's variant is only an array of
+  document indices, and ``VariantBlocks`` packs those documents into blocks on the fly, exactly as
+  ``tokenization.pack_documents`` would (tested), so 45 variants of a large corpus cost 45 index
+  arrays, not 45 copies of the token stream.
+* Replicate ``r`` uses seed ``settings.seed + r`` for everything random in a cell: which stories a
+  size variant keeps, which story is duplicated and where, the model's initial weights and the
+  batch order. Within a replicate, cells differ only in their data (a paired comparison).
+
+The paper's table is ``PAPER_RESULTS`` (``/work/shared/PAPERS.md`` section 3); ``paper_vs_ours``
+puts it beside our numbers and ``check_claims`` tests the paper's four claims on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import datasets
+import numpy as np
+import pandas as pd
+import torch
+
+from mini_lib.ablations.dedup import analyse_duplication
+from mini_lib.ablations.duplication import (
+    HOLD_CHOICES,
+    PAPER_WINDOW,
+    DuplicationInfo,
+    duplicate_many,
+    duplicate_one_document,
+    paper_accuracy_per_window,
+    size_variant,
+)
+from mini_lib.corpora.loaders import load_corpus, train_val_split
+from mini_lib.errors import ConfigError, check_fraction, choose
+from mini_lib.grid import GridCell
+from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.tokenization import PackedBlocks, pack_corpus, train_tokenizer
+from mini_lib.train import StepInfo, TrainConfig
+
+CONSTRUCTIONS = ("one_document", "many")
+
+# The paper's Table (PAPERS.md section 3): (duplication rate, size fraction) ->
+# (validation accuracy as correct tokens per 128-token window, validation loss). One seed each.
+PAPER_RESULTS: dict[tuple[float, float], tuple[float, float]] = {
+    (0.00, 0.25): (49.02, 3.184), (0.00, 0.50): (49.20, 3.185), (0.00, 1.00): (49.19, 3.186),
+    (0.25, 0.25): (49.45, 3.184), (0.25, 0.50): (49.27, 3.190), (0.25, 1.00): (49.33, 3.189),
+    (0.50, 0.25): (48.30, 3.252), (0.50, 0.50): (48.26, 3.256), (0.50, 1.00): (48.23, 3.252),
+    (0.75, 0.25): (45.62, 3.453), (0.75, 0.50): (45.46, 3.468), (0.75, 1.00): (45.67, 3.457),
+    (1.00, 0.25): (6.48, 12.29), (1.00, 0.50): (7.56, 12.26), (1.00, 1.00): (7.35, 12.02),
+}
+
+# How check_claims reads "barely", "neutral", "sharply" and "collapse" (the paper's own table
+# satisfies every rule with a wide margin: spread 0.06%, +0.14..+0.88%, +8.4..+8.9%, -85..-88%).
+SIZE_SPREAD_TOLERANCE = 0.01  # size barely matters: clean losses of all sizes within 1% of each other
+NEUTRAL_TOLERANCE = 0.01  # 25% duplication: mean relative accuracy change >= -1%
+SHARP_LOSS_INCREASE = 0.05  # 75% duplication: loss >= 5% above clean and above the 50% loss
+COLLAPSE_ACCURACY_DROP = 0.5  # 100% duplication: accuracy at least halved
+
+
+# ---- data: one split, one tokenizer, one tokenised training split -----------------------------
+
+@dataclass
+class EncodedDocs:
+    """Documents tokenised once: a flat stream with an end-of-text token after each document."""
+
+    stream: np.ndarray  # (total tokens,) uint16 or int32
+    starts: np.ndarray  # (n_docs,) where each document begins in ``stream``
+    lengths: np.ndarray  # (n_docs,) tokens of each document INCLUDING its end-of-text token
+    doc_ids: np.ndarray  # (n_docs,) the corpus ids of the documents
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+
+def encode_docs(tokenizer, texts: Sequence[str], doc_ids: Sequence[int], chunk: int = 20_000) -> EncodedDocs:
+    """Tokenise ``texts`` in chunks (the Rust batch encoder) straight into one numpy stream."""
+    if len(texts) != len(doc_ids) or len(texts) == 0:
+        raise ConfigError(f"need as many document ids as texts (and at least one), got {len(texts)} and {len(doc_ids)}")
+    eos = tokenizer.eos_token_id
+    dtype = np.uint16 if len(tokenizer) <= 2**16 else np.int32
+    backend = tokenizer.backend_tokenizer
+    pieces, lengths = [], []
+    for start in range(0, len(texts), chunk):
+        for encoding in backend.encode_batch(list(texts[start : start + chunk]), add_special_tokens=False):
+            pieces.append(np.asarray(encoding.ids + [eos], dtype=dtype))
+            lengths.append(len(encoding.ids) + 1)
+    lengths_arr = np.asarray(lengths, dtype=np.int64)
+    starts = np.zeros(len(lengths_arr), dtype=np.int64)
+    np.cumsum(lengths_arr[:-1], out=starts[1:])
+    return EncodedDocs(np.concatenate(pieces), starts, lengths_arr, np.asarray(doc_ids, dtype=np.int64))
+
+
+class VariantBlocks:
+    """A variant's documents (``sources``: indices into ``docs``, repeats allowed), packed into
+    ``seq_len`` blocks on the fly: the same blocks ``pack_documents`` builds from the variant's
+    token lists (the tail that does not fill a block is dropped), without copying any tokens."""
+
+    def __init__(self, docs: EncodedDocs, sources: np.ndarray, seq_len: int) -> None:
+        if seq_len < 2:
+            raise ConfigError(f"seq_len must be >= 2, got {seq_len}")
+        self.docs, self.sources, self.seq_len = docs, np.asarray(sources, dtype=np.int64), seq_len
+        lengths = docs.lengths[self.sources]
+        self.starts = np.zeros(len(lengths), dtype=np.int64)  # where each document begins in the variant
+        np.cumsum(lengths[:-1], out=self.starts[1:])
+        self.n_blocks = int(lengths.sum()) // seq_len
+        if self.n_blocks == 0:
+            raise ConfigError(f"the variant has {int(lengths.sum())} tokens, fewer than one block of {seq_len}")
+
+    def __len__(self) -> int:
+        return self.n_blocks
+
+    @property
+    def n_tokens(self) -> int:
+        return self.n_blocks * self.seq_len
+
+    def block_tokens(self, indices: Sequence[int]) -> np.ndarray:
+        """(len(indices), seq_len) token ids: each position looked up in its document."""
+        positions = np.asarray(indices, dtype=np.int64)[:, None] * self.seq_len + np.arange(self.seq_len)
+        row = np.searchsorted(self.starts, positions, side="right") - 1
+        return self.docs.stream[self.docs.starts[self.sources[row]] + positions - self.starts[row]]
+
+    def collate(self, indices: Sequence[int]) -> dict:
+        """A training batch: labels = inputs (shifted in the loss), as ``PackedBlocks``."""
+        input_ids = torch.from_numpy(self.block_tokens(indices).astype(np.int64))
+        return {"input_ids": input_ids, "labels": input_ids.clone()}
+
+    def example_ids(self, index: int) -> list[int]:
+        """Corpus ids of the documents in block ``index`` (a duplicated story may appear twice)."""
+        first = int(np.searchsorted(self.starts, index * self.seq_len, side="right")) - 1
+        last = int(np.searchsorted(self.starts, (index + 1) * self.seq_len, side="left"))
+        return [int(i) for i in self.docs.doc_ids[self.sources[max(first, 0) : last]]]
+
+
+@dataclass
+class QualityQuantityData:
+    """The shared pieces of every cell: tokenizer, clean training split (texts and tokens), validation blocks."""
+
+    tokenizer: Any
+    train_texts: list[str]
+    train_docs: EncodedDocs
+    val: PackedBlocks
+    n_val_docs: int
+    seq_len: int
+
+    def index(self) -> datasets.Dataset:
+        """A text-free table of the training split (``id`` = position, ``n_tokens``) for the
+        constructions in ``duplication.py``, which only move rows around."""
+        return datasets.Dataset.from_dict({
+            "id": np.arange(len(self.train_docs)), "n_tokens": self.train_docs.lengths - 1,
+        })
+
+
+def prepare_data(settings: Any) -> QualityQuantityData:
+    """Corpus -> seeded train/validation split -> tokenizer on the clean train split -> tokens.
+
+    ``settings.corpus``: "storyworld" (built in), "local" (``corpus_path``: txt/jsonl/parquet, e.g.
+    TinyStories saved to disk) or "hub" (``corpus_name``, e.g. roneneldan/TinyStories; needs network).
+    ``n_stories`` 0 means the whole file or hub split.
+    """
+    choose("corpus", settings.corpus, ("storyworld", "local", "hub"))
+    corpus = load_corpus(
+        settings.corpus, n=settings.n_stories or None, seed=settings.seed, tier=settings.tier,
+        path=settings.corpus_path or None, name=settings.corpus_name or None,
+    )
+    train_docs, val_docs = train_val_split(corpus, settings.val_fraction, seed=settings.seed)
+    texts = list(train_docs["text"])
+    tokenizer = train_tokenizer(texts, settings.vocab_size, model_max_length=settings.seq_len)
+    return QualityQuantityData(
+        tokenizer=tokenizer,
+        train_texts=texts,
+        train_docs=encode_docs(tokenizer, texts, train_docs["id"]),
+        val=pack_corpus(tokenizer, val_docs["text"], val_docs["id"], settings.seq_len),
+        n_val_docs=len(val_docs),
+        seq_len=settings.seq_len,
+    )
+
+
+# ---- variants ---------------------------------------------------------------------------------
+
+@dataclass
+class Variant:
+    """One training corpus of the grid: which clean training documents it holds, in which slots."""
+
+    size: float
+    rate: float
+    seed: int
+    sources: np.ndarray  # positions in the clean training split, one per row (repeats = copies)
+    info: DuplicationInfo
+
+    @property
+    def name(self) -> str:
+        return f"size{round(self.size * 100):03d}_dup{round(self.rate * 100):03d}_seed{self.seed}"
+
+
+def make_variant(
+    index: datasets.Dataset,
+    size: float,
+    rate: float,
+    seed: int,
+    construction: str = "one_document",
+    k: int = 4,
+    hold: str = "documents",
+) -> Variant:
+    """A random ``size`` of the documents, then ``rate`` duplication by ``construction``:
+    "one_document" (the paper) or "many" (k-fold repeats of many documents, document or token
+    count held constant by ``hold``, token counts from the shared tokenizer)."""
+    check_fraction("size", size, allow_zero=False)
+    check_fraction("rate", rate)
+    choose("construction", construction, CONSTRUCTIONS)
+    sized = size_variant(index, size, seed)
+    if construction == "one_document":
+        rows, info = duplicate_one_document(sized, rate, seed)
+    else:
+        rows, info = duplicate_many(sized, rate, k, seed, hold=hold, length_column="n_tokens")
+    return Variant(size=float(size), rate=float(rate), seed=seed, sources=np.asarray(rows["source_id"]), info=info)
+
+
+def make_variants(data: QualityQuantityData, settings: Any) -> list[Variant]:
+    """Every (seed, size, rate) variant of the grid, replicates outermost."""
+    _check_grid_settings(settings)
+    index = data.index()
+    bars_were_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # one "Flattening the indices" bar per variant says nothing
+    try:
+        return [
+            make_variant(index, size, rate, settings.seed + r, settings.construction, settings.repeat_k, settings.hold)
+            for r in range(settings.n_seeds)
+            for size in settings.size_fractions
+            for rate in settings.duplication_rates
+        ]
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
+
+
+def duplication_table(data: QualityQuantityData, variants: Sequence[Variant], **analyser: Any) -> pd.DataFrame:
+    """The analyser (exact + MinHash near duplicates) on each variant's texts, beside what the
+    construction says it did. ``distinct_as_planned`` holds when the measured distinct texts equal
+    the construction's distinct documents (true when the base corpus has no duplicates of its own;
+    its clean rows show how many it has)."""
+    rows = []
+    for variant in variants:
+        report = analyse_duplication([data.train_texts[i] for i in variant.sources], **analyser)
+        info = variant.info
+        rows.append({
+            "size": variant.size, "rate": variant.rate, "seed": variant.seed,
+            "documents": report.n_docs,
+            "planted_copies": info.n_duplicate_rows,
+            "copies_per_repeated_doc": info.copies_per_duplicated_doc if info.duplicated_ids else 1,
+            "largest_cluster": report.largest_cluster_size,
+            "distinct_planned": info.n_distinct_docs,
+            "distinct_measured": report.n_distinct_texts,
+            "exact_dup_pct": 100 * report.exact_duplicate_fraction,
+            "near_dup_pct": 100 * report.near_duplicate_fraction,
+            "planned_dup_pct": 100 * info.duplicate_fraction,
+            "distinct_as_planned": report.n_distinct_texts == info.n_distinct_docs,
+        })
+    return pd.DataFrame(rows)
+
+
+# ---- the grid ---------------------------------------------------------------------------------
+
+def paper_model(settings: Any, vocab_size: int):
+    """The paper's GPT shape in GPT-NeoX form (4 layers, 4 heads, d 128 at gpu scale), seeded."""
+    preset = PythiaPreset("quality-quantity", settings.n_layers, settings.d_model, settings.n_heads, settings.lr)
+    return neox_config(preset, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
+
+
+class SaveFinalModel:
+    """Training callback: save the model (``save_pretrained``) after the last step, for samples."""
+
+    def __init__(self, folder: "str | Path", steps: int) -> None:
+        self.folder, self.steps = Path(folder), steps
+
+    def __call__(self, info: StepInfo) -> None:
+        if info.step == self.steps and info.accelerator.is_main_process:
+            info.model.save_pretrained(self.folder)
+
+
+def grid_cells(
+    data: QualityQuantityData,
+    variants: Sequence[Variant],
+    settings: Any,
+    save_models: "str | Path | None" = None,
+) -> list[GridCell]:
+    """One ``GridCell`` per variant: its own blocks, the shared validation blocks and tokenizer,
+    the paper's optimiser settings from ``settings``, seed = the variant's seed.
+
+    ``save_models``: a folder; the first replicate's models are saved there (one sub-folder per
+    cell name) so a notebook can sample from them.
+    """
+    vocab = len(data.tokenizer)
+    config_of_model = paper_model(settings, vocab)
+    cells = []
+    for variant in variants:
+        blocks = VariantBlocks(data.train_docs, variant.sources, data.seq_len)
+        config = TrainConfig.from_settings(settings, seed=variant.seed, progress=False)
+        callbacks = []
+        if save_models is not None and variant.seed == settings.seed:
+            callbacks.append(SaveFinalModel(Path(save_models) / variant.name, config.steps))
+        cells.append(GridCell(
+            name=variant.name,
+            tags={
+                "size": variant.size, "rate": variant.rate, "seed": variant.seed,
+                "train_documents": len(variant.sources), "distinct_documents": variant.info.n_distinct_docs,
+                "variant_tokens": blocks.n_tokens,
+            },
+            make_model=lambda seed=variant.seed: build_model(config_of_model, seed=seed),
+            train_data=blocks,
+            val_data=data.val,
+            config=config,
+            train_kwargs={"callbacks": callbacks},
+        ))
+    return cells
+
+
+# ---- metrics, summaries, the paper beside ours ------------------------------------------------
+
+def add_paper_metrics(summary: pd.DataFrame) -> pd.DataFrame:
+    """Grid summary + accuracy in %, the paper's correct tokens per 128-token window, and epochs
+    (training tokens / the variant's tokens)."""
+    out = summary.copy()
+    out["val_accuracy_pct"] = 100 * out["val_accuracy"]
+    out["val_correct_per_128"] = [paper_accuracy_per_window(a) for a in out["val_accuracy"]]
+    out["epochs"] = out["tokens"] / out["variant_tokens"]
+    return out
+
+
+SUMMARY_METRICS = ("val_loss", "val_perplexity", "val_perplexity_batch_mean", "val_accuracy_pct",
+                   "val_correct_per_128", "final_train_loss")
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation (over seeds, ddof 1) of every metric per (size, rate)."""
+    grouped = results.groupby(["size", "rate"])
+    out = grouped[list(SUMMARY_METRICS)].agg(["mean", "std"])
+    out.columns = [f"{metric}_{stat}" for metric, stat in out.columns]
+    out["n_seeds"] = grouped.size()
+    out["epochs"] = grouped["epochs"].mean()
+    return out.reset_index()
+
+
+def paper_table() -> pd.DataFrame:
+    """``PAPER_RESULTS`` as a frame, with the token accuracy each window count implies."""
+    return pd.DataFrame([
+        {"size": size, "rate": rate, "correct_per_128": acc, "accuracy_pct": 100 * acc / PAPER_WINDOW, "val_loss": loss}
+        for (rate, size), (acc, loss) in PAPER_RESULTS.items()
+    ])
+
+
+def paper_vs_ours(summary: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of the paper's table and of ours (outer join), the paper's numbers beside ours.
+
+    Absolute numbers differ by construction (GPT-2 BPE on TinyStories vs our tokenizer and corpus),
+    so each side also gets its change relative to its own clean (0%) cell of the same size:
+    ``*_loss_change_pct`` and ``*_acc_change_pct``.
+    """
+    paper = paper_table().rename(columns={"correct_per_128": "paper_correct_per_128",
+                                          "val_loss": "paper_loss", "accuracy_pct": "paper_accuracy_pct"})
+    ours = summary.rename(columns={
+        "val_correct_per_128_mean": "ours_correct_per_128", "val_correct_per_128_std": "ours_correct_per_128_std",
+        "val_loss_mean": "ours_loss", "val_loss_std": "ours_loss_std",
+    })[["size", "rate", "ours_correct_per_128", "ours_correct_per_128_std", "ours_loss", "ours_loss_std", "n_seeds"]]
+    table = paper.merge(ours, on=["size", "rate"], how="outer").sort_values(["size", "rate"], ignore_index=True)
+    for side in ("paper", "ours"):
+        clean = table[table.rate == 0].set_index("size")
+        base_loss = table["size"].map(clean[f"{side}_loss"])
+        base_acc = table["size"].map(clean[f"{side}_correct_per_128"])
+        table[f"{side}_loss_change_pct"] = 100 * (table[f"{side}_loss"] / base_loss - 1)
+        table[f"{side}_acc_change_pct"] = 100 * (table[f"{side}_correct_per_128"] / base_acc - 1)
+    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
+    return table[["size", "rate", "paper_correct_per_128", "ours_correct_per_128", "ours_correct_per_128_std",
+                  "paper_loss", "ours_loss", "ours_loss_std", "paper_acc_change_pct", "ours_acc_change_pct",
+                  "paper_loss_change_pct", "ours_loss_change_pct", "n_seeds"]]
+
+
+def check_claims(table: pd.DataFrame, side: str = "ours") -> pd.DataFrame:
+    """The paper's four claims tested on ``side`` ("ours" or "paper") of a ``paper_vs_ours`` table.
+
+    One row per claim: the paper's evidence, ours, and ``holds`` (True / False, or None when the
+    grid lacks the cells the claim needs). Thresholds are the module constants above.
+    """
+    choose("side", side, ("ours", "paper"))
+    loss, acc = f"{side}_loss", f"{side}_correct_per_128"
+    ran = table.dropna(subset=[loss, acc])
+
+    def at(rate: float) -> pd.DataFrame:
+        return ran[np.isclose(ran.rate, rate)]
+
+    def change(rate: float, column: str) -> pd.Series:
+        return at(rate).set_index("size")[column]
+
+    rows = []
+    clean = at(0.0)
+    if clean["size"].nunique() >= 2:
+        spread = (clean[loss].max() - clean[loss].min()) / clean[loss].mean()
+        rows.append(("size barely matters at this budget (clean losses of all sizes)",
+                     "0.06% spread (3.184 / 3.185 / 3.186)", f"{100 * spread:.2f}% spread "
+                     f"({' / '.join(f'{v:.3f}' for v in clean.sort_values('size')[loss])})",
+                     bool(spread <= SIZE_SPREAD_TOLERANCE)))
+    else:
+        rows.append(("size barely matters at this budget", "0.06% spread", "needs 2+ sizes at 0%", None))
+    rows.append(_rate_claim(
+        "25% duplication is neutral to slightly positive (accuracy change)", "+0.14% .. +0.88%",
+        change(0.25, f"{side}_acc_change_pct"), lambda c: c.mean() >= -100 * NEUTRAL_TOLERANCE))
+    heavy, mid = change(0.75, f"{side}_loss_change_pct"), change(0.5, f"{side}_loss_change_pct")
+    rows.append(_rate_claim(
+        "heavy (75%) duplication degrades sharply (loss change)", "+8.4% .. +8.9% (50%: +2.1%)", heavy,
+        lambda c: c.mean() >= 100 * SHARP_LOSS_INCREASE and (mid.empty or c.mean() > mid.mean())))
+    rows.append(_rate_claim(
+        "100% duplication collapses (accuracy change)", "-84.6% .. -86.8%",
+        change(1.0, f"{side}_acc_change_pct"), lambda c: c.mean() <= -100 * COLLAPSE_ACCURACY_DROP))
+    return pd.DataFrame(rows, columns=["claim", "paper", side, "holds"])
+
+
+def _rate_claim(claim: str, paper: str, changes: pd.Series, rule) -> tuple:
+    changes = changes.dropna()
+    if changes.empty:
+        return claim, paper, "rate not in this grid (or no clean cell)", None
+    shown = " / ".join(f"{v:+.2f}%" for v in changes.sort_index())
+    return claim, paper, f"{shown} (sizes {', '.join(f'{s:g}' for s in sorted(changes.index))})", bool(rule(changes))
+
+
+def _check_grid_settings(settings: Any) -> None:
+    if not settings.size_fractions or not settings.duplication_rates:
+        raise ConfigError("size_fractions and duplication_rates must each list at least one value")
+    for size in settings.size_fractions:
+        check_fraction("size_fractions", size, allow_zero=False)
+    for rate in settings.duplication_rates:
+        check_fraction("duplication_rates", rate)
+    if len(set(settings.size_fractions)) != len(settings.size_fractions) or \
+            len(set(settings.duplication_rates)) != len(settings.duplication_rates):
+        raise ConfigError("size_fractions and duplication_rates must not repeat values")
+    if settings.n_seeds < 1:
+        raise ConfigError(f"n_seeds must be >= 1, got {settings.n_seeds}")
+    choose("construction", settings.construction, CONSTRUCTIONS)
+    choose("hold", settings.hold, HOLD_CHOICES)
