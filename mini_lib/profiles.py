@@ -109,6 +109,68 @@ GPU_ON_CPU_OVERRIDES: dict[str, dict[str, Any]] = {
 # --- 02_simplified_vocab ---
 
 # --- 03_quality_quantity ---
+@dataclass(frozen=True)
+class QualityQuantitySettings:
+    """03_quality_quantity (arXiv 2411.15821): data size x duplication rate x seeds.
+
+    gpu is the paper's model and schedule (4 layers, 4 heads, d 128, context 128; batch 32, 1000
+    steps, lr 1e-3 cosine to 1e-4, 100 warmup, betas (0.9, 0.99), wd 0.1, clip 1.0); cpu and smoke
+    shrink the model and the schedule, never the grid's logic.
+    """
+
+    corpus: str  # storyworld | local (corpus_path, e.g. TinyStories as jsonl) | hub (corpus_name)
+    n_stories: int  # documents to load; 0 = the whole file / hub split
+    val_fraction: float
+    vocab_size: int
+    seq_len: int
+    n_layers: int
+    d_model: int
+    n_heads: int
+    size_fractions: tuple[float, ...]
+    duplication_rates: tuple[float, ...]
+    n_seeds: int  # replicates: seed, seed + 1, ...
+    steps: int
+    batch_size: int
+    lr: float
+    warmup_steps: int
+    eval_every: int
+    eval_examples: int
+    tie_embeddings: bool = True  # nanoGPT / GPT-2 tie input and output embeddings
+    min_lr_ratio: float = 0.1  # cosine from lr to lr / 10 (1e-3 -> 1e-4)
+    beta1: float = 0.9
+    beta2: float = 0.99
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    construction: str = "one_document"  # the paper's; "many" = k-fold repeats of many documents
+    repeat_k: int = 4  # copies per repeated document ("many")
+    hold: str = "documents"  # "many": hold the document or the token count constant
+    corpus_path: str = ""
+    corpus_name: str = "roneneldan/TinyStories"
+    tier: str = "simple"
+    seed: int = 0
+
+
+NOTEBOOK_PROFILES["03_quality_quantity"] = {
+    "smoke": QualityQuantitySettings(
+        corpus="storyworld", n_stories=1500, val_fraction=0.1, vocab_size=512, seq_len=64, n_layers=2,
+        d_model=64, n_heads=2, size_fractions=(1.0,), duplication_rates=(0.0, 1.0), n_seeds=1, steps=40,
+        batch_size=16, lr=2e-3, warmup_steps=4, eval_every=0, eval_examples=64,
+    ),
+    "cpu": QualityQuantitySettings(
+        corpus="storyworld", n_stories=6000, val_fraction=0.05, vocab_size=1024, seq_len=64, n_layers=2,
+        d_model=64, n_heads=2, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
+        n_seeds=3, steps=120, batch_size=16, lr=2e-3, warmup_steps=12, eval_every=40, eval_examples=128,
+    ),
+    "gpu": QualityQuantitySettings(
+        corpus="storyworld", n_stories=200_000, val_fraction=0.02, vocab_size=8192, seq_len=128, n_layers=4,
+        d_model=128, n_heads=4, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
+        n_seeds=3, steps=1000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=100, eval_examples=1024,
+    ),
+}
+GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {
+    "n_stories": 3000, "size_fractions": (1.0,), "duplication_rates": (0.0, 1.0), "n_seeds": 1,
+    "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
+}
 
 # --- 04_gptfluence ---
 
