@@ -1,0 +1,260 @@
+"""The quality-vs-quantity grid: shared data, variants (paper + natural construction), on-the-fly
+packing, grid cells, the paper's table beside ours, claim checks and the paper's metric conventions."""
+
+import math
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mini_lib.ablations import quality_quantity as qq
+from mini_lib.ablations.duplication import paper_accuracy_per_window, size_variant_indices
+from mini_lib.errors import ConfigError
+from mini_lib.evaluate import evaluate_lm
+from mini_lib.grid import run_grid
+from mini_lib.profiles import notebook_settings
+from mini_lib.tokenization import PackedBlocks, pack_documents, train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return replace(
+        notebook_settings("03", "smoke"), n_stories=400, vocab_size=320, seq_len=32, d_model=32,
+        size_fractions=(0.5, 1.0), duplication_rates=(0.0, 0.5, 1.0), n_seeds=2, steps=2, warmup_steps=1,
+        eval_examples=8,
+    )
+
+
+@pytest.fixture(scope="module")
+def data(settings):
+    return qq.prepare_data(settings)
+
+
+# ---- shared data: one split, one tokenizer, validation untouched ---------------------------------
+
+def test_one_tokenizer_trained_on_the_clean_train_split(data, settings):
+    again = train_tokenizer(data.train_texts, settings.vocab_size, model_max_length=settings.seq_len)
+    assert again.get_vocab() == data.tokenizer.get_vocab()
+    n_train = len(data.train_docs)
+    assert n_train + data.n_val_docs == settings.n_stories and data.n_val_docs == 40
+    assert not set(data.train_docs.doc_ids) & set(int(i) for i in data.val.doc_ids)
+
+
+def test_encoded_docs_are_the_tokens_followed_by_eos(data):
+    docs, eos = data.train_docs, data.tokenizer.eos_token_id
+    for i in (0, 7, len(docs) - 1):
+        ids = data.tokenizer(data.train_texts[i], add_special_tokens=False).input_ids
+        piece = docs.stream[docs.starts[i] : docs.starts[i] + docs.lengths[i]]
+        assert list(piece) == ids + [eos]
+    assert docs.stream.size == docs.lengths.sum()
+    with pytest.raises(ConfigError, match="document ids"):
+        qq.encode_docs(data.tokenizer, ["a b", "c"], [1])
+
+
+def test_variant_blocks_pack_exactly_as_pack_documents(data):
+    docs = data.train_docs
+    sources = np.array([3, 5, 5, 0, 5, 9, 2, 5, 11, 4, 5, 8])  # repeats, as a duplicated corpus has
+    blocks = qq.VariantBlocks(docs, sources, seq_len=16)
+    token_lists = [list(docs.stream[docs.starts[i] : docs.starts[i] + docs.lengths[i] - 1]) for i in sources]
+    reference = pack_documents(token_lists, docs.doc_ids[sources], 16, data.tokenizer.eos_token_id)
+    assert len(blocks) == len(reference) and blocks.n_tokens == reference.n_tokens
+    assert np.array_equal(blocks.collate(np.arange(len(blocks)))["input_ids"].numpy(), reference.tokens)
+    batch = blocks.collate([2, 0, 2])
+    assert torch.equal(batch["input_ids"], batch["labels"]) and batch["input_ids"].dtype == torch.int64
+    for b in range(len(blocks)):
+        assert blocks.example_ids(b) == reference.block_doc_ids(b)
+    with pytest.raises(ConfigError, match="fewer than one block"):
+        qq.VariantBlocks(docs, sources[:1], seq_len=10_000)
+
+
+# ---- variants: size, the paper's duplication, the natural construction ---------------------------
+
+@pytest.mark.parametrize("size,rate", [(0.25, 0.0), (0.5, 0.25), (1.0, 0.75), (1.0, 1.0)])
+def test_paper_variant_counts_and_exactly_one_duplicated_document(data, size, rate):
+    index = data.index()
+    n = len(index)
+    variant = qq.make_variant(index, size, rate, seed=3)
+    kept = size_variant_indices(n, size, 3)
+    assert len(variant.sources) == len(kept) == max(1, round(size * n))  # document count constant
+    assert set(variant.sources) <= set(kept)
+    counts = np.bincount(variant.sources, minlength=n)
+    copies = math.floor(rate * (len(kept) - 1)) + 1
+    repeated = np.flatnonzero(counts > 1)
+    assert len(repeated) == (1 if copies > 1 else 0)  # exactly one duplicated document
+    assert counts.max() == copies and variant.info.copies_per_duplicated_doc == copies
+    assert variant.info.n_distinct_docs == len(kept) - copies + 1 == len(set(variant.sources))
+    assert variant.name == f"size{round(size * 100):03d}_dup{round(rate * 100):03d}_seed3"
+
+
+def test_variants_are_seeded(data):
+    index = data.index()
+    a, b = qq.make_variant(index, 0.5, 0.5, seed=1), qq.make_variant(index, 0.5, 0.5, seed=1)
+    c = qq.make_variant(index, 0.5, 0.5, seed=2)
+    assert np.array_equal(a.sources, b.sources) and a.info.duplicated_ids == b.info.duplicated_ids
+    assert not np.array_equal(a.sources, c.sources)
+
+
+def test_natural_construction_holds_documents_or_tokens(data):
+    index = data.index()
+    n = len(index)
+    docs = qq.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="documents")
+    counts = np.bincount(docs.sources, minlength=n)
+    assert len(docs.sources) == n and set(counts[counts > 1]) == {4}
+    assert (counts > 1).sum() == math.floor(0.4 * n / 4) == len(docs.info.duplicated_ids)
+    tokens = qq.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="tokens")
+    lengths = data.train_docs.lengths - 1  # held in tokens of the shared tokenizer
+    assert abs(lengths[tokens.sources].sum() - lengths.sum()) <= lengths.max()
+    repeated = np.flatnonzero(np.bincount(tokens.sources, minlength=n) > 1)
+    assert 4 * lengths[repeated].sum() == pytest.approx(0.4 * lengths.sum(), abs=4 * lengths.max())
+
+
+def test_invalid_sizes_rates_and_settings_are_clear_errors(data, settings):
+    index = data.index()
+    for size in (0.0, -0.25, 1.5):
+        with pytest.raises(ConfigError, match="size"):
+            qq.make_variant(index, size, 0.0, seed=0)
+    for rate in (-0.1, 1.25):
+        with pytest.raises(ConfigError, match="rate"):
+            qq.make_variant(index, 1.0, rate, seed=0)
+    with pytest.raises(ConfigError, match="choose one of: one_document, many"):
+        qq.make_variant(index, 1.0, 0.5, seed=0, construction="half")
+    bad = [
+        ({"duplication_rates": (0.0, 1.5)}, "duplication_rates"), ({"size_fractions": (0.0,)}, "size_fractions"),
+        ({"size_fractions": ()}, "at least one"), ({"duplication_rates": (0.5, 0.5)}, "repeat"),
+        ({"n_seeds": 0}, "n_seeds"), ({"hold": "bytes"}, "hold"), ({"construction": "x"}, "construction"),
+    ]
+    for change, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            qq.make_variants(data, replace(settings, **change))
+    with pytest.raises(ConfigError, match="corpus"):
+        qq.prepare_data(replace(settings, corpus="tinystories"))
+
+
+def test_duplication_table_matches_the_construction(data, settings):
+    variants = [v for v in qq.make_variants(data, settings) if v.seed == settings.seed]
+    table = qq.duplication_table(data, variants)
+    assert len(table) == 6 and table["distinct_as_planned"].all()
+    full = table[(table["size"] == 1.0) & (table["rate"] == 0.5)].iloc[0]
+    n = len(data.train_docs)
+    assert full.largest_cluster == math.floor(0.5 * (n - 1)) + 1 == full.copies_per_repeated_doc
+    assert full.exact_dup_pct == pytest.approx(full.planned_dup_pct)
+
+
+# ---- the grid -------------------------------------------------------------------------------------
+
+def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
+    variants = qq.make_variants(data, settings)
+    cells = qq.grid_cells(data, variants, settings, save_models=tmp_path)
+    assert len(cells) == 2 * 2 * 3 and len({c.name for c in cells}) == len(cells)
+    for cell, variant in zip(cells, variants):
+        assert cell.name == variant.name
+        assert cell.tags["size"] == variant.size and cell.tags["rate"] == variant.rate
+        assert cell.val_data is data.val  # the same validation blocks for every cell
+        assert cell.train_data.docs is data.train_docs  # the same tokens, i.e. the same tokenizer
+        assert np.array_equal(cell.train_data.sources, variant.sources)
+        assert cell.config.seed == variant.seed and cell.config.beta2 == 0.99
+        assert cell.config.min_lr_ratio == 0.1 and cell.config.warmup_steps == settings.warmup_steps
+        assert len(cell.train_kwargs["callbacks"]) == (variant.seed == settings.seed)
+    first, other = cells[0], cells[1]  # same replicate: same initial weights, different data
+    a, b = first.make_model(), other.make_model()
+    assert a.config.vocab_size == len(data.tokenizer) and a.config.tie_word_embeddings
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = cells[6].make_model()  # the next replicate: another seed
+    assert not torch.equal(a.gpt_neox.embed_in.weight, c.gpt_neox.embed_in.weight)
+
+
+def test_two_cells_train_and_save_the_first_replicate(data, settings, tmp_path):
+    one = replace(settings, size_fractions=(1.0,), duplication_rates=(0.0, 1.0), n_seeds=1)
+    cells = qq.grid_cells(data, qq.make_variants(data, one), one, save_models=tmp_path / "models")
+    result = run_grid(cells, tmp_path / "grid")
+    assert list(result.summary["rate"]) == [0.0, 1.0]
+    assert np.isfinite(result.summary["val_loss"]).all()
+    assert (tmp_path / "models" / "size100_dup100_seed0" / "config.json").is_file()
+    metrics = qq.add_paper_metrics(result.summary)
+    assert metrics["epochs"].tolist() == pytest.approx(
+        (result.summary["tokens"] / result.summary["variant_tokens"]).tolist())
+
+
+# ---- metrics, summaries, the paper beside ours -----------------------------------------------------
+
+class ConstantLM(torch.nn.Module):
+    """Always puts logit 1 on token ``favourite`` and 0 elsewhere."""
+
+    def __init__(self, vocab: int, favourite: int):
+        super().__init__()
+        self.vocab, self.favourite = vocab, favourite
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids):
+        logits = torch.zeros(*input_ids.shape, self.vocab)
+        logits[..., self.favourite] = 1.0
+        return SimpleNamespace(logits=logits)
+
+
+def test_per_window_accuracy_and_perplexities_on_an_lmeval():
+    blocks = PackedBlocks(tokens=np.array([[5, 5, 1, 5], [2, 5, 5, 5]]), doc_ids=np.array([0]), doc_starts=np.array([0]))
+    result = evaluate_lm(ConstantLM(vocab=8, favourite=5), blocks, [0, 1], batch_size=1)
+    assert result.n_tokens == 6 and result.accuracy == pytest.approx(5 / 6)  # 2 of 3, then 3 of 3
+    assert paper_accuracy_per_window(result.accuracy) == pytest.approx(128 * 5 / 6)  # 106.67 per window
+    right, wrong = math.log(math.e + 7) - 1, math.log(math.e + 7)
+    assert result.loss == pytest.approx((5 * right + wrong) / 6)
+    batch_losses = [(2 * right + wrong) / 3, right]
+    assert result.perplexity == pytest.approx(math.exp(result.loss))
+    assert result.perplexity_batch_mean == pytest.approx(np.mean(np.exp(batch_losses)))
+    assert result.perplexity_batch_mean > result.perplexity  # Jensen
+
+
+def fake_results(loss: dict, acc: dict, seeds=(0, 1)) -> pd.DataFrame:
+    """A grid summary with the given mean loss / accuracy per (rate, size), +-0.01 over two seeds."""
+    rows = []
+    for (rate, size), value in loss.items():
+        for seed, delta in zip(seeds, (-0.01, 0.01)):
+            rows.append({"size": size, "rate": rate, "seed": seed, "val_loss": value + delta,
+                         "val_perplexity": math.exp(value), "val_perplexity_batch_mean": math.exp(value),
+                         "val_accuracy": acc[rate, size] / 128 + delta / 10, "final_train_loss": 1.0,
+                         "tokens": 1000, "variant_tokens": 4000})
+    return qq.add_paper_metrics(pd.DataFrame(rows))
+
+
+def test_summaries_are_mean_and_std_over_seeds():
+    results = fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 32.0})
+    summary = qq.summarise(results)
+    row = summary.iloc[0]
+    assert row.val_loss_mean == pytest.approx(4.0) and row.val_loss_std == pytest.approx(0.01 * math.sqrt(2))
+    assert row.val_accuracy_pct_mean == pytest.approx(25.0) and row.val_correct_per_128_mean == pytest.approx(32.0)
+    assert row.n_seeds == 2 and row.epochs == 0.25
+
+
+def test_paper_table_and_paper_vs_ours_has_every_cell():
+    paper = qq.paper_table()
+    assert len(paper) == 15 and paper.val_loss.max() == 12.29
+    assert paper.set_index(["rate", "size"]).loc[(0.0, 0.25), "accuracy_pct"] == pytest.approx(38.30, abs=0.01)
+    ours = {(0.0, 1.0): 4.0, (0.25, 1.0): 4.2, (0.9, 1.0): 6.0}
+    table = qq.paper_vs_ours(qq.summarise(fake_results(ours, {k: 30.0 if k[0] < 0.9 else 10.0 for k in ours})))
+    cells = set(zip(table["rate"], table["size"]))
+    assert set(qq.PAPER_RESULTS) | {(0.9, 1.0)} == cells and len(table) == 16
+    row = table[(table.rate == 0.25) & (table["size"] == 1.0)].iloc[0]
+    assert row.paper_correct_per_128 == 49.33 and row.paper_loss == 3.189 and row.n_seeds == 2
+    assert row.ours_loss == pytest.approx(4.2) and row.ours_loss_change_pct == pytest.approx(5.0)
+    assert row.paper_acc_change_pct == pytest.approx(100 * (49.33 / 49.19 - 1))
+    missing = table[(table.rate == 0.5) & (table["size"] == 0.25)].iloc[0]
+    assert np.isnan(missing.ours_loss) and missing.n_seeds == 0 and missing.paper_loss == 3.252
+
+
+def test_claims_hold_on_the_papers_own_table_and_fail_on_ours_when_they_should():
+    paper_side = qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 30.0}))),
+                                 side="paper")
+    assert paper_side["holds"].tolist() == [True, True, True, True]
+    sizes = (0.25, 0.5, 1.0)
+    loss = {(0.0, s): 4.0 + 0.2 * i for i, s in enumerate(sizes)}  # size matters: 10% spread
+    loss |= {(0.25, s): 4.4 for s in sizes} | {(0.75, s): 4.1 for s in sizes} | {(1.0, s): 5.0 for s in sizes}
+    acc = {k: 30.0 for k in loss} | {(0.25, s): 27.0 for s in sizes} | {(1.0, s): 20.0 for s in sizes}
+    ours = qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results(loss, acc))))
+    assert ours["holds"].tolist() == [False, False, False, False]
+    assert qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 30.0}))))[
+        "holds"].tolist() == [None, None, None, None]
+    with pytest.raises(ConfigError, match="side"):
+        qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results(loss, acc))), side="theirs")
