@@ -39,7 +39,6 @@ class TinyLMConfig:
     n_layers: int = 2
     n_heads: int = 8
     seq_len: int = 64
-    init_std: float = 0.02
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_layers", "n_heads", "seq_len"):
@@ -68,7 +67,12 @@ def tiny_lm_layout(config: TinyLMConfig) -> ParamLayout:
 
 
 def init_tiny_lm(config: TinyLMConfig, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> Tensor:
-    """theta_0: N(0, init_std) weights (residual projections scaled by 1/sqrt(2L)), norms at 1 and 0."""
+    """theta_0 as the official code gets it from PyTorch's defaults (it never re-initialises).
+
+    Embeddings ~ N(0, 1) (``nn.Embedding``), weight matrices ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    (``nn.Linear``), norm weights 1 and biases 0. This scale matters: plain GD at eta = 0.1 learns
+    far more slowly from a GPT-2-style N(0, 0.02) start.
+    """
     gen = torch.Generator().manual_seed(seed)
     layout = tiny_lm_layout(config)
     params = {}
@@ -77,9 +81,11 @@ def init_tiny_lm(config: TinyLMConfig, *, seed: int = 0, dtype: torch.dtype = to
             params[name] = torch.ones(shape, dtype=dtype)
         elif name.endswith(".bias"):
             params[name] = torch.zeros(shape, dtype=dtype)
+        elif name in ("wte", "wpe"):
+            params[name] = torch.randn(shape, generator=gen, dtype=dtype)
         else:
-            std = config.init_std / (2 * config.n_layers) ** 0.5 if name.endswith((".out", ".proj")) else config.init_std
-            params[name] = torch.randn(shape, generator=gen, dtype=dtype) * std
+            bound = shape[1] ** -0.5
+            params[name] = (torch.rand(shape, generator=gen, dtype=dtype) * 2 - 1) * bound
     return layout.flatten(params)
 
 
