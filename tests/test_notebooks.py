@@ -53,7 +53,18 @@ def _quickstart_learns(results):
     assert abs(results["val_minus_train_gap"]) < 0.2
 
 
-RESULT_CHECKS = {"00_quickstart": _quickstart_learns}
+def _duplication_hurts(results):
+    vocab = notebook_settings("03", "smoke").vocab_size
+    assert results["duplication_as_planned"]
+    assert len(results["paper_vs_ours"]) >= 15  # every cell of the paper's table
+    cells = {(c["size"], c["rate"]): c for c in results["cells"]}
+    clean, collapsed = cells[1.0, 0.0], cells[1.0, 1.0]
+    assert clean["val_loss"] < math.log(vocab) - 1.0
+    assert collapsed["val_loss"] > clean["val_loss"] + 0.3 and collapsed["val_accuracy"] < clean["val_accuracy"]
+    assert clean["val_correct_per_128"] == pytest.approx(1.28 * clean["val_accuracy_pct"])
+
+
+RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "03_quality_quantity": _duplication_hurts}
 
 
 def test_failing_cell_is_reported_with_its_error():

@@ -258,3 +258,13 @@ def test_claims_hold_on_the_papers_own_table_and_fail_on_ours_when_they_should()
         "holds"].tolist() == [None, None, None, None]
     with pytest.raises(ConfigError, match="side"):
         qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results(loss, acc))), side="theirs")
+
+
+def test_paired_changes_are_relative_to_the_clean_cell_of_the_same_size_and_seed():
+    results = pd.DataFrame({
+        "size": [1.0, 1.0, 1.0, 1.0, 0.5, 0.5], "seed": [0, 0, 1, 1, 0, 0], "rate": [0.0, 0.5, 0.0, 0.5, 0.0, 0.5],
+        "val_loss": [4.0, 5.0, 2.0, 3.0, 8.0, 8.0], "val_accuracy": [0.5, 0.25, 0.4, 0.3, 0.2, 0.3],
+    })
+    out = qq.paired_changes(results)
+    assert out["loss_change_pct"].tolist() == pytest.approx([0, 25, 0, 50, 0, 0])
+    assert out["acc_change_pct"].tolist() == pytest.approx([0, -50, 0, -25, 0, 50])

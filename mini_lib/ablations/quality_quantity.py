@@ -72,6 +72,12 @@ SIZE_SPREAD_TOLERANCE = 0.01  # size barely matters: clean losses of all sizes w
 NEUTRAL_TOLERANCE = 0.01  # 25% duplication: mean relative accuracy change >= -1%
 SHARP_LOSS_INCREASE = 0.05  # 75% duplication: loss >= 5% above clean and above the 50% loss
 COLLAPSE_ACCURACY_DROP = 0.5  # 100% duplication: accuracy at least halved
+CLAIMS = (
+    "size barely matters at this budget (clean cells)",
+    "25% duplication is neutral to slightly positive",
+    "heavy (75%) duplication degrades sharply",
+    "100% duplication collapses",
+)
 
 
 # ---- data: one split, one tokenizer, one tokenised training split -----------------------------
@@ -357,6 +363,17 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def paired_changes(results: pd.DataFrame) -> pd.DataFrame:
+    """Each cell's change relative to the clean (0%) cell of the same size AND seed, in %:
+    ``loss_change_pct`` and ``acc_change_pct`` (paired, so seed-to-seed noise partly cancels)."""
+    clean = results[results.rate == 0].set_index(["size", "seed"])
+    keys = pd.MultiIndex.from_frame(results[["size", "seed"]])
+    out = results.copy()
+    out["loss_change_pct"] = 100 * (results["val_loss"].to_numpy() / clean["val_loss"].reindex(keys).to_numpy() - 1)
+    out["acc_change_pct"] = 100 * (results["val_accuracy"].to_numpy() / clean["val_accuracy"].reindex(keys).to_numpy() - 1)
+    return out
+
+
 def paper_table() -> pd.DataFrame:
     """``PAPER_RESULTS`` as a frame, with the token accuracy each window count implies."""
     return pd.DataFrame([
@@ -411,23 +428,27 @@ def check_claims(table: pd.DataFrame, side: str = "ours") -> pd.DataFrame:
     clean = at(0.0)
     if clean["size"].nunique() >= 2:
         spread = (clean[loss].max() - clean[loss].min()) / clean[loss].mean()
-        rows.append(("size barely matters at this budget (clean losses of all sizes)",
-                     "0.06% spread (3.184 / 3.185 / 3.186)", f"{100 * spread:.2f}% spread "
+        rows.append((CLAIMS[0], "0.06% loss spread (3.184 / 3.185 / 3.186)", f"{100 * spread:.2f}% loss spread "
                      f"({' / '.join(f'{v:.3f}' for v in clean.sort_values('size')[loss])})",
                      bool(spread <= SIZE_SPREAD_TOLERANCE)))
     else:
-        rows.append(("size barely matters at this budget", "0.06% spread", "needs 2+ sizes at 0%", None))
+        rows.append((CLAIMS[0], "0.06% loss spread", "needs 2+ sizes at 0%", None))
     rows.append(_rate_claim(
-        "25% duplication is neutral to slightly positive (accuracy change)", "+0.14% .. +0.88%",
+        CLAIMS[1], "accuracy +0.14% .. +0.88%",
         change(0.25, f"{side}_acc_change_pct"), lambda c: c.mean() >= -100 * NEUTRAL_TOLERANCE))
     heavy, mid = change(0.75, f"{side}_loss_change_pct"), change(0.5, f"{side}_loss_change_pct")
     rows.append(_rate_claim(
-        "heavy (75%) duplication degrades sharply (loss change)", "+8.4% .. +8.9% (50%: +2.1%)", heavy,
+        CLAIMS[2], "loss +8.4% .. +8.9% (50%: +2.1%)", heavy,
         lambda c: c.mean() >= 100 * SHARP_LOSS_INCREASE and (mid.empty or c.mean() > mid.mean())))
     rows.append(_rate_claim(
-        "100% duplication collapses (accuracy change)", "-84.6% .. -86.8%",
+        CLAIMS[3], "accuracy -84.6% .. -86.8%",
         change(1.0, f"{side}_acc_change_pct"), lambda c: c.mean() <= -100 * COLLAPSE_ACCURACY_DROP))
     return pd.DataFrame(rows, columns=["claim", "paper", side, "holds"])
+
+
+def to_records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: missing numbers (cells one side did not run) become None, not NaN."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _rate_claim(claim: str, paper: str, changes: pd.Series, rule) -> tuple:
