@@ -108,6 +108,69 @@ GPU_ON_CPU_OVERRIDES: dict[str, dict[str, Any]] = {
 
 # --- 02_simplified_vocab ---
 
+
+@dataclass(frozen=True)
+class SimpleVocabSettings:
+    """02_simplified_vocab: equal-budget simple vs unrestricted data, the model grid, zero-shot, power laws."""
+
+    source: str  # storyworld (simple vs rich tier) | local | hub (span-filtered vs unfiltered)
+    path: str  # corpus file for source=local
+    hub_name: str  # dataset for source=hub (needs a network)
+    vocabulary: str  # auto (AO-CHILDES if ../shared/data has it, else built-in) | aochildes | builtin
+    n_documents: int  # per tier (storyworld) or read from the corpus
+    train_tokens: int  # training tokens per data set (one epoch); 0 = all the smaller set holds
+    val_fraction: float
+    vocab_size: int  # BPE vocabulary of EACH tokenizer
+    seq_len: int
+    hidden_sizes: tuple[int, ...]
+    layer_counts: tuple[int, ...]
+    n_heads: int
+    batch_size: int
+    micro_batch_size: int
+    lr: float  # for hidden <= 512; Pythia's ratios below it for wider models
+    min_lr_ratio: float
+    warmup_fraction: float
+    evals_per_run: int
+    eval_examples: int
+    data_fractions: tuple[float, ...]  # the loss-vs-D runs: fractions of the budget
+    sweep_hidden: int  # the shape retrained on those fractions
+    sweep_layers: int
+    task_examples: int  # per storyworld task and tier (even)
+    score_batch_size: int
+    benchmarks: tuple[str, ...]  # real benchmarks from the hub (network needed), simplified; () offline
+    benchmark_limit: int
+    precision: str
+    seed: int = 0
+
+
+_SIMPLE_VOCAB_COMMON = dict(source="storyworld", path="", hub_name="", vocabulary="auto", seq_len=128,
+                            n_heads=8, min_lr_ratio=0.1, benchmarks=(), benchmark_limit=1000)
+NOTEBOOK_PROFILES["02_simplified_vocab"] = {
+    "smoke": SimpleVocabSettings(
+        **_SIMPLE_VOCAB_COMMON, n_documents=1200, train_tokens=65_536, val_fraction=0.1, vocab_size=512,
+        hidden_sizes=(32, 64), layer_counts=(2,), batch_size=16, micro_batch_size=16, lr=3e-3,
+        warmup_fraction=0.05, evals_per_run=4, eval_examples=32, data_fractions=(0.25, 0.5), sweep_hidden=32,
+        sweep_layers=2, task_examples=16, score_batch_size=32, precision="fp32",
+    ),
+    "cpu": SimpleVocabSettings(
+        **_SIMPLE_VOCAB_COMMON, n_documents=4000, train_tokens=196_608, val_fraction=0.05, vocab_size=1024,
+        hidden_sizes=(32, 64, 128), layer_counts=(2, 4), batch_size=16, micro_batch_size=16, lr=3e-3,
+        warmup_fraction=0.05, evals_per_run=6, eval_examples=64, data_fractions=(0.25, 0.5), sweep_hidden=64,
+        sweep_layers=2, task_examples=60, score_batch_size=64, precision="fp32",
+    ),
+    "gpu": SimpleVocabSettings(
+        **_SIMPLE_VOCAB_COMMON, n_documents=600_000, train_tokens=40_000_000, val_fraction=0.02,
+        vocab_size=15_000, hidden_sizes=(32, 64, 128, 256, 512, 1024), layer_counts=(2, 4, 8), batch_size=512,
+        micro_batch_size=512, lr=1e-3, warmup_fraction=0.01, evals_per_run=10, eval_examples=512,
+        data_fractions=(0.125, 0.25, 0.5), sweep_hidden=256, sweep_layers=4, task_examples=500,
+        score_batch_size=128, precision="auto",
+    ),
+}
+GPU_ON_CPU_OVERRIDES["02_simplified_vocab"] = {
+    "n_documents": 1500, "train_tokens": 4096, "batch_size": 4, "micro_batch_size": 4, "evals_per_run": 1,
+    "eval_examples": 4, "task_examples": 2, "score_batch_size": 8, "precision": "fp32",
+}
+
 # --- 03_quality_quantity ---
 @dataclass(frozen=True)
 class QualityQuantitySettings:

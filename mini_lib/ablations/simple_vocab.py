@@ -1,0 +1,659 @@
+"""Simplified-vocabulary pre-training (arXiv 2404.02204): equal-budget data, the model grid, the comparison.
+
+The paper asks whether language models trained on child-level language show abilities at a size
+where models trained on ordinary text do not. It builds two training sets of EQUAL size (~2.1B
+tokens each), "simple" (SlimPajama spans in the AO-CHILDES vocabulary, see ``span_filter``) and
+"unrestricted" (SlimPajama), each with its own BPE tokenizer, trains the same 18 shapes on both (36
+models), and compares zero-shot accuracy on benchmarks filtered to the child vocabulary: its simple
+165M model matches unrestricted models about 6x larger. This module builds our version of each piece:
+
+* ``build_equal_budget_data``: the two training sets, from storyworld (simple tier vs rich tier:
+  the same story plans told in child words or in rarer synonyms) or from any corpus (span-filtered
+  vs unfiltered; local file or hub). **Equal budget** means equal *training tokens*, each corpus
+  counted with its OWN tokenizer: both are tokenised and packed into 128-token blocks, and both
+  keep the first ``n`` blocks, ``n`` = the requested budget or what the smaller corpus holds. The
+  simple corpus is the smaller one (short words, shorter stories), so the unrestricted set covers
+  fewer documents in the same tokens -- as in the paper, which matched tokens, not documents.
+* ``grid_shapes`` / ``grid_cells``: hidden {32..1024} x layers {2, 4, 8}, 8 heads, FFN 4x, untied
+  embeddings, in GPT-NeoX blocks (the paper used Llama blocks: RMSNorm, SwiGLU, sequential
+  residual; our core has one architecture, Pythia's). One epoch over the budget, AdamW (0.9, 0.95),
+  weight decay 0.1, warmup then cosine, through ``grid.run_grid``; each model scores the zero-shot
+  tasks at its last step (``ZeroShotAtEnd``), so the grid never keeps models in memory.
+* ``data_size_cells`` and ``scaling_fits``: loss against model size N (non-embedding parameters,
+  Kaplan's convention), data D (one shape retrained on fractions of the budget: each a full
+  one-epoch cosine run, since the middle of a longer run is not a shorter run) and compute C (the
+  lower envelope of every simple model's validation curve against training FLOPs, Kaplan's L(C)).
+* ``size_ratio_to_match``: the paper's "comparable to models ~6x larger", answered with our numbers.
+* ``PAPER`` and ``paper_vs_ours``: the paper's figures (``/work/shared/PAPERS.md`` section 2) beside ours.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Set
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from mini_lib.ablations.span_filter import (
+    DEFAULT_MAX_OOV,
+    DEFAULT_MIN_SPAN_LEN,
+    FilterStats,
+    filter_corpus,
+    in_vocabulary,
+    is_fully_in_vocabulary,
+    oov_rate,
+    words,
+)
+from mini_lib.ablations.vocabulary import builtin_vocabulary, load_word_list
+from mini_lib.corpora import stats
+from mini_lib.corpora.loaders import load_hub, load_local, train_val_split
+from mini_lib.corpora.storyworld import generate_stories
+from mini_lib.errors import ConfigError, choose
+from mini_lib.grid import GridCell
+from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.paths import shared_data_dir
+from mini_lib.scaling import PowerLawFit, fit_power_law
+from mini_lib.tokenization import PackedBlocks, encode_documents, pack_corpus, train_tokenizer
+from mini_lib.train import StepInfo, TrainConfig
+from mini_lib.zero_shot import ChoiceTask, evaluate_tasks
+
+SOURCES = ("storyworld", "local", "hub")
+VOCABULARIES = ("auto", "aochildes", "builtin")
+VARIANTS = ("simple", "unrestricted")
+HIDDEN_SIZES = (32, 64, 128, 256, 512, 1024)
+LAYER_COUNTS = (2, 4, 8)
+N_HEADS = 8
+
+# The paper's figures, from /work/shared/PAPERS.md section 2.
+PAPER = {
+    "vocabulary_words": 21_037,  # AO-CHILDES
+    "tokenizer_vocab": 15_000,  # BPE per corpus
+    "train_tokens_per_set": 2.1e9,
+    "context": 128,
+    "batch_size": 512,
+    "hidden_sizes": HIDDEN_SIZES,
+    "layer_counts": LAYER_COUNTS,
+    "n_shapes": 18,  # per data set: 36 models in all
+    "params_range": (1e6, 165e6),
+    "simple_165m_average": 0.64,  # zero-shot average on the simplified tasks
+    "pythia_1b_average": 0.61,
+    "opt_350m_average": 0.60,
+    "size_ratio": 6,  # "matches unrestricted models ~6x larger"
+}
+
+# Hand-written sentences for the filter demonstration: child-level, adult-level, and edge cases
+# (proper nouns, numbers, contractions, hyphens). Written for this package.
+FILTER_EXAMPLES = (
+    "The little dog ran to the park with his ball.",
+    "Mommy said we can have ice cream after lunch.",
+    "Can you help me find my shoes?",
+    "We went to the farm and saw a cow, two pigs and a horse.",
+    "Don't touch the hot stove!",
+    "On Monday, Grandma Rosa baked 12 cookies for the children.",
+    "The well-known author signed copies at the bookstore.",
+    "The committee postponed its deliberations pending further consultation.",
+    "Photosynthesis converts light energy into chemical energy.",
+    "Quarterly revenue exceeded expectations by 4.2 percent.",
+)
+FILTER_PASSAGE = (
+    "Once upon a time there was a little bear who lived in the woods with his mommy and daddy. "
+    "Every morning he went down to the river to drink water and look at the fish. "
+    "One day he saw a big red bird sitting in a tree, and he said hello to the bird. "
+    "Subsequent ornithological surveys attributed the sighting to an escaped exotic species. "
+    "The bird sang a pretty song, and the little bear sat down to listen. "
+    "Then they played together until the sun went down, and the bear went home happy."
+)
+
+
+# --- vocabularies and the filter demonstration ----------------------------------------------------
+
+
+def default_vocabulary(kind: str = "auto") -> tuple[frozenset[str], str]:
+    """The child vocabulary and a sentence saying which it is.
+
+    ``auto``: the paper's AO-CHILDES list when ``../shared/data`` holds it, else the built-in list.
+    """
+    choose("vocabulary", kind, VOCABULARIES)
+    path = shared_data_dir() / "aochildes_vocab.csv"
+    if kind == "aochildes" or (kind == "auto" and path.is_file()):
+        vocab = load_word_list(path)
+        return vocab, f"AO-CHILDES ({len(vocab):,} words, the paper's list, from {path})"
+    vocab = builtin_vocabulary()
+    reason = "" if kind == "builtin" else f" -- {path} is absent"
+    return vocab, f"the built-in basic child vocabulary ({len(vocab):,} words){reason}"
+
+
+def filter_table(sentences: "list[str] | tuple[str, ...]", vocabulary: Set[str]) -> pd.DataFrame:
+    """Per sentence: its words, the out-of-vocabulary ones, and the two rules' verdicts.
+
+    ``oov_rate``/``fully_in_vocabulary`` are the paper's task simplification (capitalised
+    non-initial words ignored); ``oov_words_span_filter`` is what the training-data filter sees
+    (every word counts, proper nouns too).
+    """
+    rows = []
+    for sentence in sentences:
+        found = words(sentence)
+        rows.append({
+            "sentence": sentence,
+            "words": len(found),
+            "oov_words_span_filter": ", ".join(w for w in found if not in_vocabulary(w, vocabulary)),
+            "oov_rate_task_rule": oov_rate(sentence, vocabulary),
+            "fully_in_vocabulary": is_fully_in_vocabulary(sentence, vocabulary),
+        })
+    return pd.DataFrame(rows)
+
+
+# --- the two training sets -------------------------------------------------------------------------
+
+
+@dataclass
+class DataVariant:
+    """One training set: its tokenizer (trained on its own training documents), blocks and documents."""
+
+    name: str
+    tokenizer: object
+    train: PackedBlocks  # the budget: the first blocks of the packed training documents
+    val: PackedBlocks
+    documents: list[str]  # training documents (all, before the budget cut)
+    doc_ids: list[int]
+    available_tokens: int  # training tokens before the budget cut
+
+    def budget_documents(self) -> list[str]:
+        """The training documents with at least one token inside the budget."""
+        inside = set(int(i) for i in self.train.doc_ids)
+        return [t for t, i in zip(self.documents, self.doc_ids) if i in inside]
+
+
+@dataclass
+class EqualBudgetData:
+    """The simple and the unrestricted training sets, cut to the same number of training tokens."""
+
+    source: str
+    simple: DataVariant
+    unrestricted: DataVariant
+    budget_tokens: int
+    filter_stats: FilterStats | None = None  # corpus sources: what the span filter kept
+
+    @property
+    def variants(self) -> dict[str, DataVariant]:
+        return {"simple": self.simple, "unrestricted": self.unrestricted}
+
+
+def build_equal_budget_data(
+    source: str = "storyworld",
+    *,
+    n_documents: int = 2000,
+    vocab_size: int = 1024,
+    seq_len: int = 128,
+    val_fraction: float = 0.1,
+    train_tokens: int = 0,
+    seed: int = 0,
+    path: str = "",
+    hub_name: str = "",
+    text_column: str = "text",
+    vocabulary: Set[str] | None = None,
+    max_oov: float = DEFAULT_MAX_OOV,
+    min_span_len: int = DEFAULT_MIN_SPAN_LEN,
+) -> EqualBudgetData:
+    """Simple and unrestricted training sets of equal token budget, each with its own tokenizer.
+
+    ``storyworld``: ``n_documents`` stories told in the simple and in the rich tier (the same plans,
+    the same train/validation split). ``local``/``hub``: ``n_documents`` documents of ``path`` /
+    ``hub_name``; unrestricted = as they are, simple = their spans in ``vocabulary`` (the paper's
+    span filter, applied after the split so validation documents never leak). ``train_tokens``:
+    the budget per set (rounded down to whole blocks); 0 takes all the smaller set holds.
+    """
+    choose("data source", source, SOURCES)
+    if train_tokens < 0:
+        raise ConfigError(f"train_tokens must be >= 0 (0: all the smaller corpus holds), got {train_tokens}")
+    filter_stats = None
+    if source == "storyworld":
+        simple_docs = generate_stories(n_documents, seed=seed, tier="simple")
+        rich_docs = generate_stories(n_documents, seed=seed, tier="rich")
+        splits = {"simple": train_val_split(simple_docs, val_fraction, seed),
+                  "unrestricted": train_val_split(rich_docs, val_fraction, seed)}
+        texts = {name: ((list(tr["text"]), list(tr["id"])), (list(va["text"]), list(va["id"])))
+                 for name, (tr, va) in splits.items()}
+    else:
+        if vocabulary is None:
+            raise ConfigError(f"source {source!r} filters a corpus: pass vocabulary= (see default_vocabulary)")
+        if source == "local":
+            if not path:
+                raise ConfigError("source 'local' needs path= (a .txt, .jsonl or .parquet corpus)")
+            corpus = load_local(path, text_column=text_column, limit=n_documents)
+        else:
+            if not hub_name:
+                raise ConfigError("source 'hub' needs hub_name= (e.g. 'DKYoon/SlimPajama-6B')")
+            corpus = load_hub(hub_name, text_column=text_column, limit=n_documents)
+        train_docs, val_docs = train_val_split(corpus, val_fraction, seed)
+        raw = ((list(train_docs["text"]), list(train_docs["id"])), (list(val_docs["text"]), list(val_docs["id"])))
+        (train_simple, train_stats), (val_simple, _) = (
+            _span_filter_split(*part, vocabulary, max_oov, min_span_len) for part in raw)
+        filter_stats = train_stats
+        texts = {"simple": (train_simple, val_simple), "unrestricted": raw}
+
+    variants = {}
+    for name, ((train_texts, train_ids), (val_texts, val_ids)) in texts.items():
+        if not train_texts or not val_texts:
+            raise ConfigError(f"the {name} corpus has no {'training' if not train_texts else 'validation'} "
+                              "documents: use more documents, or a larger vocabulary / max_oov")
+        tokenizer = train_tokenizer(train_texts, vocab_size, model_max_length=seq_len)
+        variants[name] = DataVariant(
+            name=name, tokenizer=tokenizer,
+            train=pack_corpus(tokenizer, train_texts, train_ids, seq_len),
+            val=pack_corpus(tokenizer, val_texts, val_ids, seq_len),
+            documents=train_texts, doc_ids=[int(i) for i in train_ids], available_tokens=0,
+        )
+        variants[name].available_tokens = variants[name].train.n_tokens
+
+    smallest = min(v.available_tokens for v in variants.values())
+    if train_tokens > smallest:
+        short = min(variants.values(), key=lambda v: v.available_tokens).name
+        raise ConfigError(
+            f"train_tokens={train_tokens:,} but the {short} corpus holds only {smallest:,} training tokens: "
+            "use more documents (n_documents) or a smaller train_tokens (0 takes all it holds)"
+        )
+    n_blocks = (train_tokens or smallest) // seq_len
+    for variant in variants.values():
+        variant.train = take_blocks(variant.train, n_blocks)
+    return EqualBudgetData(source, variants["simple"], variants["unrestricted"], n_blocks * seq_len, filter_stats)
+
+
+def take_blocks(blocks: PackedBlocks, n_blocks: int) -> PackedBlocks:
+    """The first ``n_blocks`` blocks, with the documents that start inside them."""
+    if not 1 <= n_blocks <= len(blocks):
+        raise ConfigError(f"can take 1..{len(blocks)} blocks, asked for {n_blocks}")
+    keep = np.asarray(blocks.doc_starts) < n_blocks * blocks.seq_len
+    return PackedBlocks(tokens=blocks.tokens[:n_blocks], doc_ids=np.asarray(blocks.doc_ids)[keep],
+                        doc_starts=np.asarray(blocks.doc_starts)[keep])
+
+
+def _span_filter_split(texts: list[str], ids: list[int], vocabulary: Set[str], max_oov: float,
+                       min_span_len: int) -> tuple[tuple[list[str], list[int]], FilterStats]:
+    """Filter documents one by one, keeping the ids of those with a kept span."""
+    kept, kept_ids, total = [], [], FilterStats()
+    for text, doc_id in zip(texts, ids):
+        out, stats_one = filter_corpus([text], vocabulary, max_oov, min_span_len)
+        total = total + stats_one
+        if out:
+            kept.append(out[0])
+            kept_ids.append(doc_id)
+    return (kept, kept_ids), total
+
+
+def corpus_statistics(data: EqualBudgetData) -> pd.DataFrame:
+    """One row per training set: documents and words in the budget, vocabulary, n-gram diversity, tokens."""
+    rows = []
+    for name, variant in data.variants.items():
+        docs = variant.budget_documents()
+        summary = stats.corpus_summary(docs)
+        n_tokens = sum(len(ids) for ids in encode_documents(variant.tokenizer, docs))
+        rows.append({
+            "data": name,
+            "budget_tokens": variant.train.n_tokens,
+            "available_tokens": variant.available_tokens,
+            "documents": summary["documents"],
+            "words": summary["words"],
+            "word_types": summary["word_types"],
+            "words_per_doc": summary["mean_words_per_doc"],
+            "tokens_per_word": n_tokens / max(summary["words"], 1),
+            "distinct_2grams": stats.distinct_ngram_fraction(docs, 2),
+            "distinct_3grams": summary["distinct_3gram_fraction"],
+            "zipf_slope": summary["zipf_slope"],
+            "tokenizer_vocab": len(variant.tokenizer),
+        })
+    return pd.DataFrame(rows)
+
+
+def vocabulary_overlap(data: EqualBudgetData) -> float:
+    """Fraction of the simple set's word occurrences whose word also occurs in the unrestricted set.
+
+    Near 1 for SlimPajama (ordinary text contains the child words); well below 1 for storyworld,
+    whose rich tier swaps child words for synonyms -- why we evaluate each model in its own vocabulary.
+    """
+    simple = stats.word_counts(data.simple.budget_documents())
+    other = stats.word_counts(data.unrestricted.budget_documents())
+    total = sum(simple.values())
+    return sum(n for w, n in simple.items() if w in other) / total if total else 0.0
+
+
+# --- the model grid ---------------------------------------------------------------------------------
+
+
+def grid_lr(hidden: int, base_lr: float) -> float:
+    """Pythia's learning-rate ratios by width: base up to 512, x0.6 up to 768, x0.3 beyond."""
+    return base_lr if hidden <= 512 else base_lr * (0.6 if hidden <= 768 else 0.3)
+
+
+def grid_shapes(hidden_sizes=HIDDEN_SIZES, layer_counts=LAYER_COUNTS, n_heads: int = N_HEADS,
+                base_lr: float = 1e-3) -> list[PythiaPreset]:
+    """The paper's shapes (every hidden size x every layer count) as presets named ``h64-l4``."""
+    shapes = []
+    for hidden in hidden_sizes:
+        if hidden % n_heads:
+            raise ConfigError(f"hidden size {hidden} is not divisible by n_heads={n_heads}")
+        for layers in layer_counts:
+            shapes.append(PythiaPreset(f"h{hidden}-l{layers}", layers, hidden, n_heads, grid_lr(hidden, base_lr)))
+    return shapes
+
+
+@dataclass(frozen=True)
+class ZeroShotAtEnd:
+    """A training callback: at step ``at_step``, score the task sets and write them to ``path`` (JSON)."""
+
+    tokenizer: object
+    task_sets: dict  # name -> {task -> [ChoiceTask]}
+    path: Path
+    at_step: int
+    batch_size: int = 32
+
+    def __call__(self, info: StepInfo) -> None:
+        if info.step != self.at_step or not info.accelerator.is_main_process:
+            return
+        frames = [evaluate_tasks(info.model, self.tokenizer, tasks, self.batch_size).assign(task_set=name)
+                  for name, tasks in self.task_sets.items()]
+        rows = pd.concat(frames, ignore_index=True).to_dict(orient="records")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(rows, indent=1))
+        os.replace(tmp, self.path)
+
+
+def one_epoch_config(base: TrainConfig, n_blocks: int, lr: float, warmup_fraction: float,
+                     evals_per_run: int) -> TrainConfig:
+    """The paper's schedule scaled to our budget: one epoch, warmup then cosine, a few evaluations."""
+    steps = max(1, n_blocks // base.batch_size)
+    return replace(base, steps=steps, lr=lr, warmup_steps=max(1, round(warmup_fraction * steps)),
+                   eval_every=max(1, steps // evals_per_run) if evals_per_run else 0)
+
+
+def grid_cells(
+    data: EqualBudgetData,
+    shapes: list[PythiaPreset],
+    base: TrainConfig,
+    run_dir: "str | os.PathLike",
+    task_sets: dict[str, dict[str, list[ChoiceTask]]],
+    *,
+    warmup_fraction: float = 0.01,
+    evals_per_run: int = 8,
+    score_batch_size: int = 32,
+    seed: int = 0,
+) -> list[GridCell]:
+    """Every shape on both training sets; each cell scores ``task_sets`` at its last step.
+
+    ``base`` carries the optimiser settings (batch, betas, weight decay, precision...); steps, lr,
+    warmup and evaluation points are set here: one epoch over the budget.
+    """
+    run_dir = Path(run_dir)
+    cells = []
+    for variant_name, variant in data.variants.items():
+        vocab, seq_len = len(variant.tokenizer), variant.train.seq_len
+        for shape in shapes:
+            config = one_epoch_config(base, len(variant.train), shape.lr, warmup_fraction, evals_per_run)
+            name = f"{variant_name}-{shape.name}"
+            callback = ZeroShotAtEnd(variant.tokenizer, task_sets, run_dir / name / "zero_shot.json",
+                                     config.steps, score_batch_size)
+            cells.append(GridCell(
+                name=name,
+                tags={"data": variant_name, "hidden": shape.d_model, "layers": shape.n_layers},
+                make_model=_model_maker(shape, vocab, seq_len, seed),
+                train_data=variant.train, val_data=variant.val, config=config,
+                train_kwargs={"callbacks": [callback]},
+            ))
+    return cells
+
+
+def data_size_cells(data: EqualBudgetData, shape: PythiaPreset, fractions, base: TrainConfig,
+                    *, variant: str = "simple", warmup_fraction: float = 0.01, evals_per_run: int = 8,
+                    seed: int = 0) -> list[GridCell]:
+    """One shape retrained on the first ``fraction`` of the budget: the points of the loss-vs-D law."""
+    choose("data variant", variant, VARIANTS)
+    chosen = data.variants[variant]
+    cells = []
+    for fraction in fractions:
+        if not 0 < fraction < 1:
+            raise ConfigError(f"data fractions must be in (0, 1) (the full budget is the grid's run), got {fraction}")
+        blocks = take_blocks(chosen.train, max(1, int(fraction * len(chosen.train))))
+        config = one_epoch_config(base, len(blocks), shape.lr, warmup_fraction, evals_per_run)
+        cells.append(GridCell(
+            name=f"{variant}-{shape.name}-D{fraction:g}",
+            tags={"data": variant, "hidden": shape.d_model, "layers": shape.n_layers, "fraction": fraction},
+            make_model=_model_maker(shape, len(chosen.tokenizer), chosen.train.seq_len, seed),
+            train_data=blocks, val_data=chosen.val, config=config,
+        ))
+    return cells
+
+
+def _model_maker(shape: PythiaPreset, vocab: int, seq_len: int, seed: int):
+    return lambda: build_model(neox_config(shape, vocab, seq_len, ffn_mult=4, tie_embeddings=False), seed=seed)
+
+
+def read_zero_shot(summary: pd.DataFrame, run_dir: "str | os.PathLike") -> pd.DataFrame:
+    """The zero-shot rows every grid cell wrote, joined with its tags and size (one row per model x task)."""
+    frames = []
+    for _, row in summary.iterrows():
+        path = Path(run_dir) / row["name"] / "zero_shot.json"
+        if not path.is_file():
+            raise ConfigError(f"{path} is missing: the cell {row['name']} did not score its tasks; delete its "
+                              "folder and run the grid again")
+        frame = pd.DataFrame(json.loads(path.read_text()))
+        for column in ("name", "data", "hidden", "layers", "parameters", "non_embedding"):
+            frame[column] = row[column]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def model_accuracy(zero_shot: pd.DataFrame, own_task_set: dict[str, str], metric: str = "acc") -> pd.DataFrame:
+    """Average accuracy over tasks per model, on the simple-tier tasks and on its own vocabulary's tasks.
+
+    ``own_task_set`` maps a data variant to the task set in its training vocabulary
+    (storyworld: simple -> "simple", unrestricted -> "rich").
+    """
+    per_set = zero_shot.groupby(["name", "data", "hidden", "layers", "parameters", "non_embedding", "task_set"],
+                                as_index=False)[metric].mean()
+    simple = per_set[per_set.task_set == "simple"].drop(columns="task_set").rename(columns={metric: "acc_simple_tasks"})
+    own = per_set[per_set.task_set == per_set.data.map(own_task_set)][["name", metric]].rename(
+        columns={metric: "acc_own_tasks"})
+    return simple.merge(own, on="name").sort_values(["data", "parameters"]).reset_index(drop=True)
+
+
+# --- "comparable to models Nx larger" ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeMatch:
+    """The smallest unrestricted model that reaches the best simple model's accuracy, if any."""
+
+    column: str
+    best_simple: str
+    best_simple_params: int
+    best_simple_acc: float
+    match: str | None
+    match_params: int | None
+    match_acc: float | None
+    largest_unrestricted: str
+    largest_unrestricted_params: int
+    largest_unrestricted_acc: float
+
+    @property
+    def ratio(self) -> float | None:
+        """Parameters of the matching unrestricted model / parameters of the best simple model."""
+        return self.match_params / self.best_simple_params if self.match_params else None
+
+    def statement(self) -> str:
+        head = f"best simple model {self.best_simple} ({_millions(self.best_simple_params)}): {self.best_simple_acc:.3f}"
+        if self.match is None:
+            bound = self.largest_unrestricted_params / self.best_simple_params
+            return (f"{head}; no unrestricted model reaches it (the largest, {self.largest_unrestricted} "
+                    f"({_millions(self.largest_unrestricted_params)}), scores {self.largest_unrestricted_acc:.3f}): "
+                    f"ratio > {bound:.1f}x")
+        return (f"{head}; smallest unrestricted model at least as accurate: {self.match} "
+                f"({_millions(self.match_params)}, {self.match_acc:.3f}): {self.ratio:.2f}x the parameters")
+
+
+def size_ratio_to_match(accuracy: pd.DataFrame, column: str = "acc_own_tasks", tolerance: float = 0.0) -> SizeMatch:
+    """The paper's comparison: best simple model, then the smallest unrestricted model within ``tolerance``.
+
+    Sizes are total parameters, as the paper counts Pythia-1B or OPT-350M. Ties go to the smaller model.
+    """
+    simple = accuracy[accuracy.data == "simple"].sort_values(["parameters"])
+    unrestricted = accuracy[accuracy.data == "unrestricted"].sort_values(["parameters"])
+    if simple.empty or unrestricted.empty:
+        raise ConfigError("size_ratio_to_match needs models of both data types")
+    best = simple.loc[simple[column].idxmax()]
+    matching = unrestricted[unrestricted[column] >= best[column] - tolerance]
+    largest = unrestricted.iloc[-1]
+    match = matching.iloc[0] if len(matching) else None
+    return SizeMatch(
+        column=column, best_simple=best["name"], best_simple_params=int(best["parameters"]),
+        best_simple_acc=float(best[column]),
+        match=None if match is None else match["name"],
+        match_params=None if match is None else int(match["parameters"]),
+        match_acc=None if match is None else float(match[column]),
+        largest_unrestricted=largest["name"], largest_unrestricted_params=int(largest["parameters"]),
+        largest_unrestricted_acc=float(largest[column]),
+    )
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.2f}M"
+
+
+# --- power laws -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScalingFits:
+    """Loss against model size N, data D and compute C, with the points each law was fitted to."""
+
+    n: PowerLawFit | None
+    d: PowerLawFit | None
+    c: PowerLawFit | None
+    n_points: pd.DataFrame  # non_embedding, val_loss
+    d_points: pd.DataFrame  # tokens, val_loss
+    c_points: pd.DataFrame  # flops, val_loss (all), frontier (bool)
+
+    def table(self) -> pd.DataFrame:
+        """Exponent, its standard error and R^2 of each law (NaN where there were too few points)."""
+        rows = []
+        for law, x, fit in (("N", "non-embedding parameters", self.n), ("D", "training tokens", self.d),
+                            ("C", "training FLOPs", self.c)):
+            rows.append({"law": f"L({law})", "x": x, "exponent": fit.exponent if fit else math.nan,
+                         "exponent_err": fit.exponent_err if fit else math.nan, "r2": fit.r2 if fit else math.nan,
+                         "points": fit.n_points if fit else 0})
+        return pd.DataFrame(rows)
+
+
+def compute_frontier(points: pd.DataFrame) -> pd.Series:
+    """True for the points no cheaper-or-equal point beats: the lower envelope of loss against FLOPs."""
+    order = points.sort_values(["flops", "val_loss"]).index
+    best, flags = math.inf, pd.Series(False, index=points.index)
+    for i in order:
+        if points.at[i, "val_loss"] < best:
+            best = points.at[i, "val_loss"]
+            flags[i] = True
+    return flags
+
+
+def scaling_fits(summary: pd.DataFrame, curves: pd.DataFrame, data_sweep: pd.DataFrame | None,
+                 variant: str = "simple") -> ScalingFits:
+    """Fit the three power laws on ``variant``'s models (the paper fitted its simple models).
+
+    N: final validation loss of every grid model (all trained on the same budget). D: the data-size
+    runs plus the full-budget grid run of the same shape. C: the frontier of all validation curves.
+    """
+    grid = summary[summary.data == variant]
+    n_points = grid[["name", "non_embedding", "val_loss"]].reset_index(drop=True)
+    d_points = pd.DataFrame(columns=["name", "tokens", "val_loss"])
+    if data_sweep is not None and len(data_sweep):
+        sweep = data_sweep[data_sweep.data == variant]
+        shape = sweep.iloc[0]
+        full = grid[(grid.hidden == shape["hidden"]) & (grid.layers == shape["layers"])]
+        d_points = pd.concat([sweep, full])[["name", "tokens", "val_loss"]].sort_values("tokens").reset_index(drop=True)
+    c_points = curves[(curves.data == variant) & (curves.step > 0)][["name", "step", "flops", "val_loss"]].reset_index(drop=True)
+    c_points["frontier"] = compute_frontier(c_points)
+    frontier = c_points[c_points.frontier]
+    return ScalingFits(
+        n=_fit_or_none(n_points["non_embedding"], n_points["val_loss"]),
+        d=_fit_or_none(d_points["tokens"], d_points["val_loss"]),
+        c=_fit_or_none(frontier["flops"], frontier["val_loss"]),
+        n_points=n_points, d_points=d_points, c_points=c_points,
+    )
+
+
+def _fit_or_none(x, y) -> PowerLawFit | None:
+    """A power-law fit, or None with fewer than 3 distinct x (no uncertainty without a spare point)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(np.unique(x)) < 3:
+        return None
+    return fit_power_law(x, y)
+
+
+def plot_power_laws(fits: ScalingFits):
+    """Three log-log panels: points, the fitted law and its exponent."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    panels = (
+        (axes[0], fits.n_points, "non_embedding", fits.n, "non-embedding parameters N"),
+        (axes[1], fits.d_points, "tokens", fits.d, "training tokens D"),
+        (axes[2], fits.c_points, "flops", fits.c, "training FLOPs C"),
+    )
+    for ax, points, x, fit, label in panels:
+        if x == "flops":
+            ax.scatter(points[x], points["val_loss"], s=10, color="lightgray", label="all evaluations")
+            points = points[points.frontier]
+        ax.scatter(points[x], points["val_loss"], s=35, label="fitted points")
+        if fit is not None and len(points):
+            grid = np.geomspace(points[x].min(), points[x].max(), 50)
+            ax.plot(grid, fit.predict(grid), "--", color="black",
+                    label=f"exponent {fit.exponent:.3f} ± {fit.exponent_err:.3f}, R²={fit.r2:.2f}")
+        ax.set(xscale="log", yscale="log", xlabel=label, ylabel="validation loss (nats/token)",
+               title=f"L({label.split()[-1]})" + ("" if fit else ": too few points to fit"))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- paper vs ours ----------------------------------------------------------------------------------
+
+
+def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[str, SizeMatch],
+                  fits: ScalingFits, simplified_fraction: float, vocabulary_note: str) -> pd.DataFrame:
+    """The paper's claims beside our measurements, one row per claim."""
+    n_models = summary.groupby("data").size()
+    params = summary["parameters"]
+    fit_rows = fits.table()
+    laws = "; ".join(
+        f"{r.law}: {r.exponent:.3f} ± {r.exponent_err:.3f} (R² {r.r2:.2f}, {r.points} pts)" if r.points
+        else f"{r.law}: too few points" for r in fit_rows.itertuples())
+    best_simple = summary[summary.data == "simple"]["parameters"].max()
+    rows = [
+        ("training sets of equal size", f"~{PAPER['train_tokens_per_set'] / 1e9:.1f}B tokens each",
+         f"{data.budget_tokens:,} tokens each ({data.source}), counted with each set's own tokenizer"),
+        ("one BPE tokenizer per corpus", f"vocabulary {PAPER['tokenizer_vocab']:,} each",
+         f"simple {len(data.simple.tokenizer):,}, unrestricted {len(data.unrestricted.tokenizer):,}"),
+        ("model grid (8 heads, FFN 4x, untied)",
+         f"{PAPER['n_shapes']} shapes per set ({2 * PAPER['n_shapes']} models), {PAPER['params_range'][0] / 1e6:.0f}M-"
+         f"{PAPER['params_range'][1] / 1e6:.0f}M parameters, Llama blocks",
+         f"{int(n_models.get('simple', 0))} shapes per set ({len(summary)} models), {params.min() / 1e6:.2f}M-"
+         f"{params.max() / 1e6:.2f}M parameters, GPT-NeoX blocks"),
+        ("vocabulary", f"AO-CHILDES, {PAPER['vocabulary_words']:,} words", vocabulary_note),
+        ("tasks simplified to 0% OOV words", "BLiMP, COPA, SST-2, ... filtered",
+         f"storyworld tasks (BLiMP/BoolQ/SST-2/COPA-like); {simplified_fraction:.0%} of simple-tier items pass the filter"),
+        ("best simple model, average zero-shot accuracy",
+         f"{PAPER['simple_165m_average']:.2f} (165M); Pythia-1B {PAPER['pythia_1b_average']:.2f}, "
+         f"OPT-350M {PAPER['opt_350m_average']:.2f}",
+         "; ".join(f"{k}: {m.best_simple_acc:.3f} ({_millions(m.best_simple_params)})" for k, m in matches.items())),
+        (f"simple model matches unrestricted models ~{PAPER['size_ratio']}x larger",
+         f"~{PAPER['size_ratio']}x (165M vs Pythia-1B, on simplified tasks)",
+         " | ".join(f"{k}: {m.statement()}" for k, m in matches.items())),
+        ("evaluation loss of simple models follows power laws in N, D, C", "yes (plots; exponents not in PAPERS.md)",
+         laws),
+        ("largest simple model", f"{PAPER['params_range'][1] / 1e6:.0f}M parameters", _millions(int(best_simple))),
+    ]
+    return pd.DataFrame(rows, columns=["claim", "paper", "ours"])

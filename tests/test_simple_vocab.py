@@ -1,0 +1,214 @@
+"""Notebook 02's experiment: equal budgets, per-corpus tokenizers, the grid, the Nx comparison, the power laws."""
+
+import json
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mini_lib.ablations import simple_vocab as sv
+from mini_lib.ablations.vocabulary import builtin_vocabulary
+from mini_lib.errors import ConfigError
+from mini_lib.grid import run_grid
+from mini_lib.models import model_size, neox_config
+from mini_lib.tokenization import PackedBlocks, encode_documents, train_tokenizer
+from mini_lib.train import TrainConfig
+from mini_lib.zero_shot_tasks import storyworld_tasks
+
+SEQ = 32
+
+
+@lru_cache(maxsize=1)
+def story_data():
+    return sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ,
+                                      val_fraction=0.1, train_tokens=200 * SEQ, seed=0)
+
+
+def test_equal_token_budgets_counted_with_each_tokenizer():
+    data = story_data()
+    assert data.budget_tokens == 200 * SEQ
+    assert data.simple.train.n_tokens == data.unrestricted.train.n_tokens == 200 * SEQ
+    assert data.simple.available_tokens < data.unrestricted.available_tokens  # rich stories are longer
+    # the budget cuts the rich set at fewer stories
+    assert len(data.unrestricted.budget_documents()) < len(data.simple.budget_documents())
+    full = sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1)
+    assert full.budget_tokens == full.simple.available_tokens // SEQ * SEQ  # 0: all the smaller set holds
+    with pytest.raises(ConfigError, match="holds only"):
+        sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
+                                   train_tokens=10**7)
+
+
+def test_each_set_has_its_own_tokenizer_trained_on_its_own_documents():
+    data = story_data()
+    simple, rich = data.simple, data.unrestricted
+    assert simple.tokenizer.get_vocab() != rich.tokenizer.get_vocab()
+    for variant in (simple, rich):  # the cache returns the tokenizer trained on exactly these documents
+        retrained = train_tokenizer(variant.documents, 400, model_max_length=SEQ, cache=False)
+        assert retrained.get_vocab() == variant.tokenizer.get_vocab()
+
+    def tokens(variant, texts):
+        return sum(map(len, encode_documents(variant.tokenizer, texts)))
+
+    # each tokenizer encodes its own corpus more compactly than the other's
+    assert tokens(simple, simple.documents) < tokens(rich, simple.documents)
+    assert tokens(rich, rich.documents) < tokens(simple, rich.documents)
+
+
+def test_same_story_plans_and_split_in_both_tiers():
+    data = story_data()
+    assert data.simple.doc_ids == data.unrestricted.doc_ids
+    assert set(map(int, data.simple.val.doc_ids)) == set(map(int, data.unrestricted.val.doc_ids))
+    assert not set(data.simple.doc_ids) & set(map(int, data.simple.val.doc_ids))
+
+
+def test_take_blocks_keeps_documents_that_start_inside():
+    blocks = PackedBlocks(tokens=np.arange(40).reshape(10, 4), doc_ids=np.array([7, 8, 9]),
+                          doc_starts=np.array([0, 6, 13]))
+    head = sv.take_blocks(blocks, 3)
+    assert head.tokens.shape == (3, 4) and head.doc_ids.tolist() == [7, 8]
+    with pytest.raises(ConfigError, match="1..10 blocks"):
+        sv.take_blocks(blocks, 11)
+
+
+def test_a_local_corpus_becomes_filtered_vs_unfiltered(tmp_path):
+    easy = " ".join(["The dog ran to the big tree and the cat sat on the red mat."] * 4)
+    hard = "Quarterly deliberations notwithstanding, jurisprudence remains indeterminate. " * 6
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(json.dumps({"text": f"{easy} {hard}" if i % 2 else easy}) + "\n" for i in range(120)))
+    vocab = frozenset("the dog ran to big tree and cat sat on red mat".split())
+    data = sv.build_equal_budget_data("local", path=str(path), n_documents=120, vocab_size=300, seq_len=SEQ,
+                                      val_fraction=0.1, vocabulary=vocab)
+    assert data.filter_stats.n_docs == 108 and 0.2 < data.filter_stats.kept_fraction < 0.8
+    assert all(t.startswith("<s> The dog") and "Quarterly" not in t for t in data.simple.documents)
+    assert any("Quarterly" in t for t in data.unrestricted.documents)
+    assert data.simple.train.n_tokens == data.unrestricted.train.n_tokens == data.budget_tokens
+    with pytest.raises(ConfigError, match="vocabulary="):
+        sv.build_equal_budget_data("local", path=str(path), n_documents=120, vocab_size=300, seq_len=SEQ)
+    with pytest.raises(ConfigError, match="offline"):
+        sv.build_equal_budget_data("hub", hub_name="DKYoon/SlimPajama-6B", vocabulary=vocab)
+
+
+def test_corpus_statistics_and_overlap():
+    data = story_data()
+    table = sv.corpus_statistics(data).set_index("data")
+    assert (table.budget_tokens == data.budget_tokens).all()
+    assert table.loc["unrestricted", "word_types"] > table.loc["simple", "word_types"]
+    assert table.loc["unrestricted", "tokens_per_word"] > table.loc["simple", "tokens_per_word"]
+    assert 0.5 < sv.vocabulary_overlap(data) < 0.99  # the rich tier swaps many child words away
+
+
+def test_grid_shapes_are_the_papers_18_with_pythia_learning_rates():
+    shapes = sv.grid_shapes()
+    assert len(shapes) == 18 and {s.n_heads for s in shapes} == {8}  # x 2 data sets = the paper's 36 models
+    by_name = {s.name: s for s in shapes}
+    assert by_name["h512-l8"].lr == 1e-3 and by_name["h1024-l2"].lr == pytest.approx(3e-4)
+    largest = model_size(neox_config(by_name["h1024-l8"], 15_000, 128), 128)
+    smallest = model_size(neox_config(by_name["h32-l2"], 15_000, 128), 128)
+    assert 1.2e8 < largest.total < 1.4e8  # 131M: the paper's 165M has Llama's 3-matrix MLP
+    assert 0.9e6 < smallest.total < 1.1e6  # ~1M, as the paper's smallest
+    assert largest.unembedding == largest.embedding  # untied
+    with pytest.raises(ConfigError, match="not divisible"):
+        sv.grid_shapes((36,), (2,))
+
+
+def test_grid_cells_train_one_epoch_and_score_tasks_at_the_end(tmp_path):
+    data = story_data()
+    shapes = sv.grid_shapes((16,), (1,), n_heads=2, base_lr=3e-3)
+    base = TrainConfig(steps=1, batch_size=100, lr=1e-3, eval_examples=4, progress=False, device="cpu")
+    task_sets = {tier: storyworld_tasks(2, tier=tier, tasks=("blimp_word_order", "boolq_story")) for tier in ("simple", "rich")}
+    cells = sv.grid_cells(data, shapes, base, tmp_path, task_sets, evals_per_run=2)
+    assert [c.name for c in cells] == ["simple-h16-l1", "unrestricted-h16-l1"]
+    assert all(c.config.steps == 2 and c.config.eval_every == 1 for c in cells)  # 200 blocks / 100 = one epoch
+    grid = run_grid(cells, tmp_path)
+    zero_shot = sv.read_zero_shot(grid.summary, tmp_path)
+    assert len(zero_shot) == 2 * 2 * 2  # models x task sets x tasks
+    assert zero_shot.acc.between(0, 1).all() and set(zero_shot.task_set) == {"simple", "rich"}
+    accuracy = sv.model_accuracy(zero_shot, {"simple": "simple", "unrestricted": "rich"})
+    assert list(accuracy.columns[-2:]) == ["acc_simple_tasks", "acc_own_tasks"] and len(accuracy) == 2
+    assert run_grid(cells, tmp_path).summary.val_loss.tolist() == grid.summary.val_loss.tolist()  # resumes: skipped
+    (tmp_path / "simple-h16-l1" / "zero_shot.json").unlink()
+    with pytest.raises(ConfigError, match="did not score"):
+        sv.read_zero_shot(grid.summary, tmp_path)
+
+
+def accuracy_table(simple, unrestricted):
+    """Models of 1M, 2M, 4M, 8M parameters per data type with the given accuracies."""
+    rows = [{"name": f"{d}-{i}", "data": d, "parameters": 10**6 * 2**i, "acc_own_tasks": a}
+            for d, accs in (("simple", simple), ("unrestricted", unrestricted)) for i, a in enumerate(accs)]
+    return pd.DataFrame(rows)
+
+
+def test_size_ratio_finds_the_smallest_matching_unrestricted_model():
+    match = sv.size_ratio_to_match(accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63]))
+    assert (match.best_simple, match.match, match.ratio) == ("simple-1", "unrestricted-3", 4.0)
+    assert "4.00x" in match.statement()
+    loose = sv.size_ratio_to_match(accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63]), tolerance=0.01)
+    assert loose.match == "unrestricted-2" and loose.ratio == 2.0
+
+
+def test_size_ratio_reports_a_bound_or_a_failed_claim_honestly():
+    none = sv.size_ratio_to_match(accuracy_table([0.70, 0.72, 0.71, 0.70], [0.50, 0.55, 0.61, 0.63]))
+    assert none.match is None and none.ratio is None and "ratio > 4.0x" in none.statement()
+    reversed_claim = sv.size_ratio_to_match(accuracy_table([0.50, 0.52, 0.55, 0.60], [0.61, 0.62, 0.63, 0.64]))
+    assert reversed_claim.ratio == pytest.approx(1 / 8)  # a smaller unrestricted model already matches
+    with pytest.raises(ConfigError, match="both data types"):
+        sv.size_ratio_to_match(accuracy_table([0.5], []))
+
+
+def test_compute_frontier_is_the_lower_envelope():
+    points = pd.DataFrame({"flops": [1, 2, 2, 4, 8, 16], "val_loss": [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]})
+    assert sv.compute_frontier(points).tolist() == [True, True, False, False, True, False]
+
+
+def test_scaling_fits_recover_known_exponents():
+    n = np.array([1e4, 3e4, 1e5, 3e5])
+    summary = pd.DataFrame({"name": [f"simple-{i}" for i in range(4)] + ["unrestricted-0"],
+                            "data": ["simple"] * 4 + ["unrestricted"], "hidden": [32, 64, 128, 256, 32],
+                            "layers": [2] * 5, "non_embedding": [*n, 1e4], "tokens": [1e6] * 5,
+                            "val_loss": [*(1e6 / n) ** 0.1, 9.0]})  # L(N) = (1e6 / N)^0.1; the other model is ignored
+    # the data sweep of shape h64-l2 (full run: row 1, 1e6 tokens): L(D) proportional to D^-0.2
+    sweep = pd.DataFrame({"name": ["d1", "d2"], "data": ["simple"] * 2, "hidden": [64, 64], "layers": [2, 2],
+                          "tokens": [2.5e5, 5e5]})
+    sweep["val_loss"] = (1e6 / sweep.tokens) ** 0.2 * summary.val_loss[1]
+    flops = np.array([1e9, 1e10, 1e11, 1e12])
+    curves = pd.DataFrame({"data": "simple", "name": "simple-3", "step": [1, 2, 3, 4], "flops": flops,
+                           "val_loss": (1e14 / flops) ** 0.05})
+    fits = sv.scaling_fits(summary, curves, sweep)
+    assert fits.n.exponent == pytest.approx(0.1, rel=1e-6) and fits.n.scale == pytest.approx(1e6, rel=1e-4)
+    assert fits.d.exponent == pytest.approx(0.2, rel=1e-6) and fits.d_points.tokens.tolist() == [2.5e5, 5e5, 1e6]
+    assert fits.c.exponent == pytest.approx(0.05, rel=1e-6) and fits.c_points.frontier.all()
+    table = fits.table().set_index("law")
+    assert table.loc["L(C)", "points"] == 4 and table.loc["L(D)", "points"] == 3 and table.loc["L(N)", "points"] == 4
+    too_few = sv.scaling_fits(summary.iloc[[0, 1, 4]], curves, None)
+    assert too_few.n is None and too_few.d is None and np.isnan(too_few.table().exponent.iloc[0])
+
+
+def test_default_vocabulary_says_which_list(monkeypatch, tmp_path):
+    monkeypatch.setenv("MINI_LIB_SHARED_DATA", str(tmp_path))
+    vocab, note = sv.default_vocabulary("auto")
+    assert vocab == builtin_vocabulary() and "absent" in note
+    with pytest.raises(ConfigError, match="word list not found"):
+        sv.default_vocabulary("aochildes")
+    with pytest.raises(ConfigError, match="unknown vocabulary"):
+        sv.default_vocabulary("oxford")
+
+
+def test_filter_table_shows_both_rules():
+    vocab = frozenset("on grandma baked cookies for the children dog ran".split())
+    table = sv.filter_table(["On Monday, Grandma Rosa baked 12 cookies for the children.", "The dog ran."], vocab)
+    first = table.iloc[0]
+    assert first.oov_words_span_filter == "monday, rosa"  # the training filter sees every word
+    assert first.fully_in_vocabulary and first.oov_rate_task_rule == 0.0  # names pass the task rule
+    assert table.iloc[1].words == 3
+
+
+def test_paper_vs_ours_names_the_papers_numbers():
+    data = story_data()
+    summary = pd.DataFrame({"data": ["simple", "unrestricted"], "parameters": [10**6, 2 * 10**6]})
+    match = sv.size_ratio_to_match(accuracy_table([0.6, 0.7, 0.6, 0.6], [0.5, 0.6, 0.7, 0.7]))
+    fits = sv.ScalingFits(None, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    table = sv.paper_vs_ours(data, summary, {"own": match}, fits, 1.0, "built-in")
+    text = table.to_string()
+    assert "2.1B tokens" in text and "0.64" in text and "~6x" in text and "too few points" in text
+    assert f"{data.budget_tokens:,} tokens each" in text
