@@ -27,3 +27,14 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("MINI_LIB_CACHE", str(root / "cache"))
     monkeypatch.setenv("MINI_LIB_RUNS", str(root / "runs"))
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensor ops run faster on one thread than two fighting over 2 cores (OpenMP spin-waits)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,13 +12,7 @@ from mini_lib.policy.simplex import project_to_simplex
 from mini_lib.policy.unrolled import policy_gradient, simulate, uniform_policy
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: one thread avoids OpenMP contention on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _brute_force_projection(v: torch.Tensor) -> torch.Tensor:

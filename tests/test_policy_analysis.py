@@ -17,13 +17,7 @@ from mini_lib.policy.perceptron import PerceptronSetup, make_perceptron_task, pe
 from mini_lib.policy.summary import summarise_policy
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: one thread avoids OpenMP contention on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _law(scale: float, exponent: float, offset: float, steps: int) -> np.ndarray:

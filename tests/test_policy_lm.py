@@ -13,13 +13,7 @@ from mini_lib.policy.unrolled import policy_gradient
 TINY = TinyLMConfig(vocab_size=13, d_model=8, n_layers=1, n_heads=2, seq_len=6)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: one thread avoids OpenMP contention on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _tokens(n: int, config: TinyLMConfig, seed: int = 0) -> torch.Tensor:
