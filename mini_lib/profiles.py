@@ -230,8 +230,8 @@ NOTEBOOK_PROFILES["03_quality_quantity"] = {
         n_seeds=3, steps=1000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=100, eval_examples=1024,
     ),
 }
-GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {
-    "n_stories": 3000, "size_fractions": (1.0,), "duplication_rates": (0.0, 1.0), "n_seeds": 1,
+GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {  # lists, not tuples: papermill passes tuples as strings
+    "n_stories": 3000, "size_fractions": [1.0], "duplication_rates": [0.0, 1.0], "n_seeds": 1,
     "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
 }
 

@@ -104,6 +104,7 @@ def test_natural_construction_holds_documents_or_tokens(data):
     counts = np.bincount(docs.sources, minlength=n)
     assert len(docs.sources) == n and set(counts[counts > 1]) == {4}
     assert (counts > 1).sum() == math.floor(0.4 * n / 4) == len(docs.info.duplicated_ids)
+    assert docs.name == "size100_dup040_seed0_many-k4-documents"
     tokens = qq.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="tokens")
     lengths = data.train_docs.lengths - 1  # held in tokens of the shared tokenizer
     assert abs(lengths[tokens.sources].sum() - lengths.sum()) <= lengths.max()

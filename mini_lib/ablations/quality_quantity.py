@@ -209,10 +209,13 @@ class Variant:
     seed: int
     sources: np.ndarray  # positions in the clean training split, one per row (repeats = copies)
     info: DuplicationInfo
+    construction: str = "one_document"  # or e.g. "many-k4-documents"
 
     @property
     def name(self) -> str:
-        return f"size{round(self.size * 100):03d}_dup{round(self.rate * 100):03d}_seed{self.seed}"
+        """Folder name of the variant's model: the paper's construction is the unmarked default."""
+        name = f"size{round(self.size * 100):03d}_dup{round(self.rate * 100):03d}_seed{self.seed}"
+        return name if self.construction == "one_document" else f"{name}_{self.construction}"
 
 
 def make_variant(
@@ -235,7 +238,8 @@ def make_variant(
         rows, info = duplicate_one_document(sized, rate, seed)
     else:
         rows, info = duplicate_many(sized, rate, k, seed, hold=hold, length_column="n_tokens")
-    return Variant(size=float(size), rate=float(rate), seed=seed, sources=np.asarray(rows["source_id"]), info=info)
+        construction = f"many-k{k}-{hold}"
+    return Variant(float(size), float(rate), seed, np.asarray(rows["source_id"]), info, construction)
 
 
 def make_variants(data: QualityQuantityData, settings: Any) -> list[Variant]:
@@ -284,7 +288,8 @@ def duplication_table(data: QualityQuantityData, variants: Sequence[Variant], **
 # ---- the grid ---------------------------------------------------------------------------------
 
 def paper_model(settings: Any, vocab_size: int):
-    """The paper's GPT shape in GPT-NeoX form (4 layers, 4 heads, d 128 at gpu scale), seeded."""
+    """The model config: the paper's GPT shape (4 layers, 4 heads, d 128 in the gpu profile) in
+    GPT-NeoX form, embeddings tied as in nanoGPT when ``settings.tie_embeddings``."""
     preset = PythiaPreset("quality-quantity", settings.n_layers, settings.d_model, settings.n_heads, settings.lr)
     return neox_config(preset, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
 
