@@ -225,7 +225,7 @@ NOTEBOOK_PROFILES["03_quality_quantity"] = {
         n_seeds=3, steps=120, batch_size=16, lr=2e-3, warmup_steps=12, eval_every=40, eval_examples=128,
     ),
     "gpu": QualityQuantitySettings(
-        corpus="storyworld", n_stories=200_000, val_fraction=0.02, vocab_size=8192, seq_len=128, n_layers=4,
+        corpus="storyworld", n_stories=300_000, val_fraction=0.02, vocab_size=8192, seq_len=128, n_layers=4,
         d_model=128, n_heads=4, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
         n_seeds=3, steps=1000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=100, eval_examples=1024,
     ),
