@@ -125,6 +125,9 @@ def test_p_yes_is_read_exactly_from_the_last_position(batch_size):
     assert positions[:, 0].min() == 0 and (positions[:, -1] > 0).all()
 
 
+TWO_SHOT = PromptVariant("two_shot", ASK_LLM_PROMPT, FEW_SHOT_EXAMPLES[:2])  # short: fast tests
+
+
 def tiny_gptneox(seed: int = 0) -> GPTNeoXForCausalLM:
     torch.manual_seed(seed)
     config = GPTNeoXConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
@@ -163,8 +166,8 @@ def test_seq2seq_scores_the_first_decoder_token():
     model = T5ForConditionalGeneration(config).eval()
     tok = word_tokenizer(chat=False)
     texts = ["the cat sat on the mat", "dog"]
-    got = ask_llm_scores(model, tok, texts, batch_size=2, variant="few_shot")
-    ids = torch.tensor([tok.encode(plain_prompt(texts[0], "few_shot"))])
+    got = ask_llm_scores(model, tok, texts, batch_size=2, variant=TWO_SHOT)
+    ids = torch.tensor([tok.encode(plain_prompt(texts[0], TWO_SHOT))])
     with torch.no_grad():
         probs = model(input_ids=ids, decoder_input_ids=torch.tensor([[0]])).logits[0, 0].softmax(-1)
     assert got.p_yes[0] == pytest.approx(float(probs[[5, 7]].sum()), rel=1e-5)
@@ -206,3 +209,17 @@ def test_smollm2_converts_once_and_scores(tmp_path):
     scores = ask_llm_scores(model, tok, ["Bees make honey from nectar.", "honey the from bees nectar"],
                             batch_size=2)
     assert np.all((scores.p_yes > 0.01) & (scores.p_yes + scores.p_no <= 1.0 + 1e-6))
+
+
+def test_reusing_the_shared_prefix_cache_gives_the_same_scores():
+    model, tok = tiny_gptneox(), word_tokenizer()
+    texts = ["the cat sat on the mat", "dog", "a dog ran . the cat sat", "mat mat"]
+    embedded = []
+    model.gpt_neox.embed_in.register_forward_hook(lambda mod, inp, out: embedded.append(inp[0].numel()))
+    fresh = ask_llm_scores(model, tok, texts, variant=TWO_SHOT, batch_size=3, reuse_prefix=False)
+    fresh_tokens = sum(embedded)
+    embedded.clear()
+    cached = ask_llm_scores(model, tok, texts, variant=TWO_SHOT, batch_size=3, reuse_prefix=True)
+    assert sum(embedded) < fresh_tokens / 2  # the demonstrations ran once, not once per text
+    np.testing.assert_allclose(cached.p_yes, fresh.p_yes, atol=1e-6)
+    np.testing.assert_allclose(cached.p_no, fresh.p_no, atol=1e-6)

@@ -1,6 +1,6 @@
 """Ask-LLM: ask an instruction-tuned model whether an example is worth pre-training on; score = P(yes).
 
-From "How to Train Data-Efficient LLMs" (Sachdeva et al., arXiv 2402.09668, section 3.1): the example
+From "How to Train Data-Efficient LLMs" (Sachdeva et al., arXiv 2402.09668): the example
 is shown between ``###`` lines, followed by the question whether it "contains informative signal
 for pre-training a large-language model", and the options yes / no. The quality score is the
 probability the scorer gives to "yes" as its next token; the sampler keeps the top-scored fraction.
@@ -15,6 +15,7 @@ next-token distribution, and ``p_yes_normalised`` = P(yes) / (P(yes) + P(no)). P
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -28,6 +29,7 @@ from mini_lib.selection.lm_batching import (
     model_device,
     pad_batch,
     pad_id_of,
+    supports_kv_cache,
 )
 
 EXAMPLE_SLOT = "{example}"
@@ -56,8 +58,9 @@ OPTIONS:
 - yes
 - no"""
 
-# Hand-written demonstrations (not drawn from any evaluation set): (example, answer), alternating
-# so that neither answer is always the most recent one.
+# Hand-written demonstrations (not drawn from any evaluation set): (example, answer). They cover
+# fluent facts and stories, and the usual web junk: word salad, boilerplate, repeated lines,
+# keyword spam, fragments, scrambled word order. Answers alternate, so no answer is always last.
 FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         "The Amazon River flows across South America into the Atlantic Ocean. Its basin holds the "
@@ -66,17 +69,39 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ),
     ("purple the quickly seven bottle under sing yesterday chair gravity of loud running", "no"),
     (
+        "When Grandpa lost his glasses, Rosa searched the whole house. She finally found them in the "
+        "fridge next to the milk, and they both laughed until their sides hurt.",
+        "yes",
+    ),
+    ("Home | About Us | Contact\nCopyright 2019. All rights reserved.\nClick here to subscribe!", "no"),
+    (
         "To bake bread, mix flour, water, salt and yeast, then knead the dough for ten minutes. "
         "Let it rise until it doubles in size, shape it into a loaf and bake it in a hot oven.",
         "yes",
     ),
-    ("Home | About Us | Contact\nCopyright 2019. All rights reserved.\nClick here to subscribe!", "no"),
+    (
+        "The weather is nice today. The weather is nice today. The weather is nice today. "
+        "The weather is nice today.",
+        "no",
+    ),
     (
         "Bees visit flowers to collect nectar and pollen. While they move from flower to flower "
         "they carry pollen with them, which helps many plants make fruit and seeds.",
         "yes",
     ),
     ("cheap flights, flights cheap, best cheap flights 2021, cheap flight deals, flights flights", "no"),
+    (
+        "The old lighthouse keeper climbed the stairs every evening to light the lamp. Ships far out "
+        "at sea used its beam to stay away from the rocks.",
+        "yes",
+    ),
+    ("in the of was it a", "no"),
+    ("river the across flows Atlantic into South Ocean America the Amazon", "no"),
+    (
+        "Volcanoes form where melted rock from deep inside the Earth rises to the surface. When they "
+        "erupt, they can build new mountains and islands.",
+        "yes",
+    ),
 )
 
 
@@ -176,6 +201,7 @@ def ask_llm_scores(
     batch_size: int = 8,
     max_example_tokens: int = 512,
     use_chat_template: bool | None = None,
+    reuse_prefix: bool = True,
 ) -> AskLLMScores:
     """Score ``texts`` with a local instruction-tuned model; see the module docstring.
 
@@ -183,6 +209,9 @@ def ask_llm_scores(
     left-padded) or encoder-decoder (``config.is_encoder_decoder``; the first decoder token).
     ``use_chat_template`` defaults to "when the tokenizer has one" for causal LMs. Examples longer
     than ``max_example_tokens`` are cut so the question after them is never truncated.
+    With ``reuse_prefix`` a causal LM runs the token prefix every prompt shares (system prompt,
+    few-shot demonstrations, the opening ``###``) once and reuses its key/value cache: same scores,
+    several times faster for few-shot prompts.
     """
     texts = list(texts)
     if not texts or not all(isinstance(t, str) for t in texts):
@@ -200,7 +229,7 @@ def ask_llm_scores(
     no_ids = answer_token_ids(tokenizer, NO_VARIANTS)
     if set(yes_ids) & set(no_ids):
         raise ConfigError("the yes and no answers share a token for this tokenizer")
-    prompts = [_encode_prompt(tokenizer, _clip(tokenizer, t, max_example_tokens), v, use_chat_template, seq2seq) for t in texts]
+    prompts = [_encode_prompt(tokenizer, _clip(tokenizer, t, max_example_tokens), v, use_chat_template) for t in texts]
 
     p_yes = np.empty(len(texts))
     p_no = np.empty(len(texts))
@@ -208,8 +237,10 @@ def ask_llm_scores(
     model.eval()
     try:
         with torch.inference_mode():
+            prefix = _SharedPrefix.build(model, prompts) if reuse_prefix and not seq2seq else _SharedPrefix.none()
             for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
-                logits = _next_token_logits(model, [prompts[i] for i in batch], pad_id_of(tokenizer), seq2seq)
+                rows = [prompts[i][prefix.length :] for i in batch]
+                logits = _next_token_logits(model, rows, pad_id_of(tokenizer), seq2seq, prefix)
                 probs = torch.softmax(logits.float(), dim=-1)
                 p_yes[batch] = probs[:, yes_ids].sum(dim=-1).double().cpu().numpy()
                 p_no[batch] = probs[:, no_ids].sum(dim=-1).double().cpu().numpy()
@@ -224,17 +255,57 @@ def _clip(tokenizer, text: str, max_tokens: int) -> str:
     return text if len(ids) <= max_tokens else tokenizer.decode(ids[:max_tokens])
 
 
-def _encode_prompt(tokenizer, example: str, variant: PromptVariant, use_chat_template: bool, seq2seq: bool) -> list[int]:
+def _encode_prompt(tokenizer, example: str, variant: PromptVariant, use_chat_template: bool) -> list[int]:
     """Token ids of the full prompt for one example."""
     if use_chat_template:
-        text = tokenizer.apply_chat_template(chat_messages(example, variant), tokenize=False, add_generation_prompt=True)
+        messages = chat_messages(example, variant)
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return tokenizer.encode(text, add_special_tokens=False)
     # Plain text: keep the tokenizer's own special tokens (T5's closing </s>, a causal LM's BOS).
     return tokenizer.encode(plain_prompt(example, variant), add_special_tokens=True)
 
 
-def _next_token_logits(model, prompts: list[list[int]], pad_id: int, seq2seq: bool) -> torch.Tensor:
-    """Logits of the first answer token for each prompt in a batch: shape (batch, vocab)."""
+@dataclass(frozen=True)
+class _SharedPrefix:
+    """The leading tokens all prompts share, with the key/value cache of running them once."""
+
+    length: int
+    cache: object = None
+
+    MIN_LENGTH = 8  # below this, caching saves less than it costs
+
+    @classmethod
+    def none(cls) -> "_SharedPrefix":
+        return cls(0)
+
+    @classmethod
+    def build(cls, model, prompts: list[list[int]]) -> "_SharedPrefix":
+        if not supports_kv_cache(model):
+            return cls.none()
+        # Longest common prefix, leaving every prompt at least one token of its own.
+        length = min(len(p) for p in prompts) - 1
+        first = prompts[0]
+        for p in prompts[1:]:
+            length = next((i for i in range(length) if p[i] != first[i]), length)
+        if length < cls.MIN_LENGTH:
+            return cls.none()
+        ids = torch.tensor([first[:length]], device=model_device(model))
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        return cls(length, out.past_key_values)
+
+    def cache_for(self, batch: int):
+        """A fresh copy of the cache for ``batch`` rows (the forward pass extends it in place)."""
+        if self.cache is None:
+            return None
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(batch)
+        return cache
+
+
+def _next_token_logits(
+    model, prompts: list[list[int]], pad_id: int, seq2seq: bool, prefix: _SharedPrefix = _SharedPrefix.none()
+) -> torch.Tensor:
+    """Logits of the first answer token for each prompt (after the shared prefix): (batch, vocab)."""
     if seq2seq:
         ids, mask = pad_batch(prompts, pad_id, side="right")
         device = model_device(model)
@@ -245,5 +316,8 @@ def _next_token_logits(model, prompts: list[list[int]], pad_id: int, seq2seq: bo
         out = model(input_ids=ids.to(device), attention_mask=mask.to(device), decoder_input_ids=decoder_ids)
         return out.logits[:, 0, :]
     ids, mask = pad_batch(prompts, pad_id, side="left")
-    out = model(**causal_forward_kwargs(model, ids, mask, last_only=True))
+    kwargs = causal_forward_kwargs(
+        model, ids, mask, last_only=True, past_key_values=prefix.cache_for(len(prompts)), past_length=prefix.length
+    )
+    out = model(**kwargs)
     return out.logits[:, -1, :]

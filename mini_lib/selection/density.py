@@ -1,6 +1,6 @@
 """Density sampling: kernel density from an LSH count sketch, then inverse-propensity sampling.
 
-Follows the Density sampler of "How to Train Data-Efficient LLMs" (arXiv 2402.09668, section 3):
+Follows the Density sampler of "How to Train Data-Efficient LLMs" (arXiv 2402.09668):
 estimate how crowded each example's neighbourhood is in embedding space, then draw a subset with
 probability proportional to 1/density, so the sample is closer to uniform over the embedding space
 (redundant regions are thinned, rare topics kept).
@@ -86,7 +86,8 @@ class LSHCountSketch:
         proj *= np.float32(1.0 / cfg.bandwidth)
         np.floor(proj, out=proj)
         codes = proj.astype(np.int64).reshape(len(x), cfg.n_hashes, cfg.n_concat) @ self.multipliers
-        if cfg.n_buckets & (cfg.n_buckets - 1) == 0:  # power of two: a bit mask is the same (non-negative) mod, 5x faster
+        if cfg.n_buckets & (cfg.n_buckets - 1) == 0:
+            # B a power of two: the bit mask equals the non-negative mod, and is 5x faster.
             return codes & (cfg.n_buckets - 1)
         return np.mod(codes, cfg.n_buckets)
 
@@ -135,9 +136,8 @@ def density_scores(embeddings: np.ndarray, config: SketchConfig = SketchConfig()
     sketch.counts += np.bincount(flat.ravel(), minlength=sketch.counts.size).reshape(sketch.counts.shape)
     sketch.n_added = len(embeddings)
     flat_counts = sketch.counts.ravel()
-    return np.concatenate(
-        [flat_counts[flat[start : start + config.chunk_size]].mean(axis=1) for start in range(0, len(flat), config.chunk_size)]
-    )
+    chunks = range(0, len(flat), config.chunk_size)
+    return np.concatenate([flat_counts[flat[start : start + config.chunk_size]].mean(axis=1) for start in chunks])
 
 
 def exact_kde(embeddings: np.ndarray, bandwidth: float, *, chunk_size: int = 2048) -> np.ndarray:

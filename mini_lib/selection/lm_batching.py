@@ -45,17 +45,39 @@ def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int, side: str) -> tup
     return ids, mask
 
 
-def causal_forward_kwargs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, last_only: bool) -> dict:
+def causal_forward_kwargs(
+    model,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    *,
+    last_only: bool,
+    past_key_values=None,
+    past_length: int = 0,
+) -> dict:
     """Keyword arguments for a causal LM forward: ids, mask, positions counted from the first real
-    token, and (when the model supports it) logits for the last position only, to save memory."""
+    token, and (when the model supports it) logits for the last position only, to save memory.
+
+    With ``past_key_values`` holding ``past_length`` already-computed tokens shared by every row
+    (a common prompt prefix), the mask covers them too and positions continue after them.
+    """
     device = model_device(model)
+    positions = (attention_mask.cumsum(dim=1) - 1).clamp(min=0) + past_length
+    if past_length:
+        attention_mask = torch.cat([torch.ones(len(attention_mask), past_length, dtype=torch.long), attention_mask], 1)
     kwargs = {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device)}
     accepted = inspect.signature(model.forward).parameters
     if "position_ids" in accepted:
-        kwargs["position_ids"] = (attention_mask.cumsum(dim=1) - 1).clamp(min=0).to(device)
+        kwargs["position_ids"] = positions.to(device)
     if last_only and "logits_to_keep" in accepted:
         kwargs["logits_to_keep"] = 1
+    if past_key_values is not None:
+        kwargs["past_key_values"] = past_key_values
     return kwargs
+
+
+def supports_kv_cache(model) -> bool:
+    """Whether the model's forward takes ``past_key_values`` (so a shared prefix can be reused)."""
+    return "past_key_values" in inspect.signature(model.forward).parameters
 
 
 def model_device(model) -> torch.device:

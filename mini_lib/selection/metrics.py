@@ -103,7 +103,9 @@ def over_scaling(metric_sampler: float, metric_full: float, metric_small_full: f
         raise ConfigError("over_scaling needs three finite metric values")
     scale_gain = metric_full - metric_small_full
     if scale_gain == 0:
-        raise ConfigError("metric_full equals metric_small_full: the model-scaling gain is zero, over-scaling is undefined")
+        raise ConfigError(
+            "metric_full equals metric_small_full: the model-scaling gain is zero, over-scaling is undefined"
+        )
     return float(100.0 * (metric_sampler - metric_full) / scale_gain)
 
 
