@@ -11,6 +11,7 @@ the settings object, so the runner, the notebooks and the tests share exactly th
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -238,6 +239,91 @@ GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {  # lists, not tuples: papermill 
 # --- 04_gptfluence ---
 
 # --- 05_optimal_learning ---
+@dataclass(frozen=True)
+class OptimalLearningSettings:
+    """05_optimal_learning (arXiv 2402.17759): learned policies for the Perceptron and a tiny LM.
+
+    gpu is the paper's Perceptron (D 128, N 4096, K 512, eta 0.1, T 2000) and its Transformer shape
+    (2 layers, d 128, 8 heads, 64 tokens, 5K vocabulary, eta 0.1) at N 4096 and T 1000 (paper: N 16384,
+    T 4000); smoke and cpu shrink sizes, steps and outer epochs. Outer learning rates: the paper's
+    0.001 needs hundreds of epochs; about 1000 / N converges in a few (perceptron), and the LM at
+    eta 1 needs about 300 / N (larger makes J rise).
+    """
+
+    perceptron_n_train: int
+    perceptron_steps: int  # T, full-batch GD steps of one run
+    perceptron_epochs: int  # outer PGD epochs on the policy
+    perceptron_outer_lr: float
+    perceptron_long_factor: int  # the conventional reference run is this many times T long
+    perceptron_trace_every: int  # record CT every k steps (Learning-Law check)
+    corpus: str  # storyworld | local (corpus_path, e.g. TinyStories jsonl) | hub (corpus_name; network)
+    n_stories: int  # documents loaded, split into training and desired (held-out) stories
+    vocab_size: int  # BPE vocabulary (an upper bound; the paper: 5K)
+    lm_d_model: int
+    lm_n_layers: int
+    lm_n_heads: int
+    lm_n_train: int  # N training rows of 64 + 1 tokens, half perturbed
+    lm_n_desired: int  # K desired rows, from held-out clean stories
+    lm_steps: int
+    lm_eta: float  # inner GD learning rate (the paper: 0.1; small runs need 1.0 to move)
+    lm_epochs: int
+    lm_outer_lr: float
+    lm_long_factor: int
+    lm_trace_every: int
+    lm_checkpoint_every: int  # 0: keep every theta_t in the backward pass; k: keep every k-th, recompute
+    lm_chunk_size: int  # examples per forward pass (memory ~ chunk, not N)
+    retrain_steps: int  # the reweighting bridge: the one training loop, uniform vs learned weights
+    retrain_batch_size: int
+    retrain_lr: float
+    retrain_eval_every: int
+    perceptron_dim: int = 128
+    perceptron_n_desired: int = 512
+    perceptron_shift: float = 1.0  # desired inputs ~ N(shift * u, I)
+    perceptron_label_noise: float = 0.0  # the paper: clean teacher labels; > 0 flips that fraction
+    perceptron_eta: float = 0.1
+    lm_seq_len: int = 64
+    desired_fraction: float = 0.2  # of the stories held out for desired rows
+    perturb_fraction: float = 0.5  # of the training rows perturbed (the paper: 50%)
+    edit_rate: float = 0.3  # of the tokens of a perturbed row replaced by random ones
+    lr_schedule: str = "linear"  # outer lr decays linearly to 0 over the epochs (official code)
+    active_threshold: float = 0.1  # an example is active at step t if N * gamma_{n,t} > this
+    zero_threshold: float = 0.1  # an example is switched off if N * mean_t gamma_{n,t} < this
+    tier: str = "simple"
+    corpus_path: str = ""
+    corpus_name: str = "roneneldan/TinyStories"
+    device: str = "auto"
+    seed: int = 0
+
+
+NOTEBOOK_PROFILES["05_optimal_learning"] = {
+    "smoke": OptimalLearningSettings(
+        perceptron_n_train=1024, perceptron_steps=100, perceptron_epochs=3, perceptron_outer_lr=1.0,
+        perceptron_long_factor=20, perceptron_trace_every=5, corpus="storyworld", n_stories=400, vocab_size=512,
+        lm_d_model=32, lm_n_layers=2, lm_n_heads=4, lm_n_train=32, lm_n_desired=16, lm_steps=10, lm_eta=1.0,
+        lm_epochs=1, lm_outer_lr=10.0, lm_long_factor=3, lm_trace_every=2, lm_checkpoint_every=0,
+        lm_chunk_size=64, retrain_steps=20, retrain_batch_size=8, retrain_lr=3e-3, retrain_eval_every=5,
+    ),
+    "cpu": OptimalLearningSettings(
+        perceptron_n_train=4096, perceptron_steps=500, perceptron_epochs=5, perceptron_outer_lr=0.25,
+        perceptron_long_factor=20, perceptron_trace_every=10, corpus="storyworld", n_stories=1500, vocab_size=1024,
+        lm_d_model=64, lm_n_layers=2, lm_n_heads=4, lm_n_train=64, lm_n_desired=32, lm_steps=20, lm_eta=1.0,
+        lm_epochs=3, lm_outer_lr=5.0, lm_long_factor=5, lm_trace_every=2, lm_checkpoint_every=0,
+        lm_chunk_size=64, retrain_steps=150, retrain_batch_size=16, retrain_lr=3e-3, retrain_eval_every=10,
+    ),
+    "gpu": OptimalLearningSettings(
+        perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=100, perceptron_outer_lr=0.25,
+        perceptron_long_factor=20, perceptron_trace_every=20, corpus="storyworld", n_stories=8000, vocab_size=5000,
+        lm_d_model=128, lm_n_layers=2, lm_n_heads=8, lm_n_train=4096, lm_n_desired=512, lm_steps=1000, lm_eta=0.1,
+        lm_epochs=5, lm_outer_lr=0.5, lm_long_factor=5, lm_trace_every=50, lm_checkpoint_every=50,
+        lm_chunk_size=512, retrain_steps=1000, retrain_batch_size=64, retrain_lr=1e-3, retrain_eval_every=50,
+    ),
+}
+GPU_ON_CPU_OVERRIDES["05_optimal_learning"] = {
+    "perceptron_steps": 20, "perceptron_epochs": 1, "perceptron_long_factor": 2, "perceptron_trace_every": 10,
+    "n_stories": 2000, "lm_n_train": 32, "lm_n_desired": 8, "lm_steps": 2, "lm_epochs": 1, "lm_long_factor": 2,
+    "lm_trace_every": 1, "lm_checkpoint_every": 1, "retrain_steps": 2, "retrain_batch_size": 8,
+    "retrain_eval_every": 1,
+}
 
 # --- 06_data_selection ---
 
@@ -276,8 +362,17 @@ def _coerce(value: Any, like: Any, key: str) -> Any:
             return value.lower() in ("true", "1")
         return bool(value)
     if isinstance(like, tuple):
-        items = value.split(",") if isinstance(value, str) else list(value)
-        return tuple(type(like[0])(v) if like else v for v in items)
+        given = value
+        if isinstance(value, str):
+            try:  # "(1.0, 0.5)" or "['a', 'b']" as papermill or a shell may pass them
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                value = [v.strip() for v in value.split(",") if v.strip()]  # a,b,c
+        items = [value] if isinstance(value, (str, int, float)) else list(value)
+        try:
+            return tuple(type(like[0])(v) for v in items) if like else tuple(items)
+        except (TypeError, ValueError):
+            raise ConfigError(f"parameter {key} must be a list of {type(like[0]).__name__}, got {given!r}") from None
     if isinstance(like, (int, float)) and not isinstance(value, (int, float)):
         try:
             return type(like)(value)

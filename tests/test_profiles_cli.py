@@ -21,6 +21,8 @@ def test_overrides_are_validated_and_coerced():
     assert (s.steps, s.lr, s.tier) == (7, 0.01, "rich")
     t = notebook_settings("01", "smoke", {"presets": "pythia-1m,pythia-3m", "compile": "false"})
     assert t.presets == ("pythia-1m", "pythia-3m") and t.compile is False
+    for given in ("('pythia-1m',)", "['pythia-1m']", ["pythia-1m"], "pythia-1m"):
+        assert notebook_settings("01", "smoke", {"presets": given}).presets == ("pythia-1m",)
     with pytest.raises(ConfigError, match="unknown parameter.*valid: n_stories"):
         notebook_settings("00", "smoke", {"stepz": 3})
     with pytest.raises(ConfigError, match="choose one of: smoke, cpu, gpu"):
