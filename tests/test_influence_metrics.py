@@ -41,7 +41,7 @@ def test_score_simulator_pools_trajectories_and_averages_rho_over_runs():
     assert scores.mae.mean == pytest.approx(mae.mean()) and scores.mae.std == pytest.approx(mae.std())
     assert scores.spearman == pytest.approx((1.0 + 1.0) / 2)  # PRED (3, 0) vs TRUE (1, -1); pred2 (6, 0) vs (5, 1)
     assert (scores.n_trajectories, scores.n_runs) == (4, 2)
-    assert str(scores.mse) == f"{mse.mean():.4f} ({mse.std():.4f})"
+    assert str(scores.mse) == f"{mse.mean():.4g} ({mse.std():.4g})"
 
 
 def _run(run_id, batches):

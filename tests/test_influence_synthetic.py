@@ -36,10 +36,19 @@ def test_trajectories_follow_the_equations():
     np.testing.assert_allclose(v[:, 1], (data.A[b1].sum(0) * v[:, :1]).sum(1) + data.B[b1].sum(0))
 
 
+def test_low_intrinsic_dimension_features():
+    data = synthetic_task(SyntheticConfig(feature_dim=32, intrinsic_dim=4, n_test=10, n_runs=1, seed=0))
+    assert data.train_features.shape == (200, 32)
+    assert np.linalg.matrix_rank(data.train_features[:, 1:]) == 4  # the first coordinate is the constant 1
+    assert np.linalg.matrix_rank(synthetic_task(SyntheticConfig(feature_dim=32, n_runs=1)).train_features) == 32
+
+
 def test_bad_settings_raise():
     with pytest.raises(ConfigError, match="form"):
         synthetic_task(SyntheticConfig(form="tracin"))
     with pytest.raises(ConfigError, match="order"):
         synthetic_task(SyntheticConfig(form="simfluence", order=2))
+    with pytest.raises(ConfigError, match="intrinsic_dim"):
+        synthetic_task(SyntheticConfig(feature_dim=8, intrinsic_dim=9))
     with pytest.raises(ConfigError, match="n_sampled"):
         synthetic_task(SyntheticConfig(n_train=100, holdout_train=50, n_sampled=64))

@@ -66,14 +66,16 @@ def test_output_layer_gradient_identity_matches_autograd():
     ids = torch.randint(0, 30, (3, 10), generator=g)
     mask = torch.zeros(3, 10, dtype=torch.bool)
     mask[:, 4:] = True
-    mask[1, 7:] = False
-    fast = output_layer_grads(model, ids, mask, chunk_size=2)
+    mask[1, 7:] = False  # example 1 is right-padded after position 6, as ExampleSet.collate pads
+    attention = torch.ones(3, 10, dtype=torch.long)
+    attention[1, 7:] = 0
+    labels = ids.masked_fill(~mask, -100)  # an HF labels tensor; labels_mask = labels != -100
+    fast = output_layer_grads(model, ids, labels != -100, attention_mask=attention, chunk_size=2)
     weight = model.get_output_embeddings().weight
     assert fast.shape == (3, weight.numel())
     for n in range(3):
         model.zero_grad()
-        labels = ids[n : n + 1].masked_fill(~mask[n : n + 1], -100)
-        model(input_ids=ids[n : n + 1], labels=labels).loss.backward()
+        model(input_ids=ids[n : n + 1], attention_mask=attention[n : n + 1], labels=labels[n : n + 1]).loss.backward()
         torch.testing.assert_close(fast[n], weight.grad.flatten(), rtol=1e-4, atol=1e-6)
     projection = GradientProjection.create(30, 16, 8, 4, seed=0)
     projected = output_layer_grads(model, ids, mask, projection=projection)

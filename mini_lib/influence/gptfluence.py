@@ -20,11 +20,15 @@ where it differs from the paper's equations:
   scalar offset, A_{i,j} = a_j + <W_j h_i, U_j h'>, B_i = b + <W' h_i, U' h'> -- the same function
   class, since the projections' output biases can already make constants -- warm-started by least
   squares of the feature-free model, with the projections' last layer initialised small
-  (``init_scale``). This brings the one-step MSE to ~1e-7 and factor correlations > 0.99.
+  (``init_scale``). With linear projections on noise-free synthetic data this brings the one-step
+  MSE to ~1e-7 and factor correlations > 0.99.
 * Training is teacher-forced one-step regression (MSE) with Adam, L2 as Adam's weight decay
-  (1e-5, official), early stopping on the rollout MSE of validation runs. The official constant
-  learning rate 1e-4 is far too slow at our scale (hundreds of steps, not many epochs over
-  25 x 100 x 96 transitions), so the defaults are lr 3e-3 with a cosine decay (``FitConfig``).
+  (1e-5, official), early stopping on the rollout MSE of validation runs. An Adam step moves each
+  dot product by about lr x width, so the default learning rate shrinks with the projection width:
+  lr = 0.05 / width, i.e. 1.3e-4 at the official width 384 (official: 1e-4) but 3e-3 for the small
+  widths that train in a few hundred steps on CPU; with a cosine decay (``FitConfig``). On synthetic
+  384-d features, width 384 trained at lr 1e-3 or 3e-4 stalls (rollout MSE 5e-3 / 1.3e-3), at 1e-4
+  reaches 1.7e-4.
 * History before the first recorded value is padded by repeating that value (the loss was already
   there before training); the official code pads with zeros. For n = 1 the two agree.
 * Rollouts start from the true first value of each trajectory and feed back their own predictions.
@@ -61,7 +65,7 @@ class GPTfluenceConfig:
 class FitConfig:
     """How the simulator is trained."""
 
-    lr: float = 3e-3
+    lr: float | None = None  # None: 0.05 / projection width (3e-3 at width 16, 1.3e-4 at the official 384)
     weight_decay: float = 1e-5
     batch_size: int = 256
     max_epochs: int = 50
@@ -80,6 +84,7 @@ class FitReport:
     steps: int
     epochs: float
     seconds: float
+    lr: float
     best_val_mse: float | None
     stopped_early: bool
     train_mse: list[float] = field(default_factory=list)  # mean one-step MSE between evaluations
@@ -87,7 +92,9 @@ class FitReport:
 
 
 class GPTfluence(nn.Module):
-    """The factor network: projections of training-example and test-example features."""
+    """The factor network: projections of training-example and test-example features.
+
+    ``width`` (the widest projection layer) sets the default learning rate of :class:`FitConfig`."""
 
     def __init__(self, feature_dim: int, config: GPTfluenceConfig | None = None, *, seed: int = 0) -> None:
         super().__init__()
@@ -98,8 +105,10 @@ class GPTfluence(nn.Module):
             raise ConfigError(f"n_layers must be 1 (linear) or 2 (official MLP), got {config.n_layers}")
         hidden = config.hidden_dim or feature_dim
         out = config.out_dim or feature_dim
+        self.width = max(out, hidden if config.n_layers == 2 else 0)
         generator = torch.Generator().manual_seed(seed)
         n_heads = config.order + 1  # alpha_1..alpha_n, then beta
+
         def heads() -> nn.ModuleList:
             return nn.ModuleList(
                 _projection(feature_dim, hidden, out, config.n_layers, config.init_scale, generator) for _ in range(n_heads)
@@ -180,7 +189,9 @@ class GPTfluenceSimulator:
         return self.model.order
 
     def fit(self, runs: Sequence[Run], val_runs: Sequence[Run] = (), metric: str = "loss", config: FitConfig | None = None) -> FitReport:
-        """Teacher-forced one-step MSE training with Adam; early stopping on ``val_runs`` when given."""
+        """Teacher-forced one-step MSE training with Adam; early stopping on ``val_runs`` when given
+        (the best validation state is kept). Each call restarts the offsets from their least-squares
+        warm start and keeps the projections as they are."""
         cfg = config or FitConfig()
         threads = torch.get_num_threads()
         if cfg.num_threads is not None:
@@ -198,14 +209,15 @@ class GPTfluenceSimulator:
         n = data[0].shape[0]
         self._warm_start_offsets(*data)
         generator = torch.Generator().manual_seed(cfg.seed)
-        optimiser = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        lr = cfg.lr if cfg.lr is not None else 0.05 / self.model.width
+        optimiser = torch.optim.Adam(self.model.parameters(), lr=lr, weight_decay=cfg.weight_decay)
         steps_per_epoch = -(-n // cfg.batch_size)
         max_steps = cfg.max_steps or cfg.max_epochs * steps_per_epoch
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimiser, (lambda s: 0.5 * (1 + np.cos(np.pi * min(s, max_steps) / max_steps))) if cfg.schedule == "cosine" else (lambda s: 1.0)
         )
         eval_every = cfg.eval_every or steps_per_epoch
-        report = FitReport(steps=0, epochs=0.0, seconds=0.0, best_val_mse=None, stopped_early=False)
+        report = FitReport(steps=0, epochs=0.0, seconds=0.0, lr=lr, best_val_mse=None, stopped_early=False)
         best_state, bad, running = None, 0, []
         start = time.perf_counter()
         self.model.train()
@@ -282,7 +294,7 @@ class GPTfluenceSimulator:
         if value is None or b is None:
             raise ConfigError("self_influence needs value and batch_size, or a fitted simulator (call fit first)")
         P, Q = self.model.project(self.train_features, self.train_features)
-        diag = (P * Q).sum(dim=-1).numpy().astype(np.float64)  # (order + 1, N): A_{i,j} and B_i at h' = h_i
+        diag = ((P * Q).sum(dim=-1) + self.model.offsets[:, None]).numpy().astype(np.float64)  # (order + 1, N): A_{i,j}, B_i at h' = h_i
         return value - b * (diag[: self.order].sum(axis=0) * value + diag[self.order])
 
     @torch.no_grad()

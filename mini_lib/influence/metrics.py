@@ -29,7 +29,7 @@ class MeanStd:
     std: float
 
     def __str__(self) -> str:
-        return f"{self.mean:.4f} ({self.std:.4f})"
+        return f"{self.mean:.4g} ({self.std:.4g})"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ before training). Two ground truths:
 * ``form="simfluence"``: A, B are free random numbers per (train, test) pair (order 1 only);
 * ``form="gptfluence"``: A_{i,j} = <W_j h_i, U_j h'>, B_i = <W' h_i, U' h'> (scaled and offset so the
   dynamics decay towards a floor), with known features h, h' (first coordinate a constant 1).
+  Isotropic features in many dimensions (e.g. 384, like MiniLM) leave every new example outside the
+  span of the ~160 seen ones, so nothing can generalise to it; ``intrinsic_dim`` makes the features
+  a random linear image of fewer latent coordinates, as sentence embeddings roughly are.
 Batches are drawn as in GPTDynamics (arXiv 2404.07840): each run samples ``n_sampled`` (128) of the
 ``n_train`` (200) pool, then each of ``epochs`` (3) epochs shuffles them into batches of
 ``batch_size`` (4): 96 steps.
@@ -44,6 +47,7 @@ class SyntheticConfig:
     epochs: int = 3
     order: int = 1
     feature_dim: int = 16
+    intrinsic_dim: int | None = None  # features = a random linear image of this many latent coordinates (None: isotropic)
     rank: int = 8
     decay: float = 0.03  # 1 - mean of sum_j alpha_j(c): relative loss decrease per step
     alpha_spread: float = 0.01  # std of alpha(c) across batches
@@ -90,8 +94,12 @@ def synthetic_task(config: SyntheticConfig | None = None) -> SyntheticTask:
     rng = np.random.default_rng(c.seed)
     train_flipped = _flags(c.n_train, c.flip_fraction, rng)
     test_flipped = _flags(c.n_test, c.flip_fraction, rng)
-    h_train = _features(c.n_train, c.feature_dim, train_flipped, c.flip_fraction > 0, rng)
-    h_test = _features(c.n_test, c.feature_dim, test_flipped, c.flip_fraction > 0, rng)
+    k = c.intrinsic_dim or c.feature_dim
+    if not 1 <= k <= c.feature_dim:
+        raise ConfigError(f"intrinsic_dim must be in [1, feature_dim={c.feature_dim}], got {c.intrinsic_dim}")
+    embedding = np.eye(c.feature_dim) if c.intrinsic_dim is None else rng.normal(0.0, 1.0 / np.sqrt(k), size=(k, c.feature_dim))
+    h_train = _features(c.n_train, embedding, train_flipped, c.flip_fraction > 0, rng)
+    h_test = _features(c.n_test, embedding, test_flipped, c.flip_fraction > 0, rng)
     if c.form == "gptfluence":
         A, B = _gptfluence_factors(h_train, h_test, c, rng)
     else:
@@ -148,9 +156,10 @@ def _flags(n: int, fraction: float, rng: np.random.Generator) -> np.ndarray:
     return flags
 
 
-def _features(n: int, dim: int, flags: np.ndarray, with_flag: bool, rng: np.random.Generator) -> np.ndarray:
-    """A constant first coordinate, Gaussian coordinates, and the flag as the last one when used."""
-    h = rng.normal(size=(n, dim))
+def _features(n: int, embedding: np.ndarray, flags: np.ndarray, with_flag: bool, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian latent coordinates mapped by ``embedding`` (k, d) to unit-variance features; the first
+    coordinate a constant 1, the last the flag when used."""
+    h = rng.normal(size=(n, embedding.shape[0])) @ embedding
     h[:, 0] = 1.0
     if with_flag:
         h[:, -1] = flags.astype(float)
