@@ -92,10 +92,6 @@ class Run:
         """The step of every trajectory column."""
         return np.arange(self.first_step, self.n_steps + 1)
 
-    def batch_of_column(self, column: int) -> list[int]:
-        """The batch that moved trajectory column ``column - 1`` to ``column`` (column >= 1)."""
-        return self.batches[self.first_step + column - 1]
-
     def transition_batches(self) -> list[list[int]]:
         """Batches of every transition, in column order (the step-1 batch is dropped when first_step == 1)."""
         return self.batches[self.first_step:]
