@@ -140,16 +140,29 @@ def accuracy_table(simple, unrestricted):
 
 
 def test_size_ratio_finds_the_smallest_matching_unrestricted_model():
-    match = sv.size_ratio_to_match(accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63]))
-    assert (match.best_simple, match.match, match.ratio) == ("simple-1", "unrestricted-3", 4.0)
+    table = accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63])
+    match = sv.size_ratio_to_match(table)
+    assert (match.best, match.match, match.ratio) == ("simple-1", "unrestricted-3", 4.0)
     assert "4.00x" in match.statement()
-    loose = sv.size_ratio_to_match(accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63]), tolerance=0.01)
+    loose = sv.size_ratio_to_match(table, tolerance=0.01)
     assert loose.match == "unrestricted-2" and loose.ratio == 2.0
+
+
+def test_size_ratio_the_other_way_matches_the_best_unrestricted_model():
+    table = accuracy_table([0.55, 0.62, 0.66, 0.70], [0.50, 0.55, 0.61, 0.64])
+    assert sv.size_ratio_to_match(table).match is None  # nothing in the grid reaches simple-3
+    reverse = sv.size_ratio_to_match(table, best_of="unrestricted")
+    assert (reverse.best, reverse.match, reverse.ratio) == ("unrestricted-3", "simple-2", 2.0)
+    assert "smallest simple model at least as accurate: simple-2" in reverse.statement()
+    with pytest.raises(ConfigError, match="best_of"):
+        sv.size_ratio_to_match(table, best_of="pythia")
 
 
 def test_size_ratio_reports_a_bound_or_a_failed_claim_honestly():
     none = sv.size_ratio_to_match(accuracy_table([0.70, 0.72, 0.71, 0.70], [0.50, 0.55, 0.61, 0.63]))
-    assert none.match is None and none.ratio is None and "ratio > 4.0x" in none.statement()
+    assert none.match is None and none.ratio is None and "ratio > 4.00x" in none.statement()
+    none_reverse = sv.size_ratio_to_match(accuracy_table([0.5, 0.5, 0.5, 0.5], [0.7, 0.6, 0.6, 0.6]), best_of="unrestricted")
+    assert none_reverse.match is None and "ratio < 0.12x" in none_reverse.statement()  # 1M vs the largest simple, 8M
     reversed_claim = sv.size_ratio_to_match(accuracy_table([0.50, 0.52, 0.55, 0.60], [0.61, 0.62, 0.63, 0.64]))
     assert reversed_claim.ratio == pytest.approx(1 / 8)  # a smaller unrestricted model already matches
     with pytest.raises(ConfigError, match="both data types"):

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
@@ -468,56 +469,72 @@ def model_accuracy(zero_shot: pd.DataFrame, own_task_set: dict[str, str], metric
 
 @dataclass(frozen=True)
 class SizeMatch:
-    """The smallest unrestricted model that reaches the best simple model's accuracy, if any."""
+    """The best model of one data type, and the smallest model of the other that is at least as accurate."""
 
     column: str
-    best_simple: str
-    best_simple_params: int
-    best_simple_acc: float
-    match: str | None
+    best_of: str  # the data type whose best model is the target
+    best: str
+    best_params: int
+    best_acc: float
+    match: str | None  # None: no model of the other type reaches it
     match_params: int | None
     match_acc: float | None
-    largest_unrestricted: str
-    largest_unrestricted_params: int
-    largest_unrestricted_acc: float
+    largest_other: str
+    largest_other_params: int
+    largest_other_acc: float
+
+    @property
+    def other(self) -> str:
+        return "unrestricted" if self.best_of == "simple" else "simple"
 
     @property
     def ratio(self) -> float | None:
-        """Parameters of the matching unrestricted model / parameters of the best simple model."""
-        return self.match_params / self.best_simple_params if self.match_params else None
+        """Unrestricted parameters / simple parameters of the matched pair (>1: simple data saves parameters)."""
+        if self.match_params is None:
+            return None
+        return (self.match_params / self.best_params if self.best_of == "simple"
+                else self.best_params / self.match_params)
 
     def statement(self) -> str:
-        head = f"best simple model {self.best_simple} ({_millions(self.best_simple_params)}): {self.best_simple_acc:.3f}"
+        head = f"best {self.best_of} model {self.best} ({_millions(self.best_params)}): {self.best_acc:.3f}"
         if self.match is None:
-            bound = self.largest_unrestricted_params / self.best_simple_params
-            return (f"{head}; no unrestricted model reaches it (the largest, {self.largest_unrestricted} "
-                    f"({_millions(self.largest_unrestricted_params)}), scores {self.largest_unrestricted_acc:.3f}): "
-                    f"ratio > {bound:.1f}x")
-        return (f"{head}; smallest unrestricted model at least as accurate: {self.match} "
-                f"({_millions(self.match_params)}, {self.match_acc:.3f}): {self.ratio:.2f}x the parameters")
+            bound = self.largest_other_params / self.best_params
+            if self.best_of == "unrestricted":
+                bound = 1 / bound
+            return (f"{head}; no {self.other} model reaches it (the largest, {self.largest_other} "
+                    f"({_millions(self.largest_other_params)}), scores {self.largest_other_acc:.3f}): "
+                    f"unrestricted/simple size ratio {'>' if self.best_of == 'simple' else '<'} {bound:.2f}x")
+        return (f"{head}; smallest {self.other} model at least as accurate: {self.match} "
+                f"({_millions(self.match_params)}, {self.match_acc:.3f}): unrestricted/simple size ratio {self.ratio:.2f}x")
 
 
-def size_ratio_to_match(accuracy: pd.DataFrame, column: str = "acc_own_tasks", tolerance: float = 0.0) -> SizeMatch:
-    """The paper's comparison: best simple model, then the smallest unrestricted model within ``tolerance``.
+def size_ratio_to_match(accuracy: pd.DataFrame, column: str = "acc_own_tasks", tolerance: float = 0.0,
+                        best_of: str = "simple") -> SizeMatch:
+    """The paper's comparison: the best ``best_of`` model, then the smallest model of the other data type
+    within ``tolerance`` of its accuracy.
 
-    Sizes are total parameters, as the paper counts Pythia-1B or OPT-350M. Ties go to the smaller model.
+    ``best_of="simple"`` is the paper's direction (simple-165M against larger unrestricted models); when
+    no unrestricted model in the grid gets there, ``best_of="unrestricted"`` still measures a ratio:
+    the smallest simple model that matches the best unrestricted one. Sizes are total parameters, as
+    the paper counts Pythia-1B or OPT-350M; ties go to the smaller model.
     """
-    simple = accuracy[accuracy.data == "simple"].sort_values(["parameters"])
-    unrestricted = accuracy[accuracy.data == "unrestricted"].sort_values(["parameters"])
-    if simple.empty or unrestricted.empty:
+    choose("best_of", best_of, VARIANTS)
+    frames = {name: accuracy[accuracy.data == name].sort_values("parameters") for name in VARIANTS}
+    if any(frame.empty for frame in frames.values()):
         raise ConfigError("size_ratio_to_match needs models of both data types")
-    best = simple.loc[simple[column].idxmax()]
-    matching = unrestricted[unrestricted[column] >= best[column] - tolerance]
-    largest = unrestricted.iloc[-1]
+    own, other = frames[best_of], frames["unrestricted" if best_of == "simple" else "simple"]
+    best = own.loc[own[column].idxmax()]  # the first maximum: the smallest model reaching it
+    matching = other[other[column] >= best[column] - tolerance]
+    largest = other.iloc[-1]
     match = matching.iloc[0] if len(matching) else None
     return SizeMatch(
-        column=column, best_simple=best["name"], best_simple_params=int(best["parameters"]),
-        best_simple_acc=float(best[column]),
+        column=column, best_of=best_of, best=best["name"], best_params=int(best["parameters"]),
+        best_acc=float(best[column]),
         match=None if match is None else match["name"],
         match_params=None if match is None else int(match["parameters"]),
         match_acc=None if match is None else float(match[column]),
-        largest_unrestricted=largest["name"], largest_unrestricted_params=int(largest["parameters"]),
-        largest_unrestricted_acc=float(largest[column]),
+        largest_other=largest["name"], largest_other_params=int(largest["parameters"]),
+        largest_other_acc=float(largest[column]),
     )
 
 
@@ -614,9 +631,19 @@ def plot_power_laws(fits: ScalingFits):
                     label=f"exponent {fit.exponent:.3f} ± {fit.exponent_err:.3f}, R²={fit.r2:.2f}")
         ax.set(xscale="log", yscale="log", xlabel=label, ylabel="validation loss (nats/token)",
                title=f"L({label.split()[-1]})" + ("" if fit else ": too few points to fit"))
+        _plain_log_ticks(ax.yaxis)
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _plain_log_ticks(axis) -> None:
+    """Five readable ticks (2 decimals) on a log axis that spans less than a decade."""
+    low, high = axis.get_view_interval()
+    axis.set_major_locator(ticker.FixedLocator(np.geomspace(low, high, 7)[1:-1]))
+    axis.set_major_formatter(ticker.FormatStrFormatter("%.2f"))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 # --- paper vs ours ----------------------------------------------------------------------------------
@@ -648,7 +675,8 @@ def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[st
         ("best simple model, average zero-shot accuracy",
          f"{PAPER['simple_165m_average']:.2f} (165M); Pythia-1B {PAPER['pythia_1b_average']:.2f}, "
          f"OPT-350M {PAPER['opt_350m_average']:.2f}",
-         "; ".join(f"{k}: {m.best_simple_acc:.3f} ({_millions(m.best_simple_params)})" for k, m in matches.items())),
+         "; ".join(f"{k}: {m.best_acc:.3f} ({_millions(m.best_params)})" for k, m in matches.items()
+                   if m.best_of == "simple")),
         (f"simple model matches unrestricted models ~{PAPER['size_ratio']}x larger",
          f"~{PAPER['size_ratio']}x (165M vs Pythia-1B, on simplified tasks)",
          " | ".join(f"{k}: {m.statement()}" for k, m in matches.items())),
