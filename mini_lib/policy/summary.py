@@ -7,12 +7,19 @@ relative coefficient changes |dB|/B and |dbeta|/beta, and the speed-up at the en
 one is given and reaches the optimised final loss; otherwise it is extrapolated with the learning-law
 fit of the longest conventional curve available (``acceleration.extrapolated`` says which; ``inf``
 when even the fitted curve never gets there, e.g. when conventional training plateaus higher).
+
+A curve too short for a fit (fewer than ``min_points`` steps after t0) or one that is no decaying power
+law (e.g. a desired loss that turns back up as conventional training overfits) has no learning-law
+fit: its ``fit_*`` is None, the coefficient changes are NaN, and a speed-up that would need the fit
+to extrapolate is NaN (unknown) instead of an error.
 """
 
+import math
 from dataclasses import dataclass
 
 from torch import Tensor
 
+from mini_lib.errors import ConfigError
 from mini_lib.policy.analysis import (Acceleration, FitComparison, LearningLawFit, acceleration_ratio,
                                       area_under_curve, compare_fits, compression_ratio, fit_learning_law_curve)
 from mini_lib.policy.optimise import PolicyResult
@@ -26,8 +33,8 @@ class PolicySummary:
     auc_optimised: float
     cr_conventional: float
     cr_optimised: float
-    fit_conventional: LearningLawFit
-    fit_optimised: LearningLawFit
+    fit_conventional: LearningLawFit | None
+    fit_optimised: LearningLawFit | None
     fit_change: FitComparison
     acceleration: Acceleration
 
@@ -36,18 +43,34 @@ def summarise_policy(result: PolicyResult, vocab_size: int, *,
                      long_conventional_curve: Tensor | None = None) -> PolicySummary:
     """The paper's numbers for ``result``; |V| = ``vocab_size`` (2 for the perceptron)."""
     conventional, optimised = result.conventional_curve, result.optimised_curve
-    fit_conventional = fit_learning_law_curve(conventional)
-    fit_optimised = fit_learning_law_curve(optimised)
+    fit_conventional = _fit_or_none(conventional)
+    fit_optimised = _fit_or_none(optimised)
     reference = conventional if long_conventional_curve is None else long_conventional_curve
     if float(reference.min()) <= float(optimised[-1]):
         acceleration = acceleration_ratio(reference, optimised)
     else:
-        reference_fit = fit_conventional if long_conventional_curve is None else fit_learning_law_curve(reference)
-        acceleration = acceleration_ratio(reference, optimised, conventional_fit=reference_fit)
+        reference_fit = fit_conventional if long_conventional_curve is None else _fit_or_none(reference)
+        if reference_fit is None:
+            steps = len(optimised) - 1
+            acceleration = Acceleration(float(optimised[-1]), steps, math.nan, math.nan, extrapolated=True)
+        else:
+            acceleration = acceleration_ratio(reference, optimised, conventional_fit=reference_fit)
+    if fit_conventional is None or fit_optimised is None:
+        fit_change = FitComparison(scale_change=math.nan, exponent_change=math.nan)
+    else:
+        fit_change = compare_fits(fit_conventional, fit_optimised)
     return PolicySummary(
         auc_conventional=area_under_curve(conventional), auc_optimised=area_under_curve(optimised),
         cr_conventional=compression_ratio(conventional, vocab_size),
         cr_optimised=compression_ratio(optimised, vocab_size),
         fit_conventional=fit_conventional, fit_optimised=fit_optimised,
-        fit_change=compare_fits(fit_conventional, fit_optimised), acceleration=acceleration,
+        fit_change=fit_change, acceleration=acceleration,
     )
+
+
+def _fit_or_none(curve: Tensor) -> LearningLawFit | None:
+    """The learning-law fit of ``curve``, or None when it has no decaying power-law segment to fit."""
+    try:
+        return fit_learning_law_curve(curve)
+    except ConfigError:
+        return None
