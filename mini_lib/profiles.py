@@ -137,6 +137,7 @@ class SimpleVocabSettings:
     sweep_hidden: int  # the shape retrained on those fractions
     sweep_layers: int
     task_examples: int  # per storyworld task and tier (even)
+    tasks: tuple[str, ...]  # storyworld tasks (mini_lib.zero_shot_tasks.TASKS)
     score_batch_size: int
     benchmarks: tuple[str, ...]  # real benchmarks from the hub (network needed), simplified; () offline
     benchmark_limit: int
@@ -145,7 +146,9 @@ class SimpleVocabSettings:
 
 
 _SIMPLE_VOCAB_COMMON = dict(source="storyworld", path="", hub_name="", vocabulary="auto", seq_len=128,
-                            n_heads=8, min_lr_ratio=0.1, benchmarks=(), benchmark_limit=1000)
+                            n_heads=8, min_lr_ratio=0.1, benchmarks=(), benchmark_limit=1000,
+                            tasks=("blimp_subject_verb", "blimp_determiner_noun", "blimp_word_order", "boolq_story",
+                                   "sst2_ending", "copa_next_event"))
 NOTEBOOK_PROFILES["02_simplified_vocab"] = {
     "smoke": SimpleVocabSettings(
         **_SIMPLE_VOCAB_COMMON, n_documents=1200, train_tokens=65_536, val_fraction=0.1, vocab_size=512,
@@ -168,8 +171,8 @@ NOTEBOOK_PROFILES["02_simplified_vocab"] = {
     ),
 }
 GPU_ON_CPU_OVERRIDES["02_simplified_vocab"] = {
-    "n_documents": 1500, "train_tokens": 4096, "batch_size": 4, "micro_batch_size": 4, "evals_per_run": 1,
-    "eval_examples": 4, "task_examples": 2, "score_batch_size": 8, "precision": "fp32",
+    "n_documents": 1500, "train_tokens": 512, "batch_size": 4, "micro_batch_size": 4, "evals_per_run": 0,
+    "eval_examples": 4, "task_examples": 2, "tasks": ("blimp_word_order",), "score_batch_size": 8,
 }
 
 # --- 03_quality_quantity ---

@@ -64,7 +64,17 @@ def _duplication_hurts(results):
     assert clean["val_correct_per_128"] == pytest.approx(1.28 * clean["val_accuracy_pct"])
 
 
-RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "03_quality_quantity": _duplication_hurts}
+def _equal_budgets_and_sane_grid(results):
+    s = notebook_settings("02", "smoke")
+    assert results["budget_tokens"]["simple"] == results["budget_tokens"]["unrestricted"] == s.train_tokens
+    assert len(results["grid"]) == 2 * len(s.hidden_sizes) * len(s.layer_counts)
+    assert all(row["val_loss"] < math.log(s.vocab_size) - 0.5 for row in results["grid"])
+    assert all(0 <= row["acc"] <= 1 for row in results["zero_shot"]) and 0 < results["simplified_task_fraction"] <= 1
+    assert {row["law"] for row in results["power_laws"]} == {"L(N)", "L(D)", "L(C)"}
+
+
+RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "02_simplified_vocab": _equal_budgets_and_sane_grid,
+                 "03_quality_quantity": _duplication_hurts}
 
 
 def test_failing_cell_is_reported_with_its_error():
