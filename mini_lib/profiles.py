@@ -250,7 +250,8 @@ class OptimalLearningSettings:
     (2 layers, d 128, 8 heads, 64 tokens, 5K vocabulary, eta 0.1) at N 4096 and T 1000 (paper: N 16384,
     T 4000); smoke and cpu shrink sizes, steps and outer epochs. Outer learning rates: the paper's
     0.001 needs hundreds of epochs; about 1000 / N converges in a few (perceptron), and the LM at
-    eta 1 needs about 300 / N (larger makes J rise).
+    eta 1 takes about 300 / N (larger makes J rise). At eta 1 a d 64 model already makes the outer steps
+    erratic (J rises after a step even at 0.8), so the CPU profiles keep d 32; gpu uses the paper's eta 0.1.
     """
 
     perceptron_n_train: int
@@ -308,10 +309,10 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
     ),
     "cpu": OptimalLearningSettings(
         perceptron_n_train=4096, perceptron_steps=500, perceptron_epochs=5, perceptron_outer_lr=0.25,
-        perceptron_long_factor=20, perceptron_trace_every=10, corpus="storyworld", n_stories=1500, vocab_size=1024,
-        lm_d_model=64, lm_n_layers=2, lm_n_heads=4, lm_n_train=64, lm_n_desired=32, lm_steps=20, lm_eta=1.0,
+        perceptron_long_factor=20, perceptron_trace_every=10, corpus="storyworld", n_stories=1500, vocab_size=512,
+        lm_d_model=32, lm_n_layers=2, lm_n_heads=4, lm_n_train=64, lm_n_desired=32, lm_steps=20, lm_eta=1.0,
         lm_epochs=3, lm_outer_lr=5.0, lm_long_factor=5, lm_trace_every=2, lm_checkpoint_every=0,
-        lm_chunk_size=64, retrain_steps=150, retrain_batch_size=16, retrain_lr=3e-3, retrain_eval_every=10,
+        lm_chunk_size=64, retrain_steps=60, retrain_batch_size=16, retrain_lr=3e-3, retrain_eval_every=4,
     ),
     "gpu": OptimalLearningSettings(
         perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=100, perceptron_outer_lr=0.25,

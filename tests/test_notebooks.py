@@ -73,8 +73,17 @@ def _equal_budgets_and_sane_grid(results):
     assert {row["law"] for row in results["power_laws"]} == {"L(N)", "L(D)", "L(C)"}
 
 
+def _policy_learns_faster(results):
+    for setting in ("perceptron", "tiny_lm"):
+        assert results[setting]["cr_optimised"] > results[setting]["cr_conventional"]
+    assert max(results["gamma_rows_on_simplex"].values()) < 1e-4 and results["gamma_min"] >= 0
+    zero = results["tiny_lm"]["zero_weight"]
+    assert zero["mean_weight_marked"] < zero["mean_weight_unmarked"]  # perturbed rows lose weight
+    assert {row["setting"] for row in results["paper_vs_ours"]} == {"Perceptron", "Transformer LM"}
+
+
 RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "02_simplified_vocab": _equal_budgets_and_sane_grid,
-                 "03_quality_quantity": _duplication_hurts}
+                 "03_quality_quantity": _duplication_hurts, "05_optimal_learning": _policy_learns_faster}
 
 
 def test_failing_cell_is_reported_with_its_error():
