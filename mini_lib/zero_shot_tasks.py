@@ -101,7 +101,8 @@ def task_table(tasks: dict[str, list[ChoiceTask]], n_examples: int = 1) -> list[
     for name, items in tasks.items():
         for item in items[:n_examples]:
             rows.append({"task": name, "like": PAPER_ANALOGUE.get(name, ""), "context": item.context,
-                         "options": " | ".join(o.strip() for o in item.options), "answer": item.options[item.label].strip()})
+                         "options": " | ".join(o.strip() for o in item.options),
+                         "answer": item.options[item.label].strip()})
     return rows
 
 
@@ -241,7 +242,8 @@ def _boolq(story: _Story, k: int, bank: _Bank) -> ChoiceTask | None:
             name = _choice(rng, strangers)
         question = f"Is this story about {name}?" if kind == "hero" else f"Did {plan.hero} play with {name}?"
     context = f"{story.prefix(len(story.sentences))}\nQuestion: {question}\nAnswer:"
-    return ChoiceTask(context, (" yes", " no"), label, "boolq_story", (story.prefix(len(story.sentences)), question), story.id)
+    sources = (story.prefix(len(story.sentences)), question)
+    return ChoiceTask(context, (" yes", " no"), label, "boolq_story", sources, story.id)
 
 
 def _sst2(story: _Story, k: int, bank: _Bank) -> ChoiceTask | None:
@@ -285,7 +287,8 @@ def _copa(story: _Story, k: int, bank: _Bank) -> ChoiceTask | None:
 
 _MAKERS = {  # (story, k = items made so far, bank) -> item or None
     "blimp_subject_verb": lambda story, k, bank: _minimal_pair(story, k, "blimp_subject_verb", _subject_verb_edits),
-    "blimp_determiner_noun": lambda story, k, bank: _minimal_pair(story, k, "blimp_determiner_noun", _determiner_noun_edits),
+    "blimp_determiner_noun":
+        lambda story, k, bank: _minimal_pair(story, k, "blimp_determiner_noun", _determiner_noun_edits),
     "blimp_word_order": lambda story, k, bank: _minimal_pair(story, k, "blimp_word_order", _word_order_edits),
     "boolq_story": _boolq,
     "sst2_ending": _sst2,

@@ -208,8 +208,8 @@ def test_default_vocabulary_says_which_list(monkeypatch, tmp_path):
 
 
 def test_filter_table_shows_both_rules():
-    vocab = frozenset("on grandma baked cookies for the children dog ran".split())
-    table = sv.filter_table(["On Monday, Grandma Rosa baked 12 cookies for the children.", "The dog ran."], vocab)
+    vocab = frozenset("on grandma baked cookies for the kids dog ran".split())
+    table = sv.filter_table(["On Monday, Grandma Rosa baked 12 cookies for the kids.", "The dog ran."], vocab)
     first = table.iloc[0]
     assert first.oov_words_span_filter == "monday, rosa"  # the training filter sees every word
     assert first.fully_in_vocabulary and first.oov_rate_task_rule == 0.0  # names pass the task rule

@@ -96,7 +96,7 @@ FILTER_EXAMPLES = (
     "Can you help me find my shoes?",
     "We went to the farm and saw a cow, two pigs and a horse.",
     "Don't touch the hot stove!",
-    "On Monday, Grandma Rosa baked 12 cookies for the children.",
+    "On Monday, Grandma Rosa baked 12 cookies for the kids.",
     "The well-known author signed copies at the bookstore.",
     "The committee postponed its deliberations pending further consultation.",
     "Photosynthesis converts light energy into chemical energy.",
@@ -108,7 +108,9 @@ FILTER_PASSAGE = (
     "One day he saw a big red bird sitting in a tree, and he said hello to the bird. "
     "Subsequent ornithological surveys attributed the sighting to an escaped exotic species. "
     "The bird sang a pretty song, and the little bear sat down to listen. "
-    "Then they played together until the sun went down, and the bear went home happy."
+    "Then they played together until the sun went down, and the bear went home happy. "
+    "The next morning the bear ran back to the tree, but the bird was not there, "
+    "so he sat and waited for his new friend."
 )
 
 
@@ -245,13 +247,12 @@ def build_equal_budget_data(
             raise ConfigError(f"the {name} corpus has no {'training' if not train_texts else 'validation'} "
                               "documents: use more documents, or a larger vocabulary / max_oov")
         tokenizer = train_tokenizer(train_texts, vocab_size, model_max_length=seq_len)
+        train_blocks = pack_corpus(tokenizer, train_texts, train_ids, seq_len)
         variants[name] = DataVariant(
-            name=name, tokenizer=tokenizer,
-            train=pack_corpus(tokenizer, train_texts, train_ids, seq_len),
+            name=name, tokenizer=tokenizer, train=train_blocks,
             val=pack_corpus(tokenizer, val_texts, val_ids, seq_len),
-            documents=train_texts, doc_ids=[int(i) for i in train_ids], available_tokens=0,
+            documents=train_texts, doc_ids=[int(i) for i in train_ids], available_tokens=train_blocks.n_tokens,
         )
-        variants[name].available_tokens = variants[name].train.n_tokens
 
     smallest = min(v.available_tokens for v in variants.values())
     if train_tokens > smallest:
@@ -505,7 +506,8 @@ class SizeMatch:
                     f"({_millions(self.largest_other_params)}), scores {self.largest_other_acc:.3f}): "
                     f"unrestricted/simple size ratio {'>' if self.best_of == 'simple' else '<'} {bound:.2f}x")
         return (f"{head}; smallest {self.other} model at least as accurate: {self.match} "
-                f"({_millions(self.match_params)}, {self.match_acc:.3f}): unrestricted/simple size ratio {self.ratio:.2f}x")
+                f"({_millions(self.match_params)}, {self.match_acc:.3f}): "
+                f"unrestricted/simple size ratio {self.ratio:.2f}x")
 
 
 def size_ratio_to_match(accuracy: pd.DataFrame, column: str = "acc_own_tasks", tolerance: float = 0.0,
@@ -593,7 +595,8 @@ def scaling_fits(summary: pd.DataFrame, curves: pd.DataFrame, data_sweep: pd.Dat
         shape = sweep.iloc[0]
         full = grid[(grid.hidden == shape["hidden"]) & (grid.layers == shape["layers"])]
         d_points = pd.concat([sweep, full])[["name", "tokens", "val_loss"]].sort_values("tokens").reset_index(drop=True)
-    c_points = curves[(curves.data == variant) & (curves.step > 0)][["name", "step", "flops", "val_loss"]].reset_index(drop=True)
+    c_points = curves[(curves.data == variant) & (curves.step > 0)]
+    c_points = c_points[["name", "step", "flops", "val_loss"]].reset_index(drop=True)
     c_points["frontier"] = compute_frontier(c_points)
     frontier = c_points[c_points.frontier]
     return ScalingFits(
@@ -671,7 +674,8 @@ def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[st
          f"{params.max() / 1e6:.2f}M parameters, GPT-NeoX blocks"),
         ("vocabulary", f"AO-CHILDES, {PAPER['vocabulary_words']:,} words", vocabulary_note),
         ("tasks simplified to 0% OOV words", "BLiMP, COPA, SST-2, ... filtered",
-         f"storyworld tasks (BLiMP/BoolQ/SST-2/COPA-like); {simplified_fraction:.0%} of simple-tier items pass the filter"),
+         f"storyworld tasks (BLiMP/BoolQ/SST-2/COPA-like); {simplified_fraction:.0%} of simple-tier items "
+         "pass the filter"),
         ("best simple model, average zero-shot accuracy",
          f"{PAPER['simple_165m_average']:.2f} (165M); Pythia-1B {PAPER['pythia_1b_average']:.2f}, "
          f"OPT-350M {PAPER['opt_350m_average']:.2f}",
