@@ -1,0 +1,303 @@
+"""The GPTfluence comparison: fit every simulator on collected runs and score it as the paper does.
+
+GPTfluence (arXiv 2404.07840, Sec. 4-5) fits each method on 25 runs of a task (2 more for early
+stopping), simulates the 5 held-out runs from their batches alone, and reports all-steps MSE / MAE
+as mean (std) over test trajectories and the final-step Spearman rho within a run, averaged over
+runs (``metrics.score_simulator``). Methods:
+
+* ``gptfluence``: the featurised simulator (``GPTfluenceSimulator``) on MiniLM features of each
+  example (input and output), order 1 by default;
+* ``simfluence``: the per-(train, test) lookup table (``Simfluence``); unseen training examples get
+  the average factors of the seen ones, unseen test examples cannot be simulated at all;
+* ``tracin-cp`` and ``grad-dot``: first value plus summed gradient dot products (output layer),
+  rescaled by one scale and shift fitted on the fitting runs (``tracin.LinearRescale``). They
+  simulate the loss only: a gradient of the loss says nothing about BLEU.
+
+Cost per simulated sample is measured: seconds to simulate the held-out runs divided by their
+test trajectories, plus, for TracIn-CP / Grad-Dot, the seconds the collection spent computing the
+gradients they need (the held-out runs' checkpoints and the shared step 0). Fitting time is
+reported apart (a one-off cost). The generalisation study (``unseen_study``) holds out training
+examples (runs from a reduced pool, ``CollectConfig.holdout_train``), test examples, or both.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mini_lib.errors import ConfigError, choose
+from mini_lib.influence.collect import CollectedTask
+from mini_lib.influence.features import encode_examples
+from mini_lib.influence.gptdynamics import Run
+from mini_lib.influence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
+from mini_lib.influence.metrics import SimulatorScores, score_simulator
+from mini_lib.influence.simfluence import Simfluence
+from mini_lib.influence.splits import RunSplit, runs_touching, split_examples, split_runs
+from mini_lib.influence.tracin import LinearRescale, predicted_trajectories
+
+METHODS = ("tracin-cp", "grad-dot", "simfluence", "gptfluence")
+GRADIENT_METHODS = ("tracin-cp", "grad-dot")
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    """How the featurised and table simulators are built and fitted."""
+
+    order: int = 1
+    n_layers: int = 2  # 2: the official MLP projections; 1: linear maps
+    width: int | None = None  # projection width (hidden and output); None: the feature size (official)
+    fit: FitConfig = field(default_factory=FitConfig)
+    simfluence_l2: float = 1e-3
+    pooling: str = "cls"
+    seed: int = 0
+
+    def gptfluence_config(self, order: int | None = None) -> GPTfluenceConfig:
+        return GPTfluenceConfig(order=order or self.order, n_layers=self.n_layers, hidden_dim=self.width, out_dim=self.width)
+
+
+@dataclass
+class Features:
+    """Sentence features of a task's training and test examples (rows follow the task's ids)."""
+
+    train: np.ndarray
+    test: np.ndarray
+
+    @classmethod
+    def of(cls, collected: CollectedTask, pooling: str = "cls") -> Features:
+        return cls(encode_examples(collected.task.train, pooling=pooling), encode_examples(collected.task.test, pooling=pooling))
+
+
+@dataclass
+class MethodResult:
+    """One method on one set of held-out runs: scores, predictions and measured seconds."""
+
+    method: str
+    metric: str
+    scores: SimulatorScores
+    predictions: dict[str, np.ndarray]  # run_id -> (n_test, n_cols)
+    fit_seconds: float
+    simulate_seconds: float
+    gradient_seconds: float = 0.0  # TracIn-CP / Grad-Dot: collection time spent on the gradients they use
+
+    @property
+    def seconds_per_sample(self) -> float:
+        """Seconds per simulated test trajectory (one test example over one held-out run)."""
+        return (self.simulate_seconds + self.gradient_seconds) / self.scores.n_trajectories
+
+    def row(self) -> dict:
+        s = self.scores
+        return {"method": self.method, "metric": self.metric, "mse": s.mse.mean, "mse_std": s.mse.std, "mae": s.mae.mean,
+                "mae_std": s.mae.std, "spearman": s.spearman, "n_runs": s.n_runs, "n_trajectories": s.n_trajectories,
+                "fit_seconds": self.fit_seconds, "seconds_per_sample": self.seconds_per_sample}
+
+
+@dataclass
+class FittedMethod:
+    """A method fitted on some runs: ``simulate(run)`` gives its trajectories for a held-out run."""
+
+    method: str
+    metric: str
+    simulate: Callable[[Run], np.ndarray]
+    fit_seconds: float
+    collected: CollectedTask
+
+    def evaluate(self, test_runs: Sequence[Run]) -> MethodResult:
+        """Simulate ``test_runs`` (timed) and score them against their true trajectories."""
+        started = time.perf_counter()
+        predictions = {r.run_id: self.simulate(r) for r in test_runs}
+        simulate_seconds = time.perf_counter() - started
+        scores = score_simulator([predictions[r.run_id] for r in test_runs], [r.trajectories[self.metric] for r in test_runs])
+        return MethodResult(self.method, self.metric, scores, predictions, self.fit_seconds, simulate_seconds,
+                            self._gradient_seconds(test_runs))
+
+    def _gradient_seconds(self, test_runs: Sequence[Run]) -> float:
+        """Collection time spent on the gradients the held-out runs need (gradient methods only)."""
+        if self.method not in GRADIENT_METHODS:
+            return 0.0
+        seconds = self.collected.step0_grad_seconds * len(test_runs)
+        if self.method == "tracin-cp":
+            own = self.collected.timing.set_index("run_id")["grad_seconds"]
+            seconds += float(sum(own[r.run_id] for r in test_runs))
+        return seconds
+
+
+def fit_method(
+    method: str,
+    collected: CollectedTask,
+    fit_runs: Sequence[Run],
+    val_runs: Sequence[Run] = (),
+    metric: str = "loss",
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> FittedMethod:
+    """Fit ``method`` on ``fit_runs`` (GPTfluence: early stopping on ``val_runs``).
+
+    Runs may be restricted to some test examples (``Run.with_test_ids``): Simfluence then only knows
+    those; GPTfluence scores any test example from its features."""
+    choose("method", method, METHODS)
+    settings = settings or SimulatorSettings()
+    if not fit_runs:
+        raise ConfigError("fit_method needs at least one fitting run")
+    if method in GRADIENT_METHODS and metric != "loss":
+        raise ConfigError(f"{method} simulates the loss only (a loss gradient says nothing about {metric}); use metric='loss'")
+    started = time.perf_counter()
+    if method == "simfluence":
+        table = Simfluence(settings.simfluence_l2).fit(fit_runs, metric)
+
+        def simulate(run: Run) -> np.ndarray:
+            return table.simulate(run, metric, unseen="mean")
+    elif method == "gptfluence":
+        features = features or Features.of(collected, settings.pooling)
+        sim = GPTfluenceSimulator(collected.task.train_ids, features.train, collected.task.test_ids, features.test,
+                                  settings.gptfluence_config(), seed=settings.seed)
+        sim.fit(fit_runs, val_runs, metric, settings.fit)
+
+        def simulate(run: Run) -> np.ndarray:
+            return sim.simulate(run, metric)
+    else:
+        raw = [predicted_trajectories(collected.gradients(r.run_id), r, metric, method=method) for r in fit_runs]
+        rescale = LinearRescale.fit(raw, [r.trajectories[metric] for r in fit_runs])
+
+        def simulate(run: Run) -> np.ndarray:
+            return rescale.apply(predicted_trajectories(collected.gradients(run.run_id), run, metric, method=method))
+    return FittedMethod(method, metric, simulate, time.perf_counter() - started, collected)
+
+
+def run_method(
+    method: str,
+    collected: CollectedTask,
+    fit_runs: Sequence[Run],
+    val_runs: Sequence[Run],
+    test_runs: Sequence[Run],
+    metric: str = "loss",
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> MethodResult:
+    """Fit ``method`` on ``fit_runs`` and score it on ``test_runs``."""
+    if not test_runs:
+        raise ConfigError("run_method needs held-out runs to score")
+    return fit_method(method, collected, fit_runs, val_runs, metric, settings, features).evaluate(test_runs)
+
+
+def compare_methods(
+    collected: CollectedTask,
+    split: RunSplit,
+    *,
+    metrics: Sequence[str] | None = None,
+    methods: Sequence[str] = METHODS,
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> tuple[pd.DataFrame, dict[tuple[str, str], MethodResult]]:
+    """Every method on every metric of a task (gradient methods on the loss only): a table with one
+    row per (metric, method), and the results by (method, metric)."""
+    settings = settings or SimulatorSettings()
+    metrics = list(metrics or collected.task.metrics)
+    if "gptfluence" in methods and features is None:
+        features = Features.of(collected, settings.pooling)
+    results = {}
+    for metric in metrics:
+        for method in methods:
+            if method in GRADIENT_METHODS and (metric != "loss" or not collected.config.tracin_every):
+                continue
+            results[method, metric] = run_method(method, collected, split.fit, split.val, split.test, metric, settings, features)
+    table = pd.DataFrame([r.row() for r in results.values()]).assign(task=collected.task.name)
+    return table[["task", *[c for c in table.columns if c != "task"]]], results
+
+
+def task_split(collected: CollectedTask, n_fit: int, n_val: int, n_test: int) -> RunSplit:
+    """The paper's run split (25 / 2 / 5) over the runs drawn from the regular pool."""
+    return split_runs(collected.regular_runs(), n_fit, n_val, n_test)
+
+
+def unseen_study(
+    collected: CollectedTask,
+    split: RunSplit,
+    *,
+    metric: str = "loss",
+    unseen_test_fraction: float = 0.5,
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> pd.DataFrame:
+    """GPTfluence and Simfluence on held-out runs with unseen training examples, unseen test examples,
+    or both (the paper, RTE loss: generalisation to new training data works, to new test data not).
+
+    Unseen training examples: the fitting runs come from the reduced pool, the held-out runs are the
+    ``full_pool_runs`` (which train on held-out pool examples). Unseen test examples: the simulators
+    are fitted on the trajectories of a seeded ``1 - unseen_test_fraction`` of the test examples and
+    judged on the rest."""
+    settings = settings or SimulatorSettings()
+    features = features or Features.of(collected, settings.pooling)
+    full = runs_touching(collected.full_pool_runs(), collected.holdout_train_ids())
+    if not full:
+        raise ConfigError("no run trains on held-out pool examples: collect with holdout_train > 0 and holdout_runs > 0")
+    examples = split_examples(collected.task.train_ids, collected.task.test_ids,
+                              unseen_test_fraction=unseen_test_fraction, seed=settings.seed)
+    seen, unseen = examples.seen_test, examples.unseen_test
+
+    def restrict(runs: Sequence[Run], ids: list[int]) -> list[Run]:
+        return [r.with_test_ids(ids) for r in runs]
+
+    fits = {"all": (split.fit, split.val), "seen": (restrict(split.fit, seen), restrict(split.val, seen))}
+    cases = {  # setting -> (which fit, held-out runs)
+        "seen (reference)": ("all", split.test),
+        "unseen training examples": ("all", full),
+        "unseen test examples": ("seen", restrict(split.test, unseen)),
+        "both unseen": ("seen", restrict(full, unseen)),
+    }
+    fitted = {}
+    rows = []
+    for setting, (which, test) in cases.items():
+        for method in ("gptfluence", "simfluence"):
+            row = {"setting": setting, "method": method, "n_heldout_runs": len(test), "n_test_examples": len(test[0].test_ids)}
+            if method == "simfluence" and which == "seen":
+                rows.append({**row, "note": "a lookup table has no parameters for unseen test examples"})
+                continue
+            if (method, which) not in fitted:
+                fitted[method, which] = fit_method(method, collected, *fits[which], metric, settings, features)
+            scores = fitted[method, which].evaluate(test).row()
+            note = "unseen training examples get the average factors" if method == "simfluence" and test is full else ""
+            rows.append({**row, **{k: scores[k] for k in ("mse", "mse_std", "mae", "mae_std", "spearman")}, "note": note})
+    return pd.DataFrame(rows)
+
+
+def order_ablation(
+    collected: CollectedTask,
+    split: RunSplit,
+    orders: Sequence[int],
+    *,
+    metric: str = "loss",
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> pd.DataFrame:
+    """GPTfluence of order n = 1, 2, ...: phi_t depends on the last n values (the paper's ablation)."""
+    settings = settings or SimulatorSettings()
+    features = features or Features.of(collected, settings.pooling)
+    rows = []
+    for order in orders:
+        ordered = SimulatorSettings(order, settings.n_layers, settings.width, settings.fit, settings.simfluence_l2,
+                                    settings.pooling, settings.seed)
+        result = run_method("gptfluence", collected, split.fit, split.val, split.test, metric, ordered, features)
+        rows.append({"task": collected.task.name, "order": order, **result.row()})
+    return pd.DataFrame(rows)
+
+
+def trajectory_frame(run: Run, results: dict[str, MethodResult], metric: str, rows: Sequence[int]) -> pd.DataFrame:
+    """Long table (test_id, step, source, value) of the true and simulated trajectories of some test
+    examples (row positions in ``run.test_ids``) of one held-out run, for a seaborn line plot."""
+    frames = []
+    sources = {"true": run.trajectories[metric], **{m: r.predictions[run.run_id] for m, r in results.items()}}
+    for source, values in sources.items():
+        for row in rows:
+            frames.append(pd.DataFrame({"test_id": run.test_ids[row], "step": run.steps, "source": source, "value": values[row]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def average_over_tasks(table: pd.DataFrame, metric: str = "loss") -> pd.DataFrame:
+    """Mean over tasks of each method's MSE, MAE and Spearman (the paper's task average)."""
+    chosen = table[table["metric"] == metric]
+    out = chosen.groupby("method", sort=False)[["mse", "mae", "spearman", "seconds_per_sample", "fit_seconds"]].mean()
+    return out.assign(n_tasks=chosen.groupby("method", sort=False)["task"].nunique()).reset_index()
