@@ -142,6 +142,13 @@ class PackedBlocks:
     def n_tokens(self) -> int:
         return int(self.tokens.size)
 
+    def head(self, n_blocks: int) -> "PackedBlocks":
+        """The first ``n_blocks`` blocks, with the documents that start inside them (equal token budgets)."""
+        if not 1 <= n_blocks <= len(self):
+            raise ConfigError(f"can take 1..{len(self)} blocks, asked for {n_blocks}")
+        keep = np.asarray(self.doc_starts) < n_blocks * self.seq_len
+        return PackedBlocks(self.tokens[:n_blocks], np.asarray(self.doc_ids)[keep], np.asarray(self.doc_starts)[keep])
+
     def collate(self, indices: Sequence[int]) -> dict:
         """A training batch of blocks: every position is predicted (labels = inputs, shifted in the loss)."""
         input_ids = torch.from_numpy(np.asarray(self.tokens[np.asarray(indices)], dtype=np.int64))

@@ -12,7 +12,7 @@ from mini_lib.ablations.vocabulary import builtin_vocabulary
 from mini_lib.errors import ConfigError
 from mini_lib.grid import run_grid
 from mini_lib.models import model_size, neox_config
-from mini_lib.tokenization import PackedBlocks, encode_documents, train_tokenizer
+from mini_lib.tokenization import encode_documents, train_tokenizer
 from mini_lib.train import TrainConfig
 from mini_lib.zero_shot_tasks import storyworld_tasks
 
@@ -60,15 +60,6 @@ def test_same_story_plans_and_split_in_both_tiers():
     assert data.simple.doc_ids == data.unrestricted.doc_ids
     assert set(map(int, data.simple.val.doc_ids)) == set(map(int, data.unrestricted.val.doc_ids))
     assert not set(data.simple.doc_ids) & set(map(int, data.simple.val.doc_ids))
-
-
-def test_take_blocks_keeps_documents_that_start_inside():
-    blocks = PackedBlocks(tokens=np.arange(40).reshape(10, 4), doc_ids=np.array([7, 8, 9]),
-                          doc_starts=np.array([0, 6, 13]))
-    head = sv.take_blocks(blocks, 3)
-    assert head.tokens.shape == (3, 4) and head.doc_ids.tolist() == [7, 8]
-    with pytest.raises(ConfigError, match="1..10 blocks"):
-        sv.take_blocks(blocks, 11)
 
 
 def test_a_local_corpus_becomes_filtered_vs_unfiltered(tmp_path):

@@ -51,6 +51,15 @@ def test_same_corpus_same_blocks_and_memory_mapped():
     assert isinstance(again.tokens, np.memmap)
 
 
+def test_head_keeps_documents_that_start_inside():
+    blocks = PackedBlocks(tokens=np.arange(40).reshape(10, 4), doc_ids=np.array([7, 8, 9]), doc_starts=np.array([0, 6, 13]))
+    head = blocks.head(3)
+    assert head.tokens.shape == (3, 4) and head.doc_ids.tolist() == [7, 8]
+    assert head.block_doc_ids(2) == blocks.block_doc_ids(2) == [8]
+    with pytest.raises(ConfigError, match="1..10 blocks"):
+        blocks.head(11)
+
+
 def test_save_load_blocks(tmp_path):
     _, blocks = tiny_setup()
     loaded = PackedBlocks.load(blocks.save(tmp_path / "b"))

@@ -263,17 +263,8 @@ def build_equal_budget_data(
         )
     n_blocks = (train_tokens or smallest) // seq_len
     for variant in variants.values():
-        variant.train = take_blocks(variant.train, n_blocks)
+        variant.train = variant.train.head(n_blocks)
     return EqualBudgetData(source, variants["simple"], variants["unrestricted"], n_blocks * seq_len, filter_stats)
-
-
-def take_blocks(blocks: PackedBlocks, n_blocks: int) -> PackedBlocks:
-    """The first ``n_blocks`` blocks, with the documents that start inside them."""
-    if not 1 <= n_blocks <= len(blocks):
-        raise ConfigError(f"can take 1..{len(blocks)} blocks, asked for {n_blocks}")
-    keep = np.asarray(blocks.doc_starts) < n_blocks * blocks.seq_len
-    return PackedBlocks(tokens=blocks.tokens[:n_blocks], doc_ids=np.asarray(blocks.doc_ids)[keep],
-                        doc_starts=np.asarray(blocks.doc_starts)[keep])
 
 
 def _span_filter_split(texts: list[str], ids: list[int], vocabulary: Set[str], max_oov: float,
@@ -421,7 +412,7 @@ def data_size_cells(data: EqualBudgetData, shape: PythiaPreset, fractions, base:
     for fraction in fractions:
         if not 0 < fraction < 1:
             raise ConfigError(f"data fractions must be in (0, 1) (the full budget is the grid's run), got {fraction}")
-        blocks = take_blocks(chosen.train, max(1, int(fraction * len(chosen.train))))
+        blocks = chosen.train.head(max(1, int(fraction * len(chosen.train))))
         config = one_epoch_config(base, len(blocks), shape.lr, warmup_fraction, evals_per_run)
         cells.append(GridCell(
             name=f"{variant}-{shape.name}-D{fraction:g}",
