@@ -1,0 +1,102 @@
+"""The notebook-06 experiment: equal token budgets, subset sizes, the runner end to end, paper table."""
+
+import numpy as np
+import pytest
+import torch
+
+from mini_lib.corpora.storyworld import generate_stories
+from mini_lib.errors import ConfigError
+from mini_lib.selection.experiment import (
+    FULL,
+    CorpusScores,
+    ModelShape,
+    budget_tokens,
+    build_corpus,
+    cached_scores,
+    kept_kinds,
+    make_subsets,
+    paper_vs_ours,
+    run_selection_grid,
+    selection_table,
+)
+from mini_lib.selection.samplers import select
+from mini_lib.tokenization import pack_corpus, train_tokenizer
+from mini_lib.train import TrainConfig
+
+SAMPLERS = ("random", "askllm", "perplexity", "density")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return build_corpus(120, noise_fraction=0.25, duplicate_rate=0.2, repeat_k=2, seed=0)
+
+
+def fake_scores(corpus, seed=0):
+    """A scorer that knows the labels up to noise: clean documents get high P(yes), low perplexity."""
+    rng = np.random.default_rng(seed)
+    good = corpus.is_good.astype(float)
+    emb = rng.normal(size=(len(corpus), 8)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    return CorpusScores({"paper": 0.2 + 0.6 * good + 0.1 * rng.random(len(corpus))},
+                        np.exp(2 + (1 - good) + 0.1 * rng.random(len(corpus))), emb)
+
+
+def test_corpus_has_labels_and_repeats(corpus):
+    assert len(corpus) == 120
+    kinds = set(corpus.quality)
+    assert kinds == {"clean", "word_salad", "shuffled", "boilerplate", "truncated", "off_topic"}
+    # 30 of 120 stories replaced before duplication; the repeats drop some rows and copy others
+    assert 20 <= (~corpus.is_good & ~corpus.is_duplicate).sum() <= 30
+    assert corpus.is_duplicate.sum() == 12  # 20% of rows are 2-fold repeats: 12 repeated docs, 12 extra rows
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.4, 0.6, 0.8])
+def test_each_sampler_keeps_the_requested_size(corpus, fraction):
+    subsets = make_subsets(fake_scores(corpus), SAMPLERS, [fraction], seed=1)
+    for sampler in SAMPLERS:
+        kept = subsets[sampler, fraction]
+        assert len(kept) == round(fraction * len(corpus)) or len(kept) == int(fraction * len(corpus))
+        assert len(np.unique(kept)) == len(kept)
+    assert len(subsets[FULL, 1.0]) == len(corpus)
+
+
+def test_good_scorer_selects_clean_documents(corpus):
+    subsets = make_subsets(fake_scores(corpus), ("askllm", "random"), [0.5], seed=0)
+    table = selection_table(subsets, corpus).set_index("sampler")
+    assert table.loc["askllm", "precision"] == 1.0 and table.loc["askllm", "low_quality_removed"] == 1.0
+    assert table.loc["random", "precision"] < 0.95
+    kinds = kept_kinds(subsets, corpus)
+    assert kinds[(kinds.sampler == "askllm") & (kinds.kind == "word_salad")]["kept"].iloc[0] == 0.0
+
+
+def test_budget_is_equal_and_cache_roundtrips(tmp_path):
+    assert budget_tokens(40, 8, 32) == 40 * 8 * 32
+    calls = []
+    first = cached_scores("x", ["a", "b"], "t", lambda: calls.append(1) or np.array([1.0, 2.0]), tmp_path)
+    again = cached_scores("x", ["a", "b"], "t", lambda: calls.append(1) or np.array([9.0, 9.0]), tmp_path)
+    assert calls == [1] and np.array_equal(first, again)
+    with pytest.raises(ConfigError):
+        select("askllm", 0.5, scores=None)
+
+
+def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
+    torch.set_num_threads(1)
+    tok = train_tokenizer(generate_stories(200, seed=5)["text"], 320, model_max_length=32)
+    val = pack_corpus(tok, generate_stories(30, seed=6)["text"], list(range(30)), 32)
+    subsets = make_subsets(fake_scores(corpus), ("random", "askllm"), [0.2], seed=0)
+    config = TrainConfig(steps=6, batch_size=4, lr=3e-3, warmup_steps=1, eval_every=3, eval_examples=8,
+                         progress=False, device="cpu", log_every=100)
+    run = run_selection_grid(corpus, subsets, tok, val, tmp_path, large=ModelShape(2, 32, 2), small=ModelShape(1, 16, 2),
+                             train_config=config, seq_len=32, lr=3e-3)
+    s = run.summary.set_index("name")
+    assert len(s) == 4  # small-full, large-full, two subsets
+    assert set(s["tokens"]) == {6 * 4 * 32} == {run.budget_tokens}
+    # smaller subsets repeat more epochs, all on the same budget
+    assert s.loc["large-random-0.2", "epochs"] > s.loc["large-full-1", "epochs"]
+    assert np.allclose(s["epochs"] * s["subset_tokens"], run.budget_tokens)
+    assert s.loc["large-full-1", "over_scaling"] == pytest.approx(0.0)
+    assert np.isnan(s.loc["small-full-1", "over_scaling"])
+    table = paper_vs_ours(run.summary, ("random", "askllm"))
+    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["claim"])
+    assert table.loc[table.claim == "over-scaling at 20%: askllm", "paper"].iloc[0] == 33.0
+    assert np.isfinite(table.loc[table.claim == "over-scaling at 20%: random", "ours"].iloc[0])
