@@ -330,6 +330,91 @@ GPU_ON_CPU_OVERRIDES["05_optimal_learning"] = {
 }
 
 # --- 06_data_selection ---
+@dataclass(frozen=True)
+class DataSelectionSettings:
+    """06_data_selection (arXiv 2402.09668): Ask-LLM, Density and baselines on a labelled noisy corpus.
+
+    Every sampler keeps each of ``keep_fractions``; every model trains ``steps * batch_size * seq_len``
+    tokens (smaller subsets repeat more epochs). Over-scaling compares the (n_layers, d_model) model on
+    a subset with itself on full data, in units of the gain over the small (small_*) model on full
+    data. ``askllm_variants``: SmolLM2 prompt variants to score with (the first feeds the askllm
+    sampler; empty: no Ask-LLM scoring). SmolLM2 scores about 1 doc/s on one CPU core (few-shot: 3 s),
+    so smoke uses perplexity only and cpu the paper's prompt on 400 documents (cached after the first
+    run); gpu scores with the measured-best few_shot variant and the paper's prompt, and
+    ``scorer_path`` (a local HF folder) swaps in a bigger scorer.
+    """
+
+    n_stories: int
+    noise_fraction: float
+    duplicate_rate: float
+    repeat_k: int
+    samplers: tuple[str, ...]
+    keep_fractions: tuple[float, ...]
+    askllm_variants: tuple[str, ...]
+    askllm_max_tokens: int
+    proxy_docs: int
+    proxy_steps: int
+    vocab_size: int
+    seq_len: int
+    n_layers: int
+    d_model: int
+    n_heads: int
+    small_n_layers: int
+    small_d_model: int
+    small_n_heads: int
+    steps: int
+    batch_size: int
+    lr: float
+    warmup_steps: int
+    eval_every: int
+    eval_examples: int
+    zero_shot_n: int
+    zero_shot_tasks: tuple[str, ...]
+    kde_docs: int  # documents compared between the density sketch and the exact KDE
+    kde_bandwidth: float = 0.5
+    sketch_hashes: int = 64
+    sketch_buckets: int = 4096
+    sketch_bandwidth: float = 1.0
+    n_clusters: int = 20  # SemDeDup / Prototypes k-means
+    askllm_batch_size: int = 8
+    scorer_path: str = ""  # local Ask-LLM scorer folder; empty = SmolLM2-135M-Instruct
+    tier: str = "simple"
+    seed: int = 0
+
+
+NOTEBOOK_PROFILES["06_data_selection"] = {
+    "smoke": DataSelectionSettings(
+        n_stories=300, noise_fraction=0.3, duplicate_rate=0.2, repeat_k=4, samplers=("random", "perplexity"),
+        keep_fractions=(0.4,), askllm_variants=(), askllm_max_tokens=64, proxy_docs=400, proxy_steps=40,
+        vocab_size=512, seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1, small_d_model=32,
+        small_n_heads=2, steps=30, batch_size=16, lr=3e-3, warmup_steps=3, eval_every=10, eval_examples=64,
+        zero_shot_n=8, zero_shot_tasks=("blimp_word_order", "sst2_ending"), kde_docs=300,
+    ),
+    "cpu": DataSelectionSettings(
+        n_stories=400, noise_fraction=0.3, duplicate_rate=0.2, repeat_k=4,
+        samplers=("random", "askllm", "perplexity", "density", "semdedup"), keep_fractions=(0.1, 0.2, 0.4, 0.8),
+        askllm_variants=("paper",), askllm_max_tokens=64, proxy_docs=1500, proxy_steps=150, vocab_size=1024,
+        seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1, small_d_model=32, small_n_heads=2,
+        steps=100, batch_size=16, lr=3e-3, warmup_steps=10, eval_every=10, eval_examples=128, zero_shot_n=40,
+        zero_shot_tasks=("blimp_word_order", "blimp_subject_verb", "sst2_ending", "copa_next_event"), kde_docs=400,
+    ),
+    "gpu": DataSelectionSettings(
+        n_stories=20_000, noise_fraction=0.3, duplicate_rate=0.2, repeat_k=4,
+        samplers=("random", "askllm", "perplexity", "density", "semdedup", "prototypes"),
+        keep_fractions=(0.1, 0.2, 0.4, 0.6, 0.8), askllm_variants=("few_shot", "paper"), askllm_max_tokens=256,
+        proxy_docs=5000, proxy_steps=500, vocab_size=4096, seq_len=128, n_layers=4, d_model=256, n_heads=4,
+        small_n_layers=2, small_d_model=128, small_n_heads=2, steps=2000, batch_size=32, lr=1e-3,
+        warmup_steps=100, eval_every=100, eval_examples=512, zero_shot_n=200,
+        zero_shot_tasks=("blimp_subject_verb", "blimp_determiner_noun", "blimp_word_order", "boolq_story",
+                         "sst2_ending", "copa_next_event"),
+        kde_docs=3000, n_clusters=100, askllm_batch_size=32,
+    ),
+}
+GPU_ON_CPU_OVERRIDES["06_data_selection"] = {  # lists, not tuples: papermill passes tuples as strings
+    "n_stories": 300, "samplers": ["random", "density"], "keep_fractions": [0.2], "askllm_variants": [],
+    "proxy_docs": 400, "proxy_steps": 2, "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
+    "zero_shot_n": 4, "zero_shot_tasks": ["sst2_ending"], "kde_docs": 100, "n_clusters": 10,
+}
 
 
 def apply_profile_environment(profile: str) -> None:
