@@ -82,8 +82,21 @@ def _policy_learns_faster(results):
     assert {row["setting"] for row in results["paper_vs_ours"]} == {"Perceptron", "Transformer LM"}
 
 
+def _selection_sane(results):
+    models = results["models"]
+    assert {m["tokens"] for m in models} == {results["budget_tokens"]}  # the same token budget for every subset
+    assert all(m["val_loss"] < math.log(results["vocab_size"]) - 0.5 for m in models)
+    full = next(m for m in models if m["model"] == "large" and m["sampler"] == "full")
+    assert full["over_scaling"] == pytest.approx(0.0) and full["epochs"] < min(m["epochs"] for m in models if m["n_docs"] < full["n_docs"])
+    assert all(0 <= r["precision"] <= 1 and 0 <= r["low_quality_removed"] <= 1 for r in results["selection"])
+    ppl = next(r for r in results["scorer_auroc"] if r["scorer"].startswith("perplexity"))
+    assert ppl["all"] > 0.6  # the proxy LM separates clean stories from injected junk
+    assert "over-scaling at 20%: random" in {r["claim"] for r in results["paper_vs_ours"]}
+
+
 RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "02_simplified_vocab": _equal_budgets_and_sane_grid,
-                 "03_quality_quantity": _duplication_hurts, "05_optimal_learning": _policy_learns_faster}
+                 "03_quality_quantity": _duplication_hurts, "05_optimal_learning": _policy_learns_faster,
+                 "06_data_selection": _selection_sane}
 
 
 def test_failing_cell_is_reported_with_its_error():
