@@ -83,20 +83,21 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     torch.set_num_threads(1)
     tok = train_tokenizer(generate_stories(200, seed=5)["text"], 320, model_max_length=32)
     val = pack_corpus(tok, generate_stories(30, seed=6)["text"], list(range(30)), 32)
-    subsets = make_subsets(fake_scores(corpus), ("random", "askllm"), [0.2], seed=0)
+    subsets = make_subsets(fake_scores(corpus), ("random", "askllm", "density"), [0.2], seed=0)
     config = TrainConfig(steps=6, batch_size=4, lr=3e-3, warmup_steps=1, eval_every=3, eval_examples=8,
                          progress=False, device="cpu", log_every=100)
     run = run_selection_grid(corpus, subsets, tok, val, tmp_path, large=ModelShape(2, 32, 2), small=ModelShape(1, 16, 2),
                              train_config=config, seq_len=32, lr=3e-3)
     s = run.summary.set_index("name")
-    assert len(s) == 4  # small-full, large-full, two subsets
+    assert len(s) == 5  # small-full, large-full, three subsets
     assert set(s["tokens"]) == {6 * 4 * 32} == {run.budget_tokens}
     # smaller subsets repeat more epochs, all on the same budget
     assert s.loc["large-random-0.2", "epochs"] > s.loc["large-full-1", "epochs"]
     assert np.allclose(s["epochs"] * s["subset_tokens"], run.budget_tokens)
     assert s.loc["large-full-1", "over_scaling"] == pytest.approx(0.0)
     assert np.isnan(s.loc["small-full-1", "over_scaling"])
-    table = paper_vs_ours(run.summary, ("random", "askllm"))
+    table = paper_vs_ours(run.summary, ("random", "askllm", "density"))
     assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["claim"])
     assert table.loc[table.claim == "over-scaling at 20%: askllm", "paper"].iloc[0] == 33.0
     assert np.isfinite(table.loc[table.claim == "over-scaling at 20%: random", "ours"].iloc[0])
+    assert len(table) == 3 + 3  # one row per sampler, then the three qualitative claims
