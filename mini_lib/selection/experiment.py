@@ -142,12 +142,15 @@ def cached_scores(kind: str, texts: Sequence[str], tag: str, compute: Callable[[
 
 
 def load_scorer(scorer_path: str = ""):
-    """``(model, tokenizer)`` of the Ask-LLM scorer: SmolLM2-135M-Instruct, or a local HF folder."""
+    """``(model, tokenizer)`` of the Ask-LLM scorer: SmolLM2-135M-Instruct, or a local HF folder; on the
+    GPU when there is one (scoring is the expensive step of the whole notebook)."""
+    import torch
+
     if not scorer_path:
         from mini_lib.selection.smollm2 import load_smollm2
 
-        return load_smollm2()
-    import torch
+        model, tokenizer = load_smollm2()
+        return (model.cuda() if torch.cuda.is_available() else model), tokenizer
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     if not Path(scorer_path).is_dir():
