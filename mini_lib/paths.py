@@ -4,8 +4,10 @@ Shared research data (``../shared/data`` beside the repo) is read in place and n
 the package tree; ``MINI_LIB_SHARED_DATA`` points elsewhere when the layout differs.
 """
 
+import hashlib
 import os
 from pathlib import Path
+from typing import Iterable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -36,3 +38,12 @@ def require_file(path: "str | os.PathLike", what: str) -> Path:
     if not p.is_file():
         raise ConfigError(f"{what} not found: {p} (check the path, or pass another one)")
     return p
+
+
+def texts_fingerprint(texts: Iterable[str], *extra: object) -> str:
+    """A short stable hash of texts (in order) and settings: the key of every on-disk cache."""
+    digest = hashlib.sha256(repr(extra).encode())
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]

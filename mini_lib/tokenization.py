@@ -8,7 +8,6 @@ ids of the documents it contains, so later notebooks can ask which examples a tr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,19 +22,10 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from mini_lib.errors import ConfigError
-from mini_lib.paths import cache_dir
+from mini_lib.paths import cache_dir, texts_fingerprint
 
 EOS = "<|endoftext|>"
 PAD = "<|padding|>"
-
-
-def texts_fingerprint(texts: Iterable[str], *extra: object) -> str:
-    """A short stable hash of a corpus and settings: the cache key for derived artefacts."""
-    digest = hashlib.sha256(repr(extra).encode())
-    for text in texts:
-        digest.update(text.encode())
-        digest.update(b"\x00")
-    return digest.hexdigest()[:16]
 
 
 def _require_texts(texts: Sequence[str]) -> None:
