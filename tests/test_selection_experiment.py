@@ -1,6 +1,7 @@
 """The notebook-06 experiment: equal token budgets, subset sizes, the runner end to end, paper table."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -17,7 +18,9 @@ from mini_lib.selection.experiment import (
     make_subsets,
     paper_vs_ours,
     run_selection_grid,
+    scorer_table,
     selection_table,
+    steps_to_reach,
 )
 from mini_lib.selection.samplers import select
 from mini_lib.tokenization import pack_corpus, train_tokenizer
@@ -67,6 +70,13 @@ def test_good_scorer_selects_clean_documents(corpus):
     assert table.loc["random", "precision"] < 0.95
     kinds = kept_kinds(subsets, corpus)
     assert kinds[(kinds.sampler == "askllm") & (kinds.kind == "word_salad")]["kept"].iloc[0] == 0.0
+    auroc = scorer_table(fake_scores(corpus), corpus).set_index("scorer")
+    assert auroc.loc["askllm[paper]", "all"] == 1.0 and auroc.loc["perplexity (negated)", "word_salad"] == 1.0
+
+
+def test_steps_to_reach_is_first_step_at_target():
+    curve = pd.DataFrame({"step": [0, 10, 20, 30], "val_loss": [5.0, 4.0, 3.5, 3.0]})
+    assert steps_to_reach(curve, 3.5) == 20 and np.isnan(steps_to_reach(curve, 2.0))
 
 
 def test_budget_is_equal_and_cache_roundtrips(tmp_path):
@@ -86,8 +96,8 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     subsets = make_subsets(fake_scores(corpus), ("random", "askllm", "density"), [0.2], seed=0)
     config = TrainConfig(steps=6, batch_size=4, lr=3e-3, warmup_steps=1, eval_every=3, eval_examples=8,
                          progress=False, device="cpu", log_every=100)
-    run = run_selection_grid(corpus, subsets, tok, val, tmp_path, large=ModelShape(2, 32, 2), small=ModelShape(1, 16, 2),
-                             train_config=config, seq_len=32, lr=3e-3)
+    run = run_selection_grid(corpus, subsets, tok, val, tmp_path, large=ModelShape(2, 32, 2),
+                             small=ModelShape(1, 16, 2), train_config=config, seq_len=32, lr=3e-3)
     s = run.summary.set_index("name")
     assert len(s) == 5  # small-full, large-full, three subsets
     assert set(s["tokens"]) == {6 * 4 * 32} == {run.budget_tokens}

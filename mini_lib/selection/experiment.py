@@ -284,7 +284,8 @@ def sketch_vs_kde(embeddings: np.ndarray, sketch: SketchConfig, kde_bandwidth: f
     """Sketch density and exact Gaussian KDE of every point, and their Spearman rank correlation."""
     from scipy.stats import spearmanr
 
-    frame = pd.DataFrame({"sketch": density_scores(embeddings, sketch), "exact_kde": exact_kde(embeddings, kde_bandwidth)})
+    frame = pd.DataFrame({"sketch": density_scores(embeddings, sketch),
+                          "exact_kde": exact_kde(embeddings, kde_bandwidth)})
     return frame, float(spearmanr(frame["sketch"], frame["exact_kde"]).statistic)
 
 
@@ -378,8 +379,11 @@ def add_over_scaling(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFram
         over_scaling(v, loss_full, loss_small) if m == "large" and scale_gain_ok else float("nan")
         for v, m in zip(out["val_loss"], out["model"])
     ]
-    full_steps = steps_to_reach(curves[curves["name"] == large_full["name"].iloc[0]], loss_full) if len(curves) else math.nan
-    reach = [steps_to_reach(curves[curves["name"] == n], loss_full) if len(curves) else math.nan for n in out["name"]]
+    def reach_of(name: str) -> float:
+        return steps_to_reach(curves[curves["name"] == name], loss_full) if len(curves) else math.nan
+
+    full_steps = reach_of(large_full["name"].iloc[0])
+    reach = [reach_of(n) for n in out["name"]]
     out["steps_to_full_loss"] = reach
     out["speedup"] = [1 - r / full_steps if np.isfinite(r) and full_steps > 0 else float("nan") for r in reach]
     return out
@@ -413,7 +417,8 @@ def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFram
     if len(ask):
         low = ask[ask["keep_fraction"] == ask["keep_fraction"].min()].iloc[0]
         rows.append({"claim": PAPER_CLAIMS["askllm_beats_full_at_10pct"], "paper": 1.0,
-                     "ours": float(low["val_loss"] < full["val_loss"]), "ours_at_keep_fraction": float(low["keep_fraction"]),
+                     "ours": float(low["val_loss"] < full["val_loss"]),
+                     "ours_at_keep_fraction": float(low["keep_fraction"]),
                      "note": f"1 = yes; val loss {low['val_loss']:.3f} vs full {full['val_loss']:.3f}"})
         rows.append({"claim": PAPER_CLAIMS["askllm_faster_convergence"], "paper": PAPER_MAX_SPEEDUP,
                      "ours": float(np.nanmax(ask["speedup"])) if ask["speedup"].notna().any() else float("nan"),
@@ -423,6 +428,7 @@ def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFram
     if len(dens):
         best = dens.loc[dens["val_loss"].idxmin()]
         rows.append({"claim": PAPER_CLAIMS["density_recovers_full"], "paper": 0.0,
-                     "ours": float(best["val_loss"] - full["val_loss"]), "ours_at_keep_fraction": float(best["keep_fraction"]),
+                     "ours": float(best["val_loss"] - full["val_loss"]),
+                     "ours_at_keep_fraction": float(best["keep_fraction"]),
                      "note": "best density val loss minus full-data val loss (<= 0: recovered)"})
     return pd.DataFrame(rows)
