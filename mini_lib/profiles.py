@@ -67,8 +67,8 @@ NOTEBOOK_PROFILES: dict[str, dict[str, Any]] = {
             steps=60, batch_size=16, lr=2e-3, eval_every=20, eval_examples=64,
         ),
         "cpu": QuickstartSettings(
-            n_stories=20_000, tier="simple", val_fraction=0.05, vocab_size=2048, seq_len=128, preset="pythia-3m",
-            steps=600, batch_size=32, lr=2e-3, eval_every=100, eval_examples=256,
+            n_stories=10_000, tier="simple", val_fraction=0.05, vocab_size=2048, seq_len=128, preset="pythia-1m",
+            steps=300, batch_size=16, lr=2e-3, eval_every=100, eval_examples=128,
         ),
         "gpu": QuickstartSettings(
             n_stories=200_000, tier="simple", val_fraction=0.02, vocab_size=8192, seq_len=512, preset="pythia-14m",
@@ -82,9 +82,9 @@ NOTEBOOK_PROFILES: dict[str, dict[str, Any]] = {
             precisions=("fp32", "bf16"), throughput_steps=3, compile=False,
         ),
         "cpu": PythiaTrainingSettings(
-            n_stories=20_000, vocab_size=2048, seq_len=128, presets=("pythia-1m", "pythia-3m", "pythia-14m"),
-            steps=300, batch_size=32, micro_batch_size=32, eval_every=50, eval_examples=256, checkpoint_every=100,
-            precisions=("fp32", "bf16"), throughput_steps=10, compile=False,
+            n_stories=10_000, vocab_size=2048, seq_len=128, presets=("pythia-1m", "pythia-14m", "pythia-3m"),
+            steps=200, batch_size=16, micro_batch_size=16, eval_every=50, eval_examples=128, checkpoint_every=100,
+            precisions=("fp32", "bf16"), throughput_steps=5, compile=False,
         ),
         "gpu": PythiaTrainingSettings(
             n_stories=400_000, vocab_size=50304, seq_len=2048, presets=("pythia-14m", "pythia-70m", "pythia-160m"),
@@ -240,6 +240,94 @@ GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {  # lists, not tuples: papermill 
 }
 
 # --- 04_gptfluence ---
+@dataclass(frozen=True)
+class GPTfluenceSettings:
+    """04_gptfluence (arXiv 2404.07840): collect fine-tuning dynamics, simulate them, score the simulators.
+
+    gpu follows the paper's fine-tuning runs (pool 200, 128 sampled, batch 4, 3 epochs = 96 steps,
+    32 runs split 25 / 2 / 5, every metric after every step) on a Pythia-70M-shaped model pre-trained
+    on storyworld (or ``base_model``: a local checkpoint, e.g. a downloaded Pythia), all four embedded
+    tasks, official 384-wide GPTfluence MLPs and the order ablation. cpu and smoke shrink the model,
+    the pool, the runs and the simulator, never the procedure.
+    """
+
+    base_model: str  # "" = pre-train on storyworld; else a local GPT-NeoX checkpoint folder
+    pretrain_documents: int
+    vocab_size: int
+    seq_len: int
+    n_layers: int
+    d_model: int
+    n_heads: int
+    pretrain_steps: int
+    pretrain_batch_size: int
+    pretrain_lr: float
+    tasks: tuple[str, ...]  # compared tasks: sst2, rte, boolq, webnlg (+ wmt16 with task_source="hub")
+    n_pool: int  # training examples per task (the paper: 200)
+    n_test: int  # test examples of a classification task
+    n_test_generation: int  # test examples of a generation task (greedy decoding after every step)
+    n_runs: int
+    n_fit: int  # runs the simulators are fitted on (the paper: 25)
+    n_val: int  # early stopping (2)
+    n_heldout: int  # scored (5)
+    n_sampled: int  # examples per run (128)
+    batch_size: int  # (4)
+    epochs: int  # (3)
+    lr: float  # fine-tuning learning rate (cosine to 10%)
+    max_len: int
+    eval_batch_size: int
+    max_new_tokens: int
+    tracin_every: int  # checkpoint gradients for TracIn-CP every k steps (0: no TracIn-CP / Grad-Dot)
+    grad_k: int  # gradients projected to grad_k x grad_k numbers
+    unseen_task: str  # "" = skip the unseen-data study
+    unseen_holdout: int  # pool examples kept out of that task's regular runs
+    unseen_runs: int  # extra runs from the full pool
+    mislabel_runs: int  # runs on the flipped SST-2-like task (0 = skip the application)
+    sim_width: int  # GPTfluence projection width (0 = the feature size, 384: official)
+    orders: tuple[int, ...]  # GPTfluence orders compared on the first task
+    fit_max_steps: int
+    fit_batch_size: int
+    fit_eval_every: int
+    fit_patience: int
+    flip_fraction: float = 0.4
+    sim_layers: int = 2
+    task_source: str = "storyworld"  # storyworld | hub (network)
+    tier: str = "simple"
+    precision: str = "fp32"  # fine-tuning runs
+    seed: int = 0
+
+
+_GPTFLUENCE_SMALL = dict(base_model="", seq_len=128, max_len=128, batch_size=4, tracin_every=2, fit_batch_size=256,
+                         fit_patience=4)
+NOTEBOOK_PROFILES["04_gptfluence"] = {
+    "smoke": GPTfluenceSettings(
+        **_GPTFLUENCE_SMALL, pretrain_documents=1500, vocab_size=512, n_layers=2, d_model=32, n_heads=2,
+        pretrain_steps=60, pretrain_batch_size=16, pretrain_lr=3e-3, tasks=("webnlg",), n_pool=24, n_test=8,
+        n_test_generation=6, n_runs=4, n_fit=2, n_val=1, n_heldout=1, n_sampled=8, epochs=2, lr=1e-3,
+        eval_batch_size=16, max_new_tokens=12, grad_k=8, unseen_task="webnlg", unseen_holdout=8, unseen_runs=1,
+        mislabel_runs=3, sim_width=16, orders=(1, 2), fit_max_steps=60, fit_eval_every=20,
+    ),
+    "cpu": GPTfluenceSettings(
+        **{**_GPTFLUENCE_SMALL, "tracin_every": 8}, pretrain_documents=8000, vocab_size=1024, n_layers=2, d_model=64,
+        n_heads=4, pretrain_steps=600, pretrain_batch_size=16, pretrain_lr=3e-3, tasks=("sst2", "webnlg"), n_pool=100,
+        n_test=24, n_test_generation=16, n_runs=8, n_fit=5, n_val=1, n_heldout=2, n_sampled=64, epochs=3, lr=1e-3,
+        eval_batch_size=32, max_new_tokens=24, grad_k=16, unseen_task="sst2", unseen_holdout=20, unseen_runs=2,
+        mislabel_runs=6, sim_width=64, orders=(1,), fit_max_steps=600, fit_eval_every=50,
+    ),
+    "gpu": GPTfluenceSettings(
+        base_model="", pretrain_documents=200_000, vocab_size=8192, seq_len=256, n_layers=6, d_model=512, n_heads=8,
+        pretrain_steps=4000, pretrain_batch_size=64, pretrain_lr=1e-3, tasks=("rte", "sst2", "boolq", "webnlg"),
+        n_pool=200, n_test=100, n_test_generation=100, n_runs=32, n_fit=25, n_val=2, n_heldout=5, n_sampled=128,
+        batch_size=4, epochs=3, lr=1e-4, max_len=256, eval_batch_size=100, max_new_tokens=48, tracin_every=10,
+        grad_k=32, unseen_task="rte", unseen_holdout=40, unseen_runs=5, mislabel_runs=32, sim_width=0,
+        orders=(1, 2, 3, 5, 10), fit_max_steps=3000, fit_batch_size=1024, fit_eval_every=100, fit_patience=5,
+    ),
+}
+GPU_ON_CPU_OVERRIDES["04_gptfluence"] = {  # lists, not tuples: papermill passes tuples as strings
+    "pretrain_documents": 3000, "pretrain_steps": 2, "pretrain_batch_size": 4, "n_pool": 16, "n_test": 4,
+    "n_test_generation": 4, "n_runs": 4, "n_fit": 2, "n_val": 1, "n_heldout": 1, "n_sampled": 8, "epochs": 1,
+    "eval_batch_size": 8, "max_new_tokens": 4, "tracin_every": 1, "unseen_holdout": 4, "unseen_runs": 1,
+    "mislabel_runs": 3, "orders": [1, 2], "fit_max_steps": 20, "fit_batch_size": 256, "fit_eval_every": 10,
+}
 
 # --- 05_optimal_learning ---
 @dataclass(frozen=True)
