@@ -32,9 +32,8 @@ from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell, run_grid
 from mini_lib.models import PythiaPreset, build_model, neox_config
-from mini_lib.paths import cache_dir
+from mini_lib.paths import cache_dir, texts_fingerprint
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
-from mini_lib.selection.embeddings import texts_fingerprint
 from mini_lib.selection.metrics import equal_token_budget_epochs, over_scaling, scorer_auroc, selection_quality
 from mini_lib.selection.samplers import SAMPLERS, select
 from mini_lib.tokenization import pack_corpus
