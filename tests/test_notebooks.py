@@ -82,6 +82,17 @@ def _policy_learns_faster(results):
     assert {row["setting"] for row in results["paper_vs_ours"]} == {"Perceptron", "Transformer LM"}
 
 
+def _simulators_scored(results):
+    assert results["same_step0_all_runs"]
+    methods = {(row["task"], row["method"]) for row in results["comparison"] if row["metric"] == "loss"}
+    assert {m for _, m in methods} == {"tracin-cp", "grad-dot", "simfluence", "gptfluence"}
+    assert all(row["mse"] >= 0 and row["mae"] >= 0 and row["seconds_per_sample"] > 0 for row in results["comparison"])
+    assert {row["metric"] for row in results["comparison"]} >= {"loss", "bleu", "rougeL"}  # smoke: a generation task
+    assert len(results["unseen"]) == 8 and all(0 <= row["area"] <= 1 for row in results["detection"])
+    assert all(0 <= row["accuracy"] <= 1 for row in results["retrain"])
+    assert {row["section"] for row in results["paper_vs_ours"]} >= {"cost", "unseen data (GPTfluence)"}
+
+
 def _selection_sane(results):
     models = results["models"]
     assert {m["tokens"] for m in models} == {results["budget_tokens"]}  # the same token budget for every subset
@@ -95,8 +106,8 @@ def _selection_sane(results):
 
 
 RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "02_simplified_vocab": _equal_budgets_and_sane_grid,
-                 "03_quality_quantity": _duplication_hurts, "05_optimal_learning": _policy_learns_faster,
-                 "06_data_selection": _selection_sane}
+                 "03_quality_quantity": _duplication_hurts, "04_gptfluence": _simulators_scored,
+                 "05_optimal_learning": _policy_learns_faster, "06_data_selection": _selection_sane}
 
 
 def test_failing_cell_is_reported_with_its_error():
