@@ -80,6 +80,17 @@ def test_every_method_is_fitted_and_scored_as_the_paper(setup):
     assert average.set_index("method").loc["gptfluence", "mse"] == pytest.approx(rows.loc["gptfluence", "mse"])
 
 
+def test_simfluence_ridge_is_chosen_on_the_validation_runs(setup):
+    _, collected, features, split = setup
+    errors = {}
+    for l2 in (1e-3, 10.0):
+        fitted = fit_method("simfluence", collected, split.fit, settings=SimulatorSettings(simfluence_l2=(l2,)))
+        errors[l2] = fitted.evaluate(split.val).scores.mse.mean
+    chosen = fit_method("simfluence", collected, split.fit, split.val, settings=SimulatorSettings(simfluence_l2=(1e-3, 10.0)))
+    assert chosen.detail == f"ridge {min(errors, key=errors.get):g}"
+    assert fit_method("simfluence", collected, split.fit, settings=SimulatorSettings(simfluence_l2=(1e-3, 10.0))).detail == "ridge 0.001"
+
+
 def test_gradient_methods_simulate_the_loss_only(setup):
     _, collected, features, split = setup
     with pytest.raises(ConfigError, match="loss only"):

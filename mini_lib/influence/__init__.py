@@ -56,6 +56,7 @@ from mini_lib.influence.tasks import (
     load_real_task,
     make_task,
     rte_like,
+    sst2_item,
     webnlg_like,
 )
 from mini_lib.influence.tracin import (
@@ -77,6 +78,6 @@ __all__ = [
     "greedy_continuations", "load_base_model", "load_collected", "load_real_task", "make_task", "order_ablation",
     "output_layer_grads", "paper_vs_ours", "predicted_trajectories", "pretrain_base_model", "read_run", "read_task",
     "retrain_after_removal", "rouge_l", "rte_like", "run_batches", "run_method", "score_simulator",
-    "self_influence_scores", "split_examples", "split_runs", "synthetic_task", "target_losses", "task_split",
+    "self_influence_scores", "split_examples", "sst2_item", "split_runs", "synthetic_task", "target_losses", "task_split",
     "text_scores", "tracin_self_influence", "trajectory_frame", "unseen_study", "webnlg_like", "write_run", "write_task",
 ]

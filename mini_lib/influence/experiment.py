@@ -7,8 +7,10 @@ runs (``metrics.score_simulator``). Methods:
 
 * ``gptfluence``: the featurised simulator (``GPTfluenceSimulator``) on MiniLM features of each
   example (input and output), order 1 by default;
-* ``simfluence``: the per-(train, test) lookup table (``Simfluence``); unseen training examples get
-  the average factors of the seen ones, unseen test examples cannot be simulated at all;
+* ``simfluence``: the per-(train, test) lookup table (``Simfluence``), its ridge strength chosen on
+  the validation runs as GPTfluence's early stopping is (with few fitting runs the table is barely
+  determined: at the smallest ridge its rollouts can diverge); unseen training examples get the
+  average factors of the seen ones, unseen test examples cannot be simulated at all;
 * ``tracin-cp`` and ``grad-dot``: first value plus summed gradient dot products (output layer),
   rescaled by one scale and shift fitted on the fitting runs (``tracin.LinearRescale``). They
   simulate the loss only: a gradient of the loss says nothing about BLEU.
@@ -23,7 +25,7 @@ examples (runs from a reduced pool, ``CollectConfig.holdout_train``), test examp
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -51,7 +53,7 @@ class SimulatorSettings:
     n_layers: int = 2  # 2: the official MLP projections; 1: linear maps
     width: int | None = None  # projection width (hidden and output); None: the feature size (official)
     fit: FitConfig = field(default_factory=FitConfig)
-    simfluence_l2: float = 1e-3
+    simfluence_l2: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0)  # ridge, chosen on the validation runs
     pooling: str = "cls"
     seed: int = 0
 
@@ -82,6 +84,7 @@ class MethodResult:
     fit_seconds: float
     simulate_seconds: float
     gradient_seconds: float = 0.0  # TracIn-CP / Grad-Dot: collection time spent on the gradients they use
+    detail: str = ""
 
     @property
     def seconds_per_sample(self) -> float:
@@ -92,7 +95,7 @@ class MethodResult:
         s = self.scores
         return {"method": self.method, "metric": self.metric, "mse": s.mse.mean, "mse_std": s.mse.std, "mae": s.mae.mean,
                 "mae_std": s.mae.std, "spearman": s.spearman, "n_runs": s.n_runs, "n_trajectories": s.n_trajectories,
-                "fit_seconds": self.fit_seconds, "seconds_per_sample": self.seconds_per_sample}
+                "fit_seconds": self.fit_seconds, "seconds_per_sample": self.seconds_per_sample, "detail": self.detail}
 
 
 @dataclass
@@ -104,6 +107,7 @@ class FittedMethod:
     simulate: Callable[[Run], np.ndarray]
     fit_seconds: float
     collected: CollectedTask
+    detail: str = ""  # what fitting chose (ridge, steps, rescaling)
 
     def evaluate(self, test_runs: Sequence[Run]) -> MethodResult:
         """Simulate ``test_runs`` (timed) and score them against their true trajectories."""
@@ -112,7 +116,7 @@ class FittedMethod:
         simulate_seconds = time.perf_counter() - started
         scores = score_simulator([predictions[r.run_id] for r in test_runs], [r.trajectories[self.metric] for r in test_runs])
         return MethodResult(self.method, self.metric, scores, predictions, self.fit_seconds, simulate_seconds,
-                            self._gradient_seconds(test_runs))
+                            self._gradient_seconds(test_runs), self.detail)
 
     def _gradient_seconds(self, test_runs: Sequence[Run]) -> float:
         """Collection time spent on the gradients the held-out runs need (gradient methods only)."""
@@ -146,7 +150,8 @@ def fit_method(
         raise ConfigError(f"{method} simulates the loss only (a loss gradient says nothing about {metric}); use metric='loss'")
     started = time.perf_counter()
     if method == "simfluence":
-        table = Simfluence(settings.simfluence_l2).fit(fit_runs, metric)
+        table, l2 = _simfluence(fit_runs, val_runs, metric, settings.simfluence_l2)
+        detail = f"ridge {l2:g}"
 
         def simulate(run: Run) -> np.ndarray:
             return table.simulate(run, metric, unseen="mean")
@@ -154,17 +159,19 @@ def fit_method(
         features = features or Features.of(collected, settings.pooling)
         sim = GPTfluenceSimulator(collected.task.train_ids, features.train, collected.task.test_ids, features.test,
                                   settings.gptfluence_config(), seed=settings.seed)
-        sim.fit(fit_runs, val_runs, metric, settings.fit)
+        report = sim.fit(fit_runs, val_runs, metric, settings.fit)
+        detail = f"{report.steps} steps" + (" (stopped early)" if report.stopped_early else "")
 
         def simulate(run: Run) -> np.ndarray:
             return sim.simulate(run, metric)
     else:
         raw = [predicted_trajectories(collected.gradients(r.run_id), r, metric, method=method) for r in fit_runs]
         rescale = LinearRescale.fit(raw, [r.trajectories[metric] for r in fit_runs])
+        detail = f"rescaled x{rescale.scale:.3g} {rescale.shift:+.2g}"
 
         def simulate(run: Run) -> np.ndarray:
             return rescale.apply(predicted_trajectories(collected.gradients(run.run_id), run, metric, method=method))
-    return FittedMethod(method, metric, simulate, time.perf_counter() - started, collected)
+    return FittedMethod(method, metric, simulate, time.perf_counter() - started, collected, detail)
 
 
 def run_method(
@@ -181,6 +188,22 @@ def run_method(
     if not test_runs:
         raise ConfigError("run_method needs held-out runs to score")
     return fit_method(method, collected, fit_runs, val_runs, metric, settings, features).evaluate(test_runs)
+
+
+def _simfluence(fit_runs: Sequence[Run], val_runs: Sequence[Run], metric: str, l2s: Sequence[float]) -> tuple[Simfluence, float]:
+    """The table with the ridge of lowest validation rollout MSE (the first ridge without validation runs)."""
+    if not l2s:
+        raise ConfigError("simfluence_l2 needs at least one ridge strength")
+    if not val_runs or len(l2s) == 1:
+        return Simfluence(l2s[0]).fit(fit_runs, metric), l2s[0]
+    best = None
+    for l2 in l2s:
+        table = Simfluence(l2).fit(fit_runs, metric)
+        errors = [np.mean((table.simulate(r, metric, unseen="mean")[:, 1:] - r.trajectories[metric][:, 1:]) ** 2) for r in val_runs]
+        error = float(np.mean(errors)) if np.all(np.isfinite(errors)) else np.inf
+        if best is None or error < best[0]:
+            best = (error, table, l2)
+    return best[1], best[2]
 
 
 def compare_methods(
@@ -278,8 +301,7 @@ def order_ablation(
     features = features or Features.of(collected, settings.pooling)
     rows = []
     for order in orders:
-        ordered = SimulatorSettings(order, settings.n_layers, settings.width, settings.fit, settings.simfluence_l2,
-                                    settings.pooling, settings.seed)
+        ordered = replace(settings, order=order)
         result = run_method("gptfluence", collected, split.fit, split.val, split.test, metric, ordered, features)
         rows.append({"task": collected.task.name, "order": order, **result.row()})
     return pd.DataFrame(rows)

@@ -6,11 +6,14 @@ RTE, SST-2 and BoolQ (classification: the loss is on the label token) and WebNLG
 is a pool of training examples (200 in the paper) and a set of test examples.
 
 Offline, the tasks are written from storyworld plans, so every label is known by construction:
-* ``sst2`` (SST-2-like) and ``boolq`` (BoolQ-like) reuse the zero-shot items of
-  ``mini_lib.zero_shot_tasks`` (``sst2_ending``, ``boolq_story``): prompt = the item's context,
-  target = its correct option. The options' shared leading words move into the prompt, so the
-  target is exactly where the options differ: the feeling word that ends the story (a feeling of a
-  happy or of a sad outcome) or `` yes``/`` no``.
+* ``boolq`` (BoolQ-like) reuses the zero-shot items of ``mini_lib.zero_shot_tasks``
+  (``boolq_story``): prompt = the item's context (story and question), target = its correct
+  option, `` yes`` or `` no``.
+* ``sst2`` (SST-2-like) reuses the stories, labels and balancing of the zero-shot ``sst2_ending``
+  items, in SST-2's classification format: the text is the story up to its outcome plus the outcome
+  sentence as told (the item's correct option, ending in a feeling), and the label token says
+  whether the ending is `` happy`` or `` sad`` (the zero-shot item's options differ only in that
+  feeling word; as a fine-tuning target one label word per class makes flipped labels unambiguous).
 * ``rte`` (RTE-like, new here): the opening sentences of a story, then a hypothesis about one fact
   (where the hero was, when, the weather, what the hero had, its colour) -- true for even items,
   the same sentence with another value for odd ones -- and `` True``/`` False``.
@@ -140,6 +143,14 @@ def choice_to_pair(item: ChoiceTask, option: int | None = None) -> tuple[str, st
     moved = ChoiceTask(item.context + prefix, options, item.label, item.task, item.source_texts, item.id)
     chosen = item.label if option is None else option
     return moved.context, options[chosen], moved
+
+
+def sst2_item(item: ChoiceTask) -> ChoiceTask:
+    """A zero-shot ``sst2_ending`` item (options: the outcome sentence ending in a happy or a sad
+    feeling; label 0 = happy) as an SST-2-style item: the story with its true ending -> happy / sad."""
+    text = item.context + item.options[item.label]
+    context = f"{text}\nQuestion: Is this ending happy or sad?\nAnswer:"
+    return ChoiceTask(context, (" happy", " sad"), item.label, "sst2_like", (text,), item.id)
 
 
 def rte_like(n: int, tier: str = "simple", seed: int = 0, start: int = _TASK_STARTS["rte"], max_premise: int = 4) -> list[ChoiceTask]:
@@ -305,9 +316,11 @@ def _storyworld_pairs(name: str, n: int, tier: str, seed: int, max_sentences: in
         return webnlg_like(n, tier, seed, start), [None] * n
     if name == "rte":
         items = rte_like(n, tier, seed, start)
+    elif name == "boolq":
+        items = storyworld_tasks(n, tier, seed, start=start, max_sentences=max_sentences, tasks=("boolq_story",))["boolq_story"]
     else:
-        zero_shot = {"sst2": "sst2_ending", "boolq": "boolq_story"}[name]
-        items = storyworld_tasks(n, tier, seed, start=start, max_sentences=max_sentences, tasks=(zero_shot,))[zero_shot]
+        items = [sst2_item(i) for i in storyworld_tasks(n, tier, seed, start=start, max_sentences=max_sentences,
+                                                         tasks=("sst2_ending",))["sst2_ending"]]
     pairs, moved = [], []
     for item in items:
         prompt, target, item = choice_to_pair(item)
