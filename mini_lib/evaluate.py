@@ -22,16 +22,15 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tens
 
     Position t predicts label t+1; masked positions get loss 0 and mask False.
     """
-    shift_logits = logits[:, :-1].float()
-    shift_labels = labels[:, 1:]
-    mask = shift_labels != IGNORE_INDEX
+    # Shift the labels, not the logits: slicing logits[:, :-1] would copy a (batch, seq, vocab) tensor.
+    shifted = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)
     losses = F.cross_entropy(
-        shift_logits.reshape(-1, shift_logits.size(-1)),
-        shift_labels.reshape(-1),
+        logits.float().reshape(-1, logits.size(-1)),
+        shifted.reshape(-1),
         ignore_index=IGNORE_INDEX,
         reduction="none",
-    ).view_as(shift_labels)
-    return losses, mask
+    ).view_as(shifted)
+    return losses[:, :-1], (shifted != IGNORE_INDEX)[:, :-1]
 
 
 def per_example_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

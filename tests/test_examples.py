@@ -53,3 +53,15 @@ def test_bad_inputs():
         ExampleSet.from_pairs(tokenizer, ["a"], ["the cat saw the dog " * 10], max_len=8)
     truncated = ExampleSet.from_pairs(tokenizer, ["the cat saw the dog " * 10], ["happy"], max_len=12)
     assert len(truncated.prompt_ids[0]) + len(truncated.target_ids[0]) == 12
+
+
+def test_token_losses_equal_a_direct_computation():
+    from mini_lib.evaluate import token_losses
+
+    logits = torch.randn(2, 5, 7)
+    labels = torch.tensor([[1, 2, 3, 4, 5], [-100, -100, 3, 6, -100]])
+    losses, mask = token_losses(logits, labels)
+    expected = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 7), labels[:, 1:].reshape(-1),
+                                                 ignore_index=-100, reduction="none").view(2, 4)
+    assert mask.tolist() == [[True] * 4, [False, True, True, False]]
+    torch.testing.assert_close(losses, expected)
