@@ -278,7 +278,6 @@ def train(
     model, optimizer = accelerator.prepare(model, optimizer)
     raw_model = accelerator.unwrap_model(model)
 
-    checkpoints = run_dir / "checkpoints"
     records_path, evals_path = run_dir / "records.jsonl", run_dir / "evals.jsonl"
     start_step, resumed_from = 0, None
     if accelerator.is_main_process:
