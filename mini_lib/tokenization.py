@@ -98,7 +98,7 @@ def load_tokenizer(folder: "str | os.PathLike", model_max_length: int = 2048) ->
     return tokenizer
 
 
-def encode_documents(tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 4096) -> list[list[int]]:
+def encode_documents(tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 1024) -> list[list[int]]:
     """Tokenise whole documents with the Rust batch encoder (multi-threaded, no offsets, no length warnings:
     documents are longer than the context on purpose, packing cuts them)."""
     backend = tokenizer.backend_tokenizer
