@@ -31,10 +31,8 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def one_thread():
-    """Tiny tensor ops run faster on one thread than two fighting over 2 cores (OpenMP spin-waits)."""
-    import torch
+    """Run a test on one torch thread (see tests.helpers.single_thread)."""
+    from tests.helpers import single_thread
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with single_thread():
+        yield

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from functools import lru_cache
+
+import torch
 
 from mini_lib.models import PythiaPreset, build_model, neox_config
 from mini_lib.tokenization import pack_corpus, train_tokenizer
@@ -27,3 +30,14 @@ def tiny_setup(n_docs: int = 400, seq_len: int = 32, vocab: int = 320):
 
 def tiny_model(vocab: int, seq_len: int = 32, seed: int = 0):
     return build_model(neox_config(TINY, vocab, seq_len), seed=seed)
+
+
+@contextmanager
+def single_thread():
+    """Tiny tensor ops run faster on one thread than two fighting over 2 cores (OpenMP spin-waits)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -27,7 +27,7 @@ from mini_lib.influence.tasks import choice_to_pair, convert_rows, load_real_tas
 from mini_lib.influence.tracin import GradientProjection, output_layer_grads
 from mini_lib.tokenization import train_tokenizer
 from mini_lib.zero_shot import ChoiceTask
-from tests.helpers import tiny_model
+from tests.helpers import single_thread, tiny_model
 
 CONFIG = CollectConfig(n_sampled=8, batch_size=4, epochs=2, lr=3e-3, max_len=96, eval_batch_size=8, max_new_tokens=6,
                        tracin_every=2, grad_k_vocab=4, grad_k_hidden=4, holdout_train=4, holdout_runs=1)
@@ -42,22 +42,16 @@ def base():
 
 @pytest.fixture(scope="module")
 def collected(base, tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         task = make_task("webnlg", 16, 4)
         folder = tmp_path_factory.mktemp("dynamics") / "webnlg"
         before = {k: v.clone() for k, v in base.model.state_dict().items()}
         result = collect_task(task, base, CONFIG, 3, folder, log=None)
         assert all(torch.equal(v, before[k]) for k, v in base.model.state_dict().items()), "runs must train copies"
         yield result
-    finally:
-        torch.set_num_threads(threads)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- tasks -----------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from mini_lib.corpora import storyworld as sw
 from mini_lib.errors import ConfigError
@@ -28,7 +27,7 @@ from mini_lib.influence.mislabel import curve_frame, detection_table, retrain_af
 from mini_lib.influence.paper import PAPER, paper_vs_ours
 from mini_lib.influence.tasks import make_task
 from mini_lib.tokenization import train_tokenizer
-from tests.helpers import tiny_model
+from tests.helpers import single_thread, tiny_model
 
 CONFIG = CollectConfig(n_sampled=12, batch_size=4, epochs=2, lr=3e-3, max_len=96, eval_batch_size=16, tracin_every=2,
                        grad_k_vocab=4, grad_k_hidden=4, holdout_train=4, holdout_runs=2)
@@ -38,9 +37,7 @@ SETTINGS = SimulatorSettings(width=8, fit=FitConfig(max_steps=60, eval_every=20,
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """A tiny model, a flipped SST-2-like task (20 pool, 6 test) and 7 runs of 6 steps (2 from the full pool)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         tokenizer = train_tokenizer(sw.generate_stories(300, seed=5)["text"], 400, model_max_length=128)
         base = BaseModel(tiny_model(len(tokenizer), seq_len=128, seed=0), tokenizer, "tiny")
         task = make_task("sst2", 20, 6, flip_fraction=0.4)
@@ -48,13 +45,9 @@ def setup(tmp_path_factory):
         rng = np.random.default_rng(0)
         features = Features(rng.normal(size=(20, 12)), rng.normal(size=(6, 12)))  # stand-ins for MiniLM features
         yield base, collected, features, task_split(collected, 3, 1, 1)
-    finally:
-        torch.set_num_threads(threads)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_every_method_is_fitted_and_scored_as_the_paper(setup):

@@ -19,13 +19,7 @@ from mini_lib.influence.tracin import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run 10-20x faster on one thread than on two contended ones (shared CPU)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _tiny_model(vocab: int = 30, seed: int = 0) -> GPTNeoXForCausalLM:

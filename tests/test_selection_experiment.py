@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError
@@ -89,8 +88,8 @@ def test_budget_is_equal_and_cache_roundtrips(tmp_path):
         select("askllm", 0.5, scores=None)
 
 
+@pytest.mark.usefixtures("one_thread")  # and restored afterwards, unlike a bare set_num_threads
 def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
-    torch.set_num_threads(1)
     tok = train_tokenizer(generate_stories(200, seed=5)["text"], 320, model_max_length=32)
     val = pack_corpus(tok, generate_stories(30, seed=6)["text"], list(range(30)), 32)
     subsets = make_subsets(fake_scores(corpus), ("random", "askllm", "density"), [0.2], seed=0)
