@@ -3,8 +3,11 @@
 ``python -m mini_lib bench train [--preset P] [--device auto|cpu|cuda]`` trains the same model (same
 initial weights), on the same blocks, with the same batch, optimiser settings and precision, once with
 ``mini_lib.train`` and once with ``transformers.Trainer``, alternating rounds so neither enjoys a
-warmer machine. Throughput is measured between step timestamps after warm-up steps (compilation,
-allocator warm-up), and printed and written as JSON with device, versions and the command.
+warmer machine. A third, bare hand-written PyTorch step (forward, loss, backward, clip, fused AdamW;
+nothing else) gives the floor: no loop can beat it without computing something cheaper, so
+``trainer / bare`` bounds the ratio any loop can reach over the Trainer on the same computation.
+Throughput is measured between step timestamps after warm-up steps (compilation, allocator warm-up),
+and printed and written as JSON with device, versions and the command.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import torch
 from mini_lib.errors import ConfigError, choose
 from mini_lib.hardware import device_name, peak_flops
 from mini_lib.models import build_model, get_preset, model_size, neox_config
-from mini_lib.train import TrainConfig, train
+from mini_lib.train import TrainConfig, build_optimizer, learning_rate, train
 
 
 @dataclass
@@ -56,7 +59,7 @@ def _peak_memory_gb(device: torch.device) -> float:
 def measure_ours(model, blocks, config: TrainConfig, warmup: int = 3) -> Throughput:
     """Throughput of ``mini_lib.train`` on ``blocks`` (timestamps from a step callback)."""
     stamps: list[float] = []
-    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    device = _device(config)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     with tempfile.TemporaryDirectory() as run_dir:
@@ -68,6 +71,48 @@ def measure_ours(model, blocks, config: TrainConfig, warmup: int = 3) -> Through
     flops = model_size(result.model.config, blocks.seq_len).flops_per_token
     return Throughput("mini_lib", tps, flops * tps / peak if peak else None, _peak_memory_gb(device), n,
                       float(result.records["loss"].iloc[-1]))
+
+
+def _shuffled_order(n_examples: int, config: TrainConfig) -> np.ndarray:
+    """One seeded permutation, repeated to cover ``steps x batch_size`` examples."""
+    return np.resize(np.random.default_rng(config.seed).permutation(n_examples), config.steps * config.batch_size)
+
+
+def _device(config: TrainConfig) -> torch.device:
+    return torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+
+
+def measure_bare(model, blocks, config: TrainConfig, warmup: int = 3) -> Throughput:
+    """Throughput of the plainest correct step: the floor under any training loop's cost.
+
+    The model computes its own loss (``labels=``), the optimiser and schedule are ours, and the only
+    extra work per step is reading the loss, which every loop that logs does.
+    """
+    device = _device(config)
+    bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    torch.manual_seed(config.seed)
+    model = model.to(device).train()
+    optimizer = build_optimizer(model, config, fused=True)
+    tokens = torch.from_numpy(np.asarray(blocks.tokens[_shuffled_order(len(blocks), config)], dtype=np.int64))
+    stamps, loss = [], float("nan")
+    for step in range(config.steps):
+        ids = tokens[step * config.batch_size:(step + 1) * config.batch_size].to(device, non_blocking=True)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            output = model(input_ids=ids, labels=ids)
+        output.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss = output.loss.item()
+        stamps.append(time.perf_counter())
+    tps, n = _timed_tokens_per_s(stamps, config.batch_size * blocks.seq_len, warmup)
+    peak = peak_flops(device, "bf16" if bf16 else "fp32")
+    flops = model_size(model.config, blocks.seq_len).flops_per_token
+    return Throughput("bare_pytorch", tps, flops * tps / peak if peak else None, _peak_memory_gb(device), n, loss)
 
 
 class _BlockDataset(torch.utils.data.Dataset):
@@ -100,9 +145,7 @@ def measure_trainer(model, blocks, config: TrainConfig, warmup: int = 3) -> Thro
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     bf16 = config.precision == "bf16" or (config.precision == "auto" and not use_cpu)
-    order = np.random.default_rng(config.seed).permutation(len(blocks))
-    n_needed = config.steps * config.batch_size
-    order = np.resize(order, n_needed)
+    order = _shuffled_order(len(blocks), config)
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=config.batch_size, max_steps=config.steps,
@@ -134,15 +177,16 @@ def versions() -> dict:
 def compare(
     preset: str, blocks, vocab_size: int, config: TrainConfig, rounds: int = 2, warmup: int = 3
 ) -> dict:
-    """Alternate ours and Trainer for ``rounds`` rounds from the same initial weights; keep each best."""
+    """Alternate ours, Trainer and the bare step for ``rounds`` rounds from the same initial weights;
+    keep each one's best round (the least disturbed by anything else on the machine)."""
     model_config = neox_config(get_preset(preset), vocab_size, blocks.seq_len)
     best: dict[str, Throughput] = {}
     for _ in range(rounds):
-        for loop, measure in (("mini_lib", measure_ours), ("hf_trainer", measure_trainer)):
+        for loop, measure in (("mini_lib", measure_ours), ("hf_trainer", measure_trainer), ("bare_pytorch", measure_bare)):
             result = measure(build_model(model_config, seed=config.seed), blocks, config, warmup)
             if loop not in best or result.tokens_per_s > best[loop].tokens_per_s:
                 best[loop] = result
-    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    device = _device(config)
     return {
         "preset": preset,
         "parameters": model_size(model_config, blocks.seq_len).total,
@@ -154,6 +198,9 @@ def compare(
         "rounds": rounds,
         "results": {k: asdict(v) for k, v in best.items()},
         "ratio_ours_over_trainer": best["mini_lib"].tokens_per_s / best["hf_trainer"].tokens_per_s,
+        "ratio_ours_over_bare": best["mini_lib"].tokens_per_s / best["bare_pytorch"].tokens_per_s,
+        # the most any loop can gain over the Trainer without computing something cheaper
+        "ratio_bare_over_trainer": best["bare_pytorch"].tokens_per_s / best["hf_trainer"].tokens_per_s,
         "versions": versions(),
     }
 
@@ -199,7 +246,8 @@ def main(argv: list[str] | None = None) -> dict:
     for loop, r in report["results"].items():
         mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a"
         print(f"{loop:>11}: {r['tokens_per_s']:>12,.0f} tokens/s  MFU {mfu:>6}  peak mem {r['peak_memory_gb']:.2f} GB")
-    print(f"ours / Trainer: {report['ratio_ours_over_trainer']:.2f}x   ({report['device']}; written to {out})")
+    print(f"ours / Trainer: {report['ratio_ours_over_trainer']:.2f}x   ours / bare step: {report['ratio_ours_over_bare']:.2f}x   "
+          f"ceiling (bare / Trainer): {report['ratio_bare_over_trainer']:.2f}x   ({report['device']}; written to {out})")
     return report
 
 

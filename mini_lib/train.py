@@ -203,7 +203,7 @@ def _precision(config: TrainConfig, use_cuda: bool) -> str:
     return "no" if config.precision == "fp32" else config.precision
 
 
-def _optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool) -> torch.optim.Optimizer:
+def build_optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool) -> torch.optim.Optimizer:
     """AdamW with weight decay on matrices only (biases and norms are not decayed, as GPT-NeoX)."""
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
@@ -274,7 +274,7 @@ def train(
         dynamo_backend="inductor" if config.compile else None,
     )
     precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
-    optimizer = _optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
+    optimizer = build_optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
     model, optimizer = accelerator.prepare(model, optimizer)
     raw_model = accelerator.unwrap_model(model)
 

@@ -38,11 +38,14 @@ def _random_blocks(n=64, seq_len=32, vocab=512):
 def test_benchmark_compares_ours_with_trainer_on_the_same_run():
     config = TrainConfig(steps=6, batch_size=4, lr=1e-3, precision="fp32", device="cpu", progress=False)
     report = compare("pythia-1m", _random_blocks(), 512, config, rounds=1, warmup=2)
-    ours, theirs = report["results"]["mini_lib"], report["results"]["hf_trainer"]
-    assert ours["timed_steps"] == theirs["timed_steps"] == 3
+    ours, theirs, bare = (report["results"][k] for k in ("mini_lib", "hf_trainer", "bare_pytorch"))
+    assert ours["timed_steps"] == theirs["timed_steps"] == bare["timed_steps"] == 3
     assert report["ratio_ours_over_trainer"] == pytest.approx(ours["tokens_per_s"] / theirs["tokens_per_s"])
-    # same model, data, optimiser settings and schedule: both loops start from the same loss
+    assert report["ratio_ours_over_bare"] == pytest.approx(ours["tokens_per_s"] / bare["tokens_per_s"])
+    assert report["ratio_bare_over_trainer"] == pytest.approx(bare["tokens_per_s"] / theirs["tokens_per_s"])
+    # same model, data, optimiser settings and schedule: all three end near the same loss
     assert abs(ours["final_loss"] - theirs["final_loss"]) < 0.5
+    assert abs(ours["final_loss"] - bare["final_loss"]) < 0.5
     assert {"torch", "transformers", "accelerate"} <= set(report["versions"])
 
 
