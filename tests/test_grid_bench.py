@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from mini_lib.bench import compare, precision_table
 from mini_lib.grid import GridCell, run_grid
@@ -10,10 +11,10 @@ from mini_lib.train import TrainConfig
 from tests.helpers import tiny_model, tiny_setup
 
 
-def _cells(config):
+def _cells(config, keep_model=False):
     tokenizer, blocks = tiny_setup()
     return [GridCell(name=f"seed{s}", tags={"seed": s}, make_model=lambda s=s: tiny_model(len(tokenizer), seed=s),
-                     train_data=blocks, val_data=blocks, config=config) for s in (0, 1)]
+                     train_data=blocks, val_data=blocks, config=config, keep_model=keep_model) for s in (0, 1)]
 
 
 def test_grid_trains_each_cell_and_skips_finished_ones(tmp_path):
@@ -28,6 +29,29 @@ def test_grid_trains_each_cell_and_skips_finished_ones(tmp_path):
     again = run_grid(_cells(config), tmp_path)
     assert again.summary.loc[0, "val_loss"] == marker["val_loss"]
     assert not (tmp_path / "seed0" / "records.jsonl").exists()
+    assert first.models == again.models == {}  # nothing kept unless asked
+
+
+def test_kept_models_are_saved_and_loaded_by_a_rerun_instead_of_retrained(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    first = run_grid(_cells(config, keep_model=True), tmp_path)
+    assert set(first.models) == {"seed0", "seed1"}
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "seed0").iterdir())
+    (tmp_path / "seed0" / "records.jsonl").unlink()
+    again = run_grid(_cells(config, keep_model=True), tmp_path)
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()  # loaded, not retrained
+    for name in ("seed0", "seed1"):
+        trained, loaded = first.models[name].state_dict(), again.models[name].state_dict()
+        assert trained.keys() == loaded.keys()
+        assert all(torch.equal(trained[k], loaded[k]) for k in trained)
+
+
+def test_a_finished_cell_without_its_model_is_retrained_when_the_model_is_wanted(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    plain = run_grid(_cells(config), tmp_path)  # finished, but no model saved
+    kept = run_grid(_cells(config, keep_model=True), tmp_path)
+    assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "model").is_dir()
+    assert kept.summary["val_loss"].tolist() == pytest.approx(plain.summary["val_loss"].tolist(), abs=1e-6)
 
 
 def _random_blocks(n=64, seq_len=32, vocab=512):

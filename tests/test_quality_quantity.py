@@ -148,7 +148,7 @@ def test_duplication_table_matches_the_construction(data, settings):
 
 def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
     variants = qq.make_variants(data, settings)
-    cells = qq.grid_cells(data, variants, settings, save_models=tmp_path)
+    cells = qq.grid_cells(data, variants, settings, keep_models=True)
     assert len(cells) == 2 * 2 * 3 and len({c.name for c in cells}) == len(cells)
     for cell, variant in zip(cells, variants):
         assert cell.name == variant.name
@@ -158,7 +158,7 @@ def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
         assert np.array_equal(cell.train_data.sources, variant.sources)
         assert cell.config.seed == variant.seed and cell.config.beta2 == 0.99
         assert cell.config.min_lr_ratio == 0.1 and cell.config.warmup_steps == settings.warmup_steps
-        assert len(cell.train_kwargs["callbacks"]) == (variant.seed == settings.seed)
+        assert cell.keep_model == (variant.seed == settings.seed)  # the first replicate only
     first, other = cells[0], cells[1]  # same replicate: same initial weights, different data
     a, b = first.make_model(), other.make_model()
     assert a.config.vocab_size == len(data.tokenizer) and a.config.tie_word_embeddings
@@ -169,11 +169,12 @@ def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
 
 def test_two_cells_train_and_save_the_first_replicate(data, settings, tmp_path):
     one = replace(settings, size_fractions=(1.0,), duplication_rates=(0.0, 1.0), n_seeds=1)
-    cells = qq.grid_cells(data, qq.make_variants(data, one), one, save_models=tmp_path / "models")
+    cells = qq.grid_cells(data, qq.make_variants(data, one), one, keep_models=True)
     result = run_grid(cells, tmp_path / "grid")
     assert list(result.summary["rate"]) == [0.0, 1.0]
     assert np.isfinite(result.summary["val_loss"]).all()
-    assert (tmp_path / "models" / "size100_dup100_seed0" / "config.json").is_file()
+    assert set(result.models) == {"size100_dup000_seed0", "size100_dup100_seed0"}
+    assert (tmp_path / "grid" / "size100_dup100_seed0" / "model" / "config.json").is_file()
     metrics = qq.add_paper_metrics(result.summary)
     assert metrics["epochs"].tolist() == pytest.approx(
         (result.summary["tokens"] / result.summary["variant_tokens"]).tolist())

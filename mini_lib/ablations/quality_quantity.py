@@ -29,7 +29,6 @@ puts it beside our numbers and ``check_claims`` tests the paper's four claims on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import datasets
@@ -52,7 +51,7 @@ from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell
 from mini_lib.models import PythiaPreset, build_model, neox_config
 from mini_lib.tokenization import PackedBlocks, pack_corpus, train_tokenizer
-from mini_lib.train import StepInfo, TrainConfig
+from mini_lib.train import TrainConfig
 
 CONSTRUCTIONS = ("one_document", "many")
 
@@ -294,28 +293,17 @@ def paper_model(settings: Any, vocab_size: int):
     return neox_config(preset, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
 
 
-class SaveFinalModel:
-    """Training callback: save the model (``save_pretrained``) after the last step, for samples."""
-
-    def __init__(self, folder: "str | Path", steps: int) -> None:
-        self.folder, self.steps = Path(folder), steps
-
-    def __call__(self, info: StepInfo) -> None:
-        if info.step == self.steps and info.accelerator.is_main_process:
-            info.model.save_pretrained(self.folder)
-
-
 def grid_cells(
     data: QualityQuantityData,
     variants: Sequence[Variant],
     settings: Any,
-    save_models: "str | Path | None" = None,
+    keep_models: bool = False,
 ) -> list[GridCell]:
     """One ``GridCell`` per variant: its own blocks, the shared validation blocks and tokenizer,
     the paper's optimiser settings from ``settings``, seed = the variant's seed.
 
-    ``save_models``: a folder; the first replicate's models are saved there (one sub-folder per
-    cell name) so a notebook can sample from them.
+    ``keep_models``: keep the first replicate's final models (saved in the grid, returned in
+    ``GridResult.models``) so a notebook can sample from them.
     """
     vocab = len(data.tokenizer)
     config_of_model = paper_model(settings, vocab)
@@ -323,9 +311,6 @@ def grid_cells(
     for variant in variants:
         blocks = VariantBlocks(data.train_docs, variant.sources, data.seq_len)
         config = TrainConfig.from_settings(settings, seed=variant.seed, progress=False)
-        callbacks = []
-        if save_models is not None and variant.seed == settings.seed:
-            callbacks.append(SaveFinalModel(Path(save_models) / variant.name, config.steps))
         cells.append(GridCell(
             name=variant.name,
             tags={
@@ -337,7 +322,7 @@ def grid_cells(
             train_data=blocks,
             val_data=data.val,
             config=config,
-            train_kwargs={"callbacks": callbacks},
+            keep_model=keep_models and variant.seed == settings.seed,
         ))
     return cells
 

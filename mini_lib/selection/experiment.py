@@ -345,8 +345,9 @@ def run_selection_grid(
                       "subset_tokens": blocks.n_tokens,
                       "epochs": equal_token_budget_epochs(blocks.n_tokens, budget)}
         cells.append(GridCell(name, {"model": size, "sampler": sampler, "keep_fraction": fraction},
-                              lambda c=config: build_model(c, seed=seed), blocks, train_config, val_blocks))
-    grid = run_grid(cells, run_dir, keep_models=tasks is not None)
+                              lambda c=config: build_model(c, seed=seed), blocks, train_config, val_blocks,
+                              keep_model=tasks is not None))
+    grid = run_grid(cells, run_dir)
     summary = grid.summary.merge(pd.DataFrame([{"name": k, **v} for k, v in info.items()])
                                  .drop(columns=["model", "sampler", "keep_fraction"]), on="name")
     zero = []
