@@ -5,7 +5,17 @@ import re
 
 import pytest
 
-from mini_lib.corpora.noise import CLEAN, DERIVED_KINDS, LOW_QUALITY_KINDS, inject_low_quality
+import numpy as np
+
+from mini_lib.corpora.noise import (
+    CLEAN,
+    DEFAULT_KINDS,
+    DERIVED_KINDS,
+    LOW_QUALITY_KINDS,
+    inject_low_quality,
+    make_low_quality,
+    word_pool,
+)
 from mini_lib.corpora.storyworld import generate_stories, split_sentences
 from mini_lib.errors import ConfigError
 
@@ -32,9 +42,9 @@ def test_exactly_round_fraction_n_documents_are_replaced(stories, fraction):
     assert len(set(out["id"])) == len(out)
 
 
-def test_kinds_are_spread_evenly(noisy):
+def test_default_kinds_are_spread_evenly(noisy):
     counts = collections.Counter(q for q in noisy["quality"] if q != CLEAN)
-    assert set(counts) == set(LOW_QUALITY_KINDS)
+    assert set(counts) == set(DEFAULT_KINDS) < set(LOW_QUALITY_KINDS)
     assert max(counts.values()) - min(counts.values()) <= 1
 
 
@@ -111,11 +121,34 @@ def test_boilerplate_and_off_topic_shapes(stories, noisy):
         assert not any(re.search(rf"\b{name}\b", text) for name in heroes)
 
 
+def test_keyword_spam_and_repeated_first_sentence(stories):
+    out = inject_low_quality(stories, 0.2, seed=4, kinds=["keyword_list", "repeated"])
+    assert collections.Counter(q for q in out["quality"] if q != CLEAN) == {"keyword_list": 40, "repeated": 40}
+    for _, text in _pairs(stories, out, "keyword_list"):
+        phrases = text.split(", ")
+        assert 5 <= len(phrases) <= 9 and len(set(phrases)) == len(phrases)
+        assert "\n" not in text and not text.endswith(".")
+    for original, text in _pairs(stories, out, "repeated"):
+        first = split_sentences(original)[0]
+        assert 4 <= len(split_sentences(text)) <= 8 and set(split_sentences(text)) == {first}
+
+
+def test_make_low_quality_works_on_any_clean_text():
+    rng = np.random.default_rng(0)
+    source = "Owls hunt at night. They eat mice and voles. Owls can turn their heads far."
+    pool = word_pool([source], rng)
+    assert set(pool) == {w.lower() for w in WORD.findall(source)}
+    for kind in LOW_QUALITY_KINDS:
+        assert make_low_quality(kind, source, rng, pool) != source, kind
+    with pytest.raises(ConfigError, match="keyword_list, repeated"):
+        make_low_quality("spam", source, rng, pool)
+
+
 def test_bad_arguments_raise_config_error(stories):
     for fraction in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="fraction"):
             inject_low_quality(stories, fraction)
-    with pytest.raises(ConfigError, match="word_salad, shuffled, boilerplate, truncated, off_topic"):
+    with pytest.raises(ConfigError, match="word_salad, shuffled, boilerplate, truncated, off_topic, keyword_list"):
         inject_low_quality(stories, 0.1, kinds=["spam"])
     with pytest.raises(ConfigError, match="weight"):
         inject_low_quality(stories, 0.1, kinds={"shuffled": -1})

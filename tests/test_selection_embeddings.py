@@ -7,7 +7,8 @@ import pytest
 
 from mini_lib.errors import ConfigError
 from mini_lib.selection.embeddings import embed_texts
-from mini_lib.selection.quality_probe import LOW_QUALITY_KINDS, make_quality_probe
+from mini_lib.corpora.noise import LOW_QUALITY_KINDS
+from mini_lib.selection.quality_probe import make_quality_probe
 
 
 def test_sampler_embeddings_are_unit_norm_mean_pooled(tmp_path):
@@ -23,14 +24,14 @@ def test_sampler_embeddings_are_unit_norm_mean_pooled(tmp_path):
 
 
 def test_quality_probe_is_labelled_balanced_and_deterministic():
-    probe = make_quality_probe(60, 60, seed=3)
-    assert len(probe.texts) == 120 and len(set(probe.texts)) == 120
+    probe = make_quality_probe(60, 70, seed=3)
+    assert len(probe.texts) == 130 and len(set(probe.texts)) == 130
     assert probe.is_good.sum() == 60
     counts = collections.Counter(probe.kind)
     assert counts["clean"] == 60 and all(counts[k] == 10 for k in LOW_QUALITY_KINDS)
     assert all(probe.is_good[i] == (k == "clean") for i, k in enumerate(probe.kind))
-    assert make_quality_probe(60, 60, seed=3).texts == probe.texts
-    assert make_quality_probe(60, 60, seed=4).texts != probe.texts
+    assert make_quality_probe(60, 70, seed=3).texts == probe.texts
+    assert make_quality_probe(60, 70, seed=4).texts != probe.texts
     clean = [t for t, g in zip(probe.texts, probe.is_good) if g]
     assert all(t.endswith(".") and len(t.split()) >= 12 for t in clean)
     with pytest.raises(ConfigError):

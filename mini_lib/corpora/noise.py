@@ -11,13 +11,19 @@ corpus is replaced by documents of known kinds, and a ``quality`` column says wh
 - ``boilerplate``: web page furniture (menus, "Click here to subscribe.", copyright lines), with
   repeated lines;
 - ``truncated``: the first few words of the replaced story, cut off mid-sentence;
-- ``off_topic``: list-like text from another domain: inventories, tables, number lists.
+- ``off_topic``: list-like text from another domain: inventories, tables, number lists;
+- ``keyword_list``: search-engine spam, one shop topic in a list of search phrases;
+- ``repeated``: the replaced story's first sentence, over and over.
+
+``inject_low_quality`` uses the first five unless told otherwise (``DEFAULT_KINDS``);
+``make_low_quality`` makes one document of any kind from any clean text, which the Ask-LLM probe set
+(``mini_lib.selection.quality_probe``) uses for its adult prose.
 
 The document count stays the same and every row keeps its ``id``: low-quality documents replace
 randomly chosen rows. Metadata columns: ``shuffled`` and ``truncated`` rows keep the metadata of
 the story they were made from (the plan still describes its source, but the text no longer tells
-it in full); ``word_salad``, ``boilerplate`` and ``off_topic`` rows have no story, so every column
-other than ``id`` and ``text`` is None there. Filter on ``quality == "clean"`` before building
+it in full), as do ``repeated`` rows; ``word_salad``, ``boilerplate``, ``off_topic`` and
+``keyword_list`` rows have no story, so every column other than ``id`` and ``text`` is None there. Filter on ``quality == "clean"`` before building
 tasks from metadata.
 """
 
@@ -32,10 +38,11 @@ import numpy as np
 from mini_lib.corpora.storyworld import split_sentences
 from mini_lib.errors import ConfigError, check_fraction, choose
 
-LOW_QUALITY_KINDS: tuple[str, ...] = ("word_salad", "shuffled", "boilerplate", "truncated", "off_topic")
+DEFAULT_KINDS: tuple[str, ...] = ("word_salad", "shuffled", "boilerplate", "truncated", "off_topic")
+LOW_QUALITY_KINDS: tuple[str, ...] = DEFAULT_KINDS + ("keyword_list", "repeated")
 CLEAN = "clean"
 # Kinds made from the replaced story keep its metadata; the others have none.
-DERIVED_KINDS = frozenset(("shuffled", "truncated"))
+DERIVED_KINDS = frozenset(("shuffled", "truncated", "repeated"))
 KEPT_COLUMNS = ("id", "text")
 _POOL_DOCS = 2000  # documents sampled to build the word-salad vocabulary
 
@@ -44,7 +51,7 @@ def inject_low_quality(
     ds: datasets.Dataset,
     fraction: float,
     seed: int = 0,
-    kinds: Sequence[str] | Mapping[str, float] = LOW_QUALITY_KINDS,
+    kinds: Sequence[str] | Mapping[str, float] = DEFAULT_KINDS,
 ) -> datasets.Dataset:
     """Replace exactly ``round(fraction * len(ds))`` random rows by low-quality documents.
 
@@ -68,7 +75,7 @@ def inject_low_quality(
 
     columns = ds.to_dict()
     texts = columns["text"]
-    pool = _word_pool(texts, rng)
+    pool = word_pool(texts, rng)
     quality = [CLEAN] * n
     for row, kind in zip(rows.tolist(), labels.tolist()):
         texts[row] = _MAKERS[kind](texts[row], rng, pool)
@@ -110,7 +117,14 @@ def _counts(total: int, weights: list[float], rng: np.random.Generator) -> list[
     return counts.tolist()
 
 
-def _word_pool(texts: list[str], rng: np.random.Generator) -> np.ndarray:
+def make_low_quality(kind: str, source: str, rng: np.random.Generator, pool: np.ndarray) -> str:
+    """One low-quality document of ``kind`` made from the clean text ``source`` (the kinds that do
+    not need a source ignore it); ``pool`` is a ``word_pool`` for word salad."""
+    choose("low-quality kind", kind, LOW_QUALITY_KINDS)
+    return _MAKERS[kind](source, rng, pool)
+
+
+def word_pool(texts: list[str], rng: np.random.Generator) -> np.ndarray:
     """Words (with their corpus frequencies) from a sample of documents, for word salad."""
     sample = rng.choice(len(texts), size=min(len(texts), _POOL_DOCS), replace=False)
     words = [w.lower() for i in sample.tolist() for w in _WORD.findall(texts[i])]
@@ -206,10 +220,30 @@ def _off_topic(text: str, rng: np.random.Generator, pool: np.ndarray) -> str:
     return f"Record {int(rng.integers(100, 999))}: {numbers}"
 
 
+_KEYWORD_TOPICS = ("shoes", "bread", "boats", "garden tools", "paint", "fish", "chairs", "honey", "toys")
+_KEYWORD_PATTERNS = ("cheap {x}", "best {x}", "{x} for sale", "buy {x} online", "{x} near me", "{x} 2021",
+                     "{x} discount", "free {x}", "{x} deals", "top 10 {x}", "{x} price", "{x} shop")
+
+
+def _keyword_list(text: str, rng: np.random.Generator, pool: np.ndarray) -> str:
+    """Search-engine spam: one shop topic in 5-9 search phrases, comma-separated."""
+    topic = _KEYWORD_TOPICS[int(rng.integers(len(_KEYWORD_TOPICS)))]
+    picks = rng.choice(len(_KEYWORD_PATTERNS), size=int(rng.integers(5, 10)), replace=False).tolist()
+    return ", ".join(_KEYWORD_PATTERNS[i].format(x=topic) for i in picks)
+
+
+def _repeated(text: str, rng: np.random.Generator, pool: np.ndarray) -> str:
+    """The source's first sentence 4-8 times in a row."""
+    first = (split_sentences(text) or [text])[0]
+    return " ".join([first] * int(rng.integers(4, 9)))
+
+
 _MAKERS = {
     "word_salad": _word_salad,
     "shuffled": _shuffled,
     "boilerplate": _boilerplate,
     "truncated": _truncated,
     "off_topic": _off_topic,
+    "keyword_list": _keyword_list,
+    "repeated": _repeated,
 }

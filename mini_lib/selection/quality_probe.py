@@ -3,9 +3,10 @@
 Ask-LLM (arXiv 2402.09668) only helps if the scorer ranks good text above bad. Before spending a
 pre-training run on a scorer, we measure that ranking on text whose quality we know by
 construction: clean English paragraphs written procedurally (short stories and simple facts about
-animals) and low-quality documents of the kinds web filters fight: word salad, shuffled sentences'
-words, website boilerplate, truncated fragments, keyword lists and repeated lines. The low-quality
-ones reuse the clean vocabulary, so a scorer cannot win by spotting unusual words.
+animals) and low-quality documents of the kinds web filters fight, made by the same code that puts
+noise into training corpora (``mini_lib.corpora.noise``: word salad, shuffled sentences, website
+boilerplate, truncated fragments, off-topic lists, keyword spam, repeated lines). Word salad draws
+from the clean paragraphs' own words, so a scorer cannot win by spotting unusual words.
 
 ``python -m mini_lib.selection.quality_probe`` scores the probe with the offline SmolLM2 scorer
 under every Ask-LLM prompt variant and by perplexity, and prints the AUROC table.
@@ -19,9 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mini_lib.corpora.noise import LOW_QUALITY_KINDS, make_low_quality, word_pool
 from mini_lib.errors import ConfigError
-
-LOW_QUALITY_KINDS = ("word_salad", "shuffled", "boilerplate", "truncated", "keyword_list", "repeated")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def make_quality_probe(n_good: int = 100, n_bad: int = 100, *, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     good = _unique(lambda: _clean_paragraph(rng), n_good)
     # Shuffled / truncated / repeated documents start from fresh clean paragraphs, not from the good set.
-    vocab = sorted({w.strip(".,!?").lower() for text in good for w in text.split()})
+    pool = word_pool(good, rng)
     good_set = set(good)
 
     def fresh_clean() -> str:
@@ -49,7 +49,7 @@ def make_quality_probe(n_good: int = 100, n_bad: int = 100, *, seed: int = 0) ->
     kinds = [LOW_QUALITY_KINDS[i % len(LOW_QUALITY_KINDS)] for i in range(n_bad)]
     bad: list[str] = []
     for kind in kinds:
-        bad += _unique(lambda: _low_quality(kind, fresh_clean(), vocab, rng), 1, exclude=good_set | set(bad))
+        bad += _unique(lambda: make_low_quality(kind, fresh_clean(), rng, pool), 1, exclude=good_set | set(bad))
     texts = good + bad
     labels = np.array([True] * n_good + [False] * n_bad)
     all_kinds = ["clean"] * n_good + kinds
@@ -188,43 +188,6 @@ def _unique(make, n: int, exclude: set[str] = frozenset(), max_tries: int = 100_
             if len(out) == n:
                 return out
     raise ConfigError(f"could only write {len(out)} distinct paragraphs, asked for {n}")
-
-
-# --- procedural low-quality text ----------------------------------------------------------------
-
-_BOILERPLATE = [
-    "Home | About Us | Services | Blog | Contact", "Copyright 2021 All rights reserved.",
-    "Privacy Policy | Terms of Use | Sitemap", "Click here to subscribe to our newsletter!",
-    "This site uses cookies. Accept all cookies", "Share on Facebook Twitter Pinterest Email",
-    "Log in | Register | Forgot your password?", "Posted by admin in Uncategorized | Leave a comment",
-    "Skip to main content", "Previous page | Next page | Back to top", "Related posts:",
-    "Powered by WordPress. Theme by ThemeMaker", "Tags: news, updates, info, more",
-]
-_KEYWORD_TOPICS = ["shoes", "bread", "boats", "garden tools", "paint", "fish", "chairs", "honey"]
-_KEYWORD_PATTERNS = ["cheap {x}", "best {x}", "{x} for sale", "buy {x} online", "{x} near me", "{x} 2021",
-                     "{x} discount", "free {x}", "{x} deals", "top 10 {x}", "{x} price", "{x} shop"]
-
-
-def _low_quality(kind: str, clean: str, vocab: list[str], rng: np.random.Generator) -> str:
-    words = clean.split()
-    if kind == "word_salad":
-        salad = [vocab[i] for i in rng.integers(len(vocab), size=int(rng.integers(20, 45)))]
-        return salad[0].capitalize() + " " + " ".join(salad[1:]) + "."
-    if kind == "shuffled":
-        return " ".join(words[i] for i in rng.permutation(len(words)))
-    if kind == "boilerplate":
-        lines = rng.choice(len(_BOILERPLATE), size=int(rng.integers(3, 7)), replace=False)
-        return "\n".join(_BOILERPLATE[i] for i in lines)
-    if kind == "truncated":
-        return " ".join(words[: int(rng.integers(3, 9))])
-    if kind == "keyword_list":
-        topic = _KEYWORD_TOPICS[rng.integers(len(_KEYWORD_TOPICS))]
-        picks = rng.choice(len(_KEYWORD_PATTERNS), size=int(rng.integers(5, 10)), replace=False)
-        return ", ".join(_KEYWORD_PATTERNS[i].format(x=topic) for i in picks)
-    if kind == "repeated":
-        sentence = clean.split(". ")[0].rstrip(".") + "."
-        return " ".join([sentence] * int(rng.integers(4, 9)))
-    raise ConfigError(f"unknown low-quality kind {kind!r}; choose one of: {', '.join(LOW_QUALITY_KINDS)}")
 
 
 if __name__ == "__main__":
