@@ -5,7 +5,7 @@ initial weights), on the same blocks, with the same batch, optimiser settings an
 ``mini_lib.train`` and once with ``transformers.Trainer``, alternating rounds so neither enjoys a
 warmer machine. A third, bare hand-written PyTorch step (forward, loss, backward, clip, fused AdamW;
 nothing else) gives the floor: no loop can beat it without computing something cheaper, so
-``trainer / bare`` bounds the ratio any loop can reach over the Trainer on the same computation.
+``bare / Trainer`` bounds the ratio any loop can reach over the Trainer on the same computation.
 Throughput is measured between step timestamps after warm-up steps (compilation, allocator warm-up),
 and printed and written as JSON with device, versions and the command.
 """
@@ -56,6 +56,10 @@ def _peak_memory_gb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
 
 
+def _device(config: TrainConfig) -> torch.device:
+    return torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+
+
 def measure_ours(model, blocks, config: TrainConfig, warmup: int = 3) -> Throughput:
     """Throughput of ``mini_lib.train`` on ``blocks`` (timestamps from a step callback)."""
     stamps: list[float] = []
@@ -78,15 +82,12 @@ def _shuffled_order(n_examples: int, config: TrainConfig) -> np.ndarray:
     return np.resize(np.random.default_rng(config.seed).permutation(n_examples), config.steps * config.batch_size)
 
 
-def _device(config: TrainConfig) -> torch.device:
-    return torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
-
-
 def measure_bare(model, blocks, config: TrainConfig, warmup: int = 3) -> Throughput:
     """Throughput of the plainest correct step: the floor under any training loop's cost.
 
     The model computes its own loss (``labels=``), the optimiser and schedule are ours, and the only
-    extra work per step is reading the loss, which every loop that logs does.
+    extra work per step is reading the loss, which every loop that logs does. Compiled when the
+    other two are (``config.compile``), so the floor is always the same computation.
     """
     device = _device(config)
     bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
@@ -95,6 +96,7 @@ def measure_bare(model, blocks, config: TrainConfig, warmup: int = 3) -> Through
     torch.manual_seed(config.seed)
     model = model.to(device).train()
     optimizer = build_optimizer(model, config, fused=True)
+    step_model = torch.compile(model) if config.compile else model
     tokens = torch.from_numpy(np.asarray(blocks.tokens[_shuffled_order(len(blocks), config)], dtype=np.int64))
     stamps, loss = [], float("nan")
     for step in range(config.steps):
@@ -102,7 +104,7 @@ def measure_bare(model, blocks, config: TrainConfig, warmup: int = 3) -> Through
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            output = model(input_ids=ids, labels=ids)
+            output = step_model(input_ids=ids, labels=ids)
         output.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()

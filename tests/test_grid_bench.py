@@ -77,3 +77,14 @@ def test_precision_table_has_one_row_per_precision_and_skips_fp16_on_cpu():
     table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16", "fp16"), steps=2, batch_size=4, device="cpu")
     assert table["precision"].tolist() == ["fp32", "bf16"]
     assert (table["tokens_per_s"] > 0).all() and table["speedup_vs_first"].iloc[0] == 1.0
+
+
+@pytest.mark.slow
+def test_compiled_benchmark_compiles_all_three_and_trains_the_same_model():
+    blocks = _random_blocks(n=24, seq_len=16, vocab=128)
+    eager, compiled = (TrainConfig(steps=4, batch_size=4, lr=1e-3, precision="fp32", device="cpu", progress=False,
+                                   compile=c) for c in (False, True))
+    a = compare("pythia-1m", blocks, 128, eager, rounds=1, warmup=1)
+    b = compare("pythia-1m", blocks, 128, compiled, rounds=1, warmup=1)
+    for loop in ("mini_lib", "hf_trainer", "bare_pytorch"):
+        assert b["results"][loop]["final_loss"] == pytest.approx(a["results"][loop]["final_loss"], abs=1e-3), loop
