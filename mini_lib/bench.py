@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seq-len", type=int, default=None)
     parser.add_argument("--precision", default=None)
     parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; each loop keeps its best")
     parser.add_argument("--out", default=None, help="JSON file (default benchmarks/results/train-<device>-<preset>.json)")
     args = parser.parse_args(argv)
     choose("device", args.device, ("auto", "cpu", "cuda"))
