@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from mini_lib.bench import compare, precision_table
+from mini_lib.bench import main as bench_main
+from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, run_grid
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
@@ -71,6 +73,21 @@ def test_benchmark_compares_ours_with_trainer_on_the_same_run():
     assert abs(ours["final_loss"] - theirs["final_loss"]) < 0.5
     assert abs(ours["final_loss"] - bare["final_loss"]) < 0.5
     assert {"torch", "transformers", "accelerate"} <= set(report["versions"])
+
+
+def test_bench_command_prints_and_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    report = bench_main(["train", "--device", "cpu", "--steps", "6", "--batch-size", "4", "--seq-len", "32",
+                         "--rounds", "1", "--out", str(out)])
+    written = json.loads(out.read_text())
+    assert written["preset"] == "pythia-1m" and written["seq_len"] == 32 and written["batch_size"] == 4
+    assert set(written["results"]) == {"mini_lib", "hf_trainer", "bare_pytorch"}
+    assert written["command"].startswith("python -m mini_lib bench train --device cpu")
+    assert written == json.loads(json.dumps(report))
+    printed = capsys.readouterr().out
+    assert "ours / Trainer" in printed and "ceiling (bare / Trainer)" in printed and str(out) in printed
+    with pytest.raises(ConfigError, match="device"):
+        bench_main(["train", "--device", "tpu"])
 
 
 def test_precision_table_has_one_row_per_precision_and_skips_fp16_on_cpu():
