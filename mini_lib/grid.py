@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,8 @@ from transformers import AutoModelForCausalLM
 from transformers.utils import logging as hf_logging
 
 from mini_lib.models import model_size
-from mini_lib.train import TrainConfig, train
+from mini_lib.paths import atomic_folder, write_text_atomic
+from mini_lib.train import TrainConfig, TrainResult, train
 
 
 @dataclass
@@ -37,12 +37,6 @@ class GridCell:
     val_data: object | None = None
     train_kwargs: dict = field(default_factory=dict)
     keep_model: bool = False  # save the final model and return it in GridResult.models
-
-
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    os.replace(tmp, path)
 
 
 @dataclass
@@ -67,17 +61,8 @@ def _no_hf_progress_bars() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _save_model(model: torch.nn.Module, folder: Path) -> None:
-    """``save_pretrained`` into a temporary folder renamed into place: never a half-written model."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with _no_hf_progress_bars():
-        model.save_pretrained(tmp)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
-
-
-def _summary_row(cell: GridCell, model: torch.nn.Module, result) -> dict:
+def _summary_row(cell: GridCell, result: TrainResult) -> dict:
+    model = result.model
     seq_len = int(cell.train_data.collate([0])["input_ids"].shape[1])
     size = model_size(model.config, seq_len) if getattr(model.config, "model_type", "") == "gpt_neox" else None
     tokens_per_step = cell.config.batch_size * seq_len
@@ -109,13 +94,13 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike") -> GridResult:
                 with _no_hf_progress_bars():
                     models[cell.name] = AutoModelForCausalLM.from_pretrained(model_dir)
         else:
-            model = cell.make_model()
-            result = train(model, cell.train_data, cell.config, folder, val_data=cell.val_data, **cell.train_kwargs)
-            row = _summary_row(cell, model, result)
+            result = train(cell.make_model(), cell.train_data, cell.config, folder, val_data=cell.val_data, **cell.train_kwargs)
+            row = _summary_row(cell, result)
             if cell.keep_model:
-                _save_model(result.model, model_dir)
+                with atomic_folder(model_dir) as tmp, _no_hf_progress_bars():
+                    result.model.save_pretrained(tmp)
                 models[cell.name] = result.model
-            _write_json(done, row)  # last: a cell counts as finished only once everything is on disk
+            write_text_atomic(done, json.dumps(row, indent=2))  # last: finished only once all is on disk
         for step, loss in zip(row["evals"].get("step", []), row["evals"].get("loss", [])):
             curves.append({"name": row["name"], **cell.tags, "step": step, "val_loss": loss,
                            "tokens": step * row["tokens_per_step"],

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mini_lib.paths import runs_dir
+from mini_lib.paths import runs_dir, write_text_atomic
 from mini_lib.profiles import notebook_settings, resolve_notebook
 from mini_lib.seeding import seed_everything
 
@@ -30,11 +30,7 @@ class Session:
 
     def save_json(self, name: str, obj: Any) -> Path:
         """Write ``obj`` as ``<run_dir>/<name>.json`` (atomically)."""
-        path = self.run_dir / f"{name}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(obj, indent=2, default=_jsonable))
-        os.replace(tmp, path)
-        return path
+        return write_text_atomic(self.run_dir / f"{name}.json", json.dumps(obj, indent=2, default=_jsonable))
 
     def save_table(self, name: str, frame) -> Path:
         """Write a pandas DataFrame as ``<run_dir>/<name>.csv``."""

@@ -6,8 +6,11 @@ the package tree; ``MINI_LIB_SHARED_DATA`` points elsewhere when the layout diff
 
 import hashlib
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -47,3 +50,30 @@ def texts_fingerprint(texts: Iterable[str], *extra: object) -> str:
         digest.update(text.encode())
         digest.update(b"\x00")
     return digest.hexdigest()[:16]
+
+
+@contextmanager
+def atomic_folder(folder: "str | os.PathLike") -> Iterator[Path]:
+    """Yield a fresh temporary sibling of ``folder`` to write into; it replaces ``folder`` only when
+    the block finishes, so a crash never leaves a half-written model or tokenizer where readers look.
+    The temporary name is unique, so two processes building the same folder do not collide."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def write_text_atomic(path: "str | os.PathLike", text: str) -> Path:
+    """Write ``text`` to a temporary sibling, then rename it over ``path``: readers see the old file
+    or the new one, never half of one."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path

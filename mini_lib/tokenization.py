@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +20,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from mini_lib.errors import ConfigError
-from mini_lib.paths import cache_dir, texts_fingerprint
+from mini_lib.paths import atomic_folder, cache_dir, texts_fingerprint
 
 EOS = "<|endoftext|>"
 PAD = "<|padding|>"
@@ -78,14 +76,9 @@ def wrap_tokenizer(tokenizer: Tokenizer, model_max_length: int) -> PreTrainedTok
 
 def save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: "str | os.PathLike") -> Path:
     """Save atomically (a temp folder renamed into place) so a crash never leaves half a tokenizer."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    tokenizer.save_pretrained(tmp)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
-    return folder
+    with atomic_folder(folder) as tmp:
+        tokenizer.save_pretrained(tmp)
+    return Path(folder)
 
 
 def load_tokenizer(folder: "str | os.PathLike", model_max_length: int = 2048) -> PreTrainedTokenizerFast:

@@ -36,6 +36,7 @@ from mini_lib import models
 from mini_lib.errors import ConfigError, choose
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops
+from mini_lib.paths import write_text_atomic
 from mini_lib.seeding import seed_everything
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -170,9 +171,7 @@ def _jsonl_tail_truncate(path: Path, max_step: int) -> None:
     if not path.exists():
         return
     keep = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= max_step]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(line + "\n" for line in keep))
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(line + "\n" for line in keep))
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:

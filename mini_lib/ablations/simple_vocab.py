@@ -58,7 +58,7 @@ from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError, choose
 from mini_lib.grid import GridCell
 from mini_lib.models import PythiaPreset, build_model, neox_config
-from mini_lib.paths import shared_data_dir
+from mini_lib.paths import shared_data_dir, write_text_atomic
 from mini_lib.scaling import PowerLawFit, fit_power_law
 from mini_lib.tokenization import PackedBlocks, encode_documents, pack_corpus, train_tokenizer
 from mini_lib.train import StepInfo, TrainConfig
@@ -353,9 +353,7 @@ class ZeroShotAtEnd:
                   for name, tasks in self.task_sets.items()]
         rows = pd.concat(frames, ignore_index=True).to_dict(orient="records")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(rows, indent=1))
 
 
 def one_epoch_config(base: TrainConfig, n_blocks: int, lr: float, warmup_fraction: float,

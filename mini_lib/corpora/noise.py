@@ -23,8 +23,8 @@ The document count stays the same and every row keeps its ``id``: low-quality do
 randomly chosen rows. Metadata columns: ``shuffled`` and ``truncated`` rows keep the metadata of
 the story they were made from (the plan still describes its source, but the text no longer tells
 it in full), as do ``repeated`` rows; ``word_salad``, ``boilerplate``, ``off_topic`` and
-``keyword_list`` rows have no story, so every column other than ``id`` and ``text`` is None there. Filter on ``quality == "clean"`` before building
-tasks from metadata.
+``keyword_list`` rows have no story, so every column other than ``id`` and ``text`` is None there.
+Filter on ``quality == "clean"`` before building tasks from metadata.
 """
 
 from __future__ import annotations

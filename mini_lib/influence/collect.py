@@ -47,6 +47,7 @@ from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_task
 from mini_lib.influence.synthetic import sample_batches
 from mini_lib.influence.tasks import FineTuneTask
 from mini_lib.influence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
+from mini_lib.paths import atomic_folder
 from mini_lib.train import StepInfo, TrainConfig, train
 
 DONE_FILE = "done.json"
@@ -198,13 +199,10 @@ def pretrain_base_model(config: PretrainConfig, folder: str | Path, *, progress:
                     eval_examples=256, seed=config.seed, progress=progress),
         folder / "train", val_data=data.val,
     )
-    tmp = folder / ".model.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    result.model.save_pretrained(tmp)
-    data.tokenizer.save_pretrained(tmp)
-    (tmp / "pretrain.json").write_text(json.dumps({"config": asdict(config), "final_eval": result.final_eval}, indent=1))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    with atomic_folder(target) as tmp:
+        result.model.save_pretrained(tmp)
+        data.tokenizer.save_pretrained(tmp)
+        (tmp / "pretrain.json").write_text(json.dumps({"config": asdict(config), "final_eval": result.final_eval}, indent=1))
     return BaseModel(result.model.cpu(), data.tokenizer, description, target, result.final_eval)
 
 

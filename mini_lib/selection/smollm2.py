@@ -11,13 +11,12 @@ there (about 0.5 s instead of about 30 s on 2 CPU cores).
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import torch
 
 from mini_lib.errors import ConfigError
-from mini_lib.paths import cache_dir
+from mini_lib.paths import atomic_folder, cache_dir
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_CACHE_NAME = "smollm2-135m-instruct"
@@ -49,12 +48,9 @@ def smollm2_dir(cache_folder: Path | None = None) -> Path:
     model.config.quantization_config = None
     # transformers 5 saves GGUF tokenizers without a length limit; use the model's context size.
     tokenizer.model_max_length = int(model.config.max_position_embeddings)
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    with atomic_folder(target) as staging:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
     return target
 
 
