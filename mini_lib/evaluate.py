@@ -7,14 +7,27 @@ transformers convention), so packed blocks and padded fine-tuning examples use t
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 IGNORE_INDEX = -100
+
+
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) inside the block, then back to the mode the model was in, even on an
+    error: evaluating mid-training must leave a training model training."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,23 +70,21 @@ class LMEval:
 @torch.no_grad()
 def evaluate_lm(model: torch.nn.Module, data, indices: Sequence[int], batch_size: int = 16) -> LMEval:
     """Evaluate a causal LM on examples ``indices`` of ``data`` (anything with ``collate``)."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     total_loss, total_correct, total_tokens, batch_losses = 0.0, 0, 0, []
     indices = np.asarray(indices)
-    for start in range(0, len(indices), batch_size):
-        batch = {k: v.to(device) for k, v in data.collate(indices[start : start + batch_size]).items()}
-        labels = batch.pop("labels")
-        logits = model(**batch).logits
-        losses, mask = token_losses(logits, labels)
-        n = int(mask.sum())
-        predicted = logits[:, :-1].argmax(dim=-1)
-        total_correct += int(((predicted == labels[:, 1:]) & mask).sum())
-        total_loss += float(losses.sum())
-        total_tokens += n
-        batch_losses.append(float(losses.sum()) / max(n, 1))
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(indices), batch_size):
+            batch = {k: v.to(device) for k, v in data.collate(indices[start : start + batch_size]).items()}
+            labels = batch.pop("labels")
+            logits = model(**batch).logits
+            losses, mask = token_losses(logits, labels)
+            n = int(mask.sum())
+            predicted = logits[:, :-1].argmax(dim=-1)
+            total_correct += int(((predicted == labels[:, 1:]) & mask).sum())
+            total_loss += float(losses.sum())
+            total_tokens += n
+            batch_losses.append(float(losses.sum()) / max(n, 1))
     mean_loss = total_loss / max(total_tokens, 1)
     return LMEval(
         loss=mean_loss,
@@ -95,10 +106,8 @@ def generate_samples(
 ) -> list[str]:
     """Sample continuations (seeded, so a notebook shows the same text on every run)."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     outputs = []
-    with torch.random.fork_rng(devices=[]):
+    with eval_mode(model), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for prompt in prompts:
             ids = tokenizer(prompt or tokenizer.eos_token, return_tensors="pt", add_special_tokens=False).input_ids
@@ -113,5 +122,4 @@ def generate_samples(
                 eos_token_id=tokenizer.eos_token_id,
             )
             outputs.append(tokenizer.decode(out[0], skip_special_tokens=True))
-    model.train(was_training)
     return outputs

@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 
 from mini_lib.errors import ConfigError, choose
+from mini_lib.evaluate import eval_mode
 
 NORMALISATIONS = ("none", "chars", "tokens")
 
@@ -156,11 +157,9 @@ def score_choices(
 
     logliks = [np.zeros(len(e.options)) for e in examples]
     n_tokens = [np.zeros(len(e.options)) for e in examples]
-    was_training = model.training
-    model.eval()
     device = _device(model)
     order = sorted(range(len(requests)), key=lambda i: -len(requests[i][2]))  # similar lengths share a batch
-    try:
+    with eval_mode(model):
         for start in range(0, len(order), batch_size):
             batch = [requests[i] for i in order[start:start + batch_size]]
             width = max(len(full) for _, _, full, _ in batch) - 1
@@ -176,8 +175,6 @@ def score_choices(
                 targets = torch.as_tensor(full[-k:])
                 logliks[t][o] = float(log_probs[row, positions, targets].double().sum())
                 n_tokens[t][o] = k
-    finally:
-        model.train(was_training)
     labels = np.array([e.label for e in examples], dtype=np.int64)
     return ChoiceScores(logliks, n_tokens, n_chars, labels, normalise, truncated)
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mini_lib.errors import ConfigError
-from mini_lib.evaluate import per_example_loss
+from mini_lib.evaluate import eval_mode, per_example_loss
 from mini_lib.examples import ExampleSet
 from mini_lib.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
@@ -65,3 +65,17 @@ def test_token_losses_equal_a_direct_computation():
                                                  ignore_index=-100, reduction="none").view(2, 4)
     assert mask.tolist() == [[True] * 4, [False, True, True, False]]
     torch.testing.assert_close(losses, expected)
+
+
+def test_eval_mode_restores_the_mode_the_model_was_in_even_on_an_error():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    with eval_mode(model):
+        assert not model.training and not model[1].training
+    assert model.training and model[1].training
+    with pytest.raises(RuntimeError), eval_mode(model):
+        raise RuntimeError("failed mid-evaluation")
+    assert model.training
+    model.eval()
+    with eval_mode(model):
+        pass
+    assert not model.training  # an eval-mode model is not switched to training

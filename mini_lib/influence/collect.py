@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from mini_lib.errors import ConfigError
-from mini_lib.evaluate import IGNORE_INDEX
+from mini_lib.evaluate import IGNORE_INDEX, eval_mode
 from mini_lib.examples import ExampleSet
 from mini_lib.influence.generation import greedy_continuations, text_scores
 from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_task, write_run, write_task
@@ -275,10 +275,8 @@ def evaluate_metrics(
     config: CollectConfig,
 ) -> dict[str, np.ndarray]:
     """Every metric of every test example, in ``test_set`` order (no grad, eval mode, restored)."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    try:
+    with eval_mode(model):
         losses = []
         for start in range(0, len(test_set), config.eval_batch_size):
             batch = test_set.collate(np.arange(start, min(start + config.eval_batch_size, len(test_set))))
@@ -291,8 +289,6 @@ def evaluate_metrics(
             texts = tokenizer.batch_decode(outputs, skip_special_tokens=True)
             scores = text_scores([t.strip() for t in texts], [r.strip() for r in references])
             out.update({m: np.asarray(scores[m], dtype=np.float64) for m in metrics if m != "loss"})
-    finally:
-        model.train(was_training)
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Sequence
 import torch
 
 from mini_lib.errors import ConfigError
+from mini_lib.evaluate import eval_mode
 
 
 def bleu(hypothesis: str, reference: str) -> float:
@@ -49,10 +50,8 @@ def greedy_continuations(
     if max_new_tokens < 1 or batch_size < 1:
         raise ConfigError(f"max_new_tokens and batch_size must be >= 1, got {max_new_tokens}, {batch_size}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out: list[list[int]] = []
-    try:
+    with eval_mode(model):
         for start in range(0, len(prompts), batch_size):
             chunk = [list(p) for p in prompts[start : start + batch_size]]
             if any(not p for p in chunk):
@@ -68,8 +67,6 @@ def greedy_continuations(
                 eos_token_id=eos_id, pad_token_id=eos_id,
             )[:, width:].tolist()
             out += [g[: g.index(eos_id)] if eos_id in g else g for g in generated]
-    finally:
-        model.train(was_training)
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from mini_lib.errors import ConfigError, choose
+from mini_lib.evaluate import eval_mode
 from mini_lib.influence.gptdynamics import Run
 
 METHODS = ("tracin-cp", "grad-dot")
@@ -172,29 +173,27 @@ def output_layer_grads(
         raise ConfigError(f"labels_mask must have input_ids' shape {tuple(input_ids.shape)}, got {tuple(labels_mask.shape)}")
     captured: list[torch.Tensor] = []
     handle = layer.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
-    was_training = model.training
-    model.eval()
     out = []
-    try:
-        for s in range(0, input_ids.shape[0], chunk_size):
-            ids, mask = input_ids[s : s + chunk_size], labels_mask[s : s + chunk_size, 1:].float()
-            attn = None if attention_mask is None else attention_mask[s : s + chunk_size]
-            captured.clear()
-            logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
-            hidden = captured[0][:, :-1].float()
-            counts = mask.sum(dim=1, keepdim=True)
-            if (counts == 0).any():
-                raise ConfigError("every example needs at least one target token in labels_mask (after position 0)")
-            err = torch.softmax(logits, dim=-1)
-            err.scatter_add_(-1, ids[:, 1:, None], -torch.ones_like(ids[:, 1:, None], dtype=err.dtype))
-            err = err * (mask / counts)[..., None]  # (n, T - 1, V): d loss / d logits
-            if projection is None:
-                out.append(torch.einsum("ntv,nth->nvh", err, hidden).flatten(1))
-            else:
-                out.append(torch.einsum("ntk,ntl->nkl", err @ projection.vocab, hidden @ projection.hidden).flatten(1))
-    finally:
-        handle.remove()
-        model.train(was_training)
+    with eval_mode(model):
+        try:
+            for s in range(0, input_ids.shape[0], chunk_size):
+                ids, mask = input_ids[s : s + chunk_size], labels_mask[s : s + chunk_size, 1:].float()
+                attn = None if attention_mask is None else attention_mask[s : s + chunk_size]
+                captured.clear()
+                logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
+                hidden = captured[0][:, :-1].float()
+                counts = mask.sum(dim=1, keepdim=True)
+                if (counts == 0).any():
+                    raise ConfigError("every example needs at least one target token in labels_mask (after position 0)")
+                err = torch.softmax(logits, dim=-1)
+                err.scatter_add_(-1, ids[:, 1:, None], -torch.ones_like(ids[:, 1:, None], dtype=err.dtype))
+                err = err * (mask / counts)[..., None]  # (n, T - 1, V): d loss / d logits
+                if projection is None:
+                    out.append(torch.einsum("ntv,nth->nvh", err, hidden).flatten(1))
+                else:
+                    out.append(torch.einsum("ntk,ntl->nkl", err @ projection.vocab, hidden @ projection.hidden).flatten(1))
+        finally:
+            handle.remove()
     return torch.cat(out)
 
 

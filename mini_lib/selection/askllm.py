@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from mini_lib.errors import ConfigError, choose
+from mini_lib.evaluate import eval_mode
 from mini_lib.selection.lm_batching import (
     causal_forward_kwargs,
     length_sorted_batches,
@@ -240,19 +241,14 @@ def ask_llm_scores(
 
     p_yes = np.empty(len(texts))
     p_no = np.empty(len(texts))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            prefix = _SharedPrefix.build(model, prompts) if reuse_prefix and not seq2seq else _SharedPrefix.none()
-            for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
-                rows = [prompts[i][prefix.length :] for i in batch]
-                logits = _next_token_logits(model, rows, pad_id_of(tokenizer), seq2seq, prefix)
-                probs = torch.softmax(logits.float(), dim=-1)
-                p_yes[batch] = probs[:, yes_ids].sum(dim=-1).double().cpu().numpy()
-                p_no[batch] = probs[:, no_ids].sum(dim=-1).double().cpu().numpy()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.inference_mode():
+        prefix = _SharedPrefix.build(model, prompts) if reuse_prefix and not seq2seq else _SharedPrefix.none()
+        for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
+            rows = [prompts[i][prefix.length :] for i in batch]
+            logits = _next_token_logits(model, rows, pad_id_of(tokenizer), seq2seq, prefix)
+            probs = torch.softmax(logits.float(), dim=-1)
+            p_yes[batch] = probs[:, yes_ids].sum(dim=-1).double().cpu().numpy()
+            p_no[batch] = probs[:, no_ids].sum(dim=-1).double().cpu().numpy()
     return AskLLMScores(p_yes=p_yes, p_no=p_no)
 
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from mini_lib.errors import ConfigError
+from mini_lib.evaluate import eval_mode
 from mini_lib.selection.lm_batching import causal_forward_kwargs, length_sorted_batches, pad_batch, pad_id_of
 
 
@@ -40,18 +41,13 @@ def perplexities(model, tokenizer, texts: Sequence[str], batch_size: int = 8, *,
         encoded.append(ids[:max_length])
 
     out = np.empty(len(texts))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for batch in length_sorted_batches([len(e) for e in encoded], batch_size):
-                ids, mask = pad_batch([encoded[i] for i in batch], pad_id_of(tokenizer), side="right")
-                logits = model(**causal_forward_kwargs(model, ids, mask, last_only=False)).logits.float()
-                targets = ids[:, 1:].to(logits.device)
-                target_mask = mask[:, 1:].to(logits.device).float()
-                nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), targets, reduction="none")
-                mean_nll = (nll * target_mask).sum(dim=1) / target_mask.sum(dim=1)
-                out[batch] = torch.exp(mean_nll).double().cpu().numpy()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.inference_mode():
+        for batch in length_sorted_batches([len(e) for e in encoded], batch_size):
+            ids, mask = pad_batch([encoded[i] for i in batch], pad_id_of(tokenizer), side="right")
+            logits = model(**causal_forward_kwargs(model, ids, mask, last_only=False)).logits.float()
+            targets = ids[:, 1:].to(logits.device)
+            target_mask = mask[:, 1:].to(logits.device).float()
+            nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), targets, reduction="none")
+            mean_nll = (nll * target_mask).sum(dim=1) / target_mask.sum(dim=1)
+            out[batch] = torch.exp(mean_nll).double().cpu().numpy()
     return out
