@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mini_lib.errors import ConfigError, choose
-from mini_lib.hardware import device_name, peak_flops
+from mini_lib.errors import ConfigError
+from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.models import build_model, get_preset, model_size, neox_config
 from mini_lib.train import TrainConfig, build_optimizer, learning_rate, train
 
@@ -57,7 +57,14 @@ def _peak_memory_gb(device: torch.device) -> float:
 
 
 def _device(config: TrainConfig) -> torch.device:
-    return torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    return torch.device(resolve_device(config.device))
+
+
+def _precision(config: TrainConfig, device: torch.device) -> str:
+    """What ``precision="auto"`` means for the loop: bf16 on a GPU, fp32 on a CPU."""
+    if config.precision != "auto":
+        return config.precision
+    return "bf16" if device.type == "cuda" else "fp32"
 
 
 def measure_ours(model, blocks, config: TrainConfig, warmup: int = 3) -> Throughput:
@@ -70,8 +77,7 @@ def measure_ours(model, blocks, config: TrainConfig, warmup: int = 3) -> Through
         result = train(model, blocks, config, run_dir, callbacks=[lambda info: stamps.append(time.perf_counter())], resume=False)
     tokens_per_step = config.batch_size * blocks.seq_len
     tps, n = _timed_tokens_per_s(stamps, tokens_per_step, warmup)
-    precision = "bf16" if (config.precision == "auto" and device.type == "cuda") else config.precision
-    peak = peak_flops(device, precision)
+    peak = peak_flops(device, _precision(config, device))
     flops = model_size(result.model.config, blocks.seq_len).flops_per_token
     return Throughput("mini_lib", tps, flops * tps / peak if peak else None, _peak_memory_gb(device), n,
                       float(result.records["loss"].iloc[-1]))
@@ -90,7 +96,7 @@ def measure_bare(model, blocks, config: TrainConfig, warmup: int = 3) -> Through
     other two are (``config.compile``), so the floor is always the same computation.
     """
     device = _device(config)
-    bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    bf16 = _precision(config, device) == "bf16"
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     torch.manual_seed(config.seed)
@@ -142,18 +148,17 @@ def measure_trainer(model, blocks, config: TrainConfig, warmup: int = 3) -> Thro
         def on_step_end(self, args, state, control, **kwargs):
             stamps.append(time.perf_counter())
 
-    use_cpu = config.device == "cpu" or not torch.cuda.is_available()
-    device = torch.device("cpu" if use_cpu else "cuda")
+    device = _device(config)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    bf16 = config.precision == "bf16" or (config.precision == "auto" and not use_cpu)
+    bf16 = _precision(config, device) == "bf16"
     order = _shuffled_order(len(blocks), config)
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=config.batch_size, max_steps=config.steps,
             learning_rate=config.lr, lr_scheduler_type="cosine", warmup_steps=config.n_warmup,
             weight_decay=config.weight_decay, adam_beta1=config.beta1, adam_beta2=config.beta2,
-            adam_epsilon=config.eps, max_grad_norm=config.grad_clip, bf16=bf16, use_cpu=use_cpu,
+            adam_epsilon=config.eps, max_grad_norm=config.grad_clip, bf16=bf16, use_cpu=device.type == "cpu",
             save_strategy="no", report_to=[], logging_strategy="no", seed=config.seed,
             dataloader_num_workers=0, disable_tqdm=True, torch_compile=config.compile,
         )
@@ -226,8 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; each loop keeps its best")
     parser.add_argument("--out", default=None, help="JSON file (default benchmarks/results/train-<device>-<preset>.json)")
     args = parser.parse_args(argv)
-    choose("device", args.device, ("auto", "cpu", "cuda"))
-    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    device = resolve_device(args.device)
     preset, seq_len, batch, steps, vocab, precision = DEFAULTS[device]
     preset, seq_len = args.preset or preset, args.seq_len or seq_len
     batch, steps, precision = args.batch_size or batch, args.steps or steps, args.precision or precision
@@ -263,7 +267,7 @@ def precision_table(
     """
     import pandas as pd
 
-    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    use_cuda = resolve_device(device) == "cuda"
     config_base = neox_config(get_preset(preset), vocab_size, blocks.seq_len)
     variants = [(p, False) for p in precisions if use_cuda or p != "fp16"]
     if compile:

@@ -1,4 +1,4 @@
-"""Peak throughput per accelerator, for model FLOPs utilisation (MFU).
+"""Which device a run uses, and its peak throughput for model FLOPs utilisation (MFU).
 
 A table, never one hard-coded chip: MFU = achieved model FLOP/s / peak of the device actually used.
 Figures are the vendors' dense (no sparsity) tensor-core peaks.
@@ -7,6 +7,18 @@ Figures are the vendors' dense (no sparsity) tensor-core peaks.
 from __future__ import annotations
 
 import torch
+
+from mini_lib.errors import ConfigError, choose
+
+
+def resolve_device(device: str) -> str:
+    """"auto" -> "cuda" when a GPU is visible, else "cpu"; "cuda" without a GPU is an error."""
+    choose("device", device, ("auto", "cpu", "cuda"))
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but no GPU is visible; use device='cpu' or 'auto'")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
 
 # (substring of torch.cuda.get_device_name(), precision) -> peak FLOP/s
 PEAK_FLOPS: dict[tuple[str, str], float] = {

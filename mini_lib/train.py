@@ -35,7 +35,7 @@ from tqdm import tqdm
 from mini_lib import models
 from mini_lib.errors import ConfigError, choose
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
-from mini_lib.hardware import device_name, peak_flops
+from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.paths import write_text_atomic
 from mini_lib.seeding import seed_everything
 
@@ -247,9 +247,7 @@ def train(
     if order is not None and len(order) != config.steps:
         raise ConfigError(f"order has {len(order)} batches but config.steps is {config.steps}: make them equal")
 
-    use_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' requested but no GPU is visible; use device='cpu' or 'auto'")
+    use_cuda = resolve_device(config.device) == "cuda"
     seed_everything(config.seed, deterministic=not use_cuda)
 
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -25,7 +25,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from mini_lib.errors import ConfigError, choose
+from mini_lib.errors import ConfigError
+from mini_lib.hardware import resolve_device
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, trace_contributions,
                                           zero_weight_report)
 from mini_lib.policy.lm_data import PolicyLMData, prepare_policy_lm_data
@@ -55,16 +56,6 @@ class PolicyExperiment:
     conventional_trace: ContributionTrace
     optimised_trace: ContributionTrace
     n_parameters: int
-
-
-def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when a GPU is visible, else "cpu"."""
-    choose("device", device, ("auto", "cpu", "cuda"))
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' requested but no GPU is visible; use device='cpu' or 'auto'")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def perceptron_experiment(settings: Any, *, on_epoch: OnEpoch | None = None) -> PolicyExperiment:
