@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import IGNORE_INDEX, eval_mode
+from mini_lib.hardware import resolve_device
 from mini_lib.examples import ExampleSet
 from mini_lib.influence.generation import greedy_continuations, text_scores
 from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_task, write_run, write_task
@@ -447,9 +448,7 @@ def _step0(base: BaseModel, pool, test, references, task: FineTuneTask, config: 
         saved = json.loads(path.read_text())
         return {"metrics": {m: np.asarray(v) for m, v in saved["metrics"].items()}}
     folder.mkdir(parents=True, exist_ok=True)
-    model = copy.deepcopy(base.model)
-    if torch.cuda.is_available() and config.device != "cpu":
-        model = model.cuda()
+    model = copy.deepcopy(base.model).to(resolve_device(config.device))
     metrics = evaluate_metrics(model, base.tokenizer, test, references, task.metrics, config)
     grad_seconds = 0.0
     if projection is not None:
