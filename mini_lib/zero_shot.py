@@ -32,6 +32,7 @@ import torch
 
 from mini_lib.errors import ConfigError, choose
 from mini_lib.evaluate import eval_mode
+from mini_lib.lm_batching import pad_batch
 
 NORMALISATIONS = ("none", "chars", "tokens")
 
@@ -162,12 +163,7 @@ def score_choices(
     with eval_mode(model):
         for start in range(0, len(order), batch_size):
             batch = [requests[i] for i in order[start:start + batch_size]]
-            width = max(len(full) for _, _, full, _ in batch) - 1
-            input_ids = torch.full((len(batch), width), start_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, (_, _, full, _) in enumerate(batch):
-                input_ids[row, : len(full) - 1] = torch.as_tensor(full[:-1])
-                mask[row, : len(full) - 1] = 1
+            input_ids, mask = pad_batch([full[:-1] for _, _, full, _ in batch], start_id, side="right")
             logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
             log_probs = torch.log_softmax(logits.float(), dim=-1).cpu()
             for row, (t, o, full, k) in enumerate(batch):

@@ -17,6 +17,7 @@ import torch
 
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import eval_mode
+from mini_lib.lm_batching import pad_batch
 
 
 def bleu(hypothesis: str, reference: str) -> float:
@@ -56,16 +57,11 @@ def greedy_continuations(
             chunk = [list(p) for p in prompts[start : start + batch_size]]
             if any(not p for p in chunk):
                 raise ConfigError("every prompt needs at least one token")
-            width = max(len(p) for p in chunk)
-            ids = torch.full((len(chunk), width), eos_id, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, p in enumerate(chunk):
-                ids[row, width - len(p):] = torch.tensor(p)
-                mask[row, width - len(p):] = 1
+            ids, mask = pad_batch(chunk, eos_id, side="left")
             generated = model.generate(
                 ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens, do_sample=False,
                 eos_token_id=eos_id, pad_token_id=eos_id,
-            )[:, width:].tolist()
+            )[:, ids.shape[1]:].tolist()
             out += [g[: g.index(eos_id)] if eos_id in g else g for g in generated]
     return out
 

@@ -31,7 +31,7 @@ import torch
 
 from mini_lib.errors import ConfigError, choose
 from mini_lib.evaluate import eval_mode
-from mini_lib.selection.lm_batching import (
+from mini_lib.lm_batching import (
     causal_forward_kwargs,
     length_sorted_batches,
     model_device,

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import eval_mode
-from mini_lib.selection.lm_batching import causal_forward_kwargs, length_sorted_batches, pad_batch, pad_id_of
+from mini_lib.lm_batching import causal_forward_kwargs, length_sorted_batches, pad_batch, pad_id_of
 
 
 def perplexities(model, tokenizer, texts: Sequence[str], batch_size: int = 8, *, max_length: int = 512) -> np.ndarray:

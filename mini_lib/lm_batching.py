@@ -1,8 +1,8 @@
-"""Padding token batches for scoring with a Hugging Face language model, without touching the tokenizer.
+"""Padding token batches for a Hugging Face language model, without touching the tokenizer.
 
-Ask-LLM reads the next-token distribution after the prompt, so a causal LM needs *left* padding (the
-last position is then the prompt's end in every row); perplexity reads every position, where right
-padding is simplest. A tokenizer's ``padding_side`` is shared, mutable state, so instead of flipping
+Ask-LLM reads the next-token distribution after the prompt, and generation continues it, so a causal
+LM needs *left* padding there (the last position is then the prompt's end in every row); perplexity
+and zero-shot choice scoring read every position, where right padding is simplest. A tokenizer's ``padding_side`` is shared, mutable state, so instead of flipping
 it we pad the token-id lists here, and give explicit ``position_ids`` so left-padded rows see the
 same positions as unpadded ones (models with absolute position embeddings need this).
 """
