@@ -15,6 +15,7 @@ import torch
 
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import IGNORE_INDEX
+from mini_lib.lm_batching import pad_batch
 
 
 @dataclass
@@ -50,16 +51,13 @@ class ExampleSet:
 
     def collate(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
         """Right-padded input ids, attention mask, and labels on target tokens only."""
-        rows = [self.prompt_ids[i] + self.target_ids[i] for i in np.asarray(indices)]
-        width = max(len(r) for r in rows)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        labels = torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long)
-        attention = torch.zeros((len(rows), width), dtype=torch.long)
-        for row, i in enumerate(np.asarray(indices)):
-            n_prompt, seq = len(self.prompt_ids[i]), rows[row]
-            input_ids[row, : len(seq)] = torch.tensor(seq)
-            attention[row, : len(seq)] = 1
-            labels[row, n_prompt : len(seq)] = torch.tensor(self.target_ids[i])
+        indices = np.asarray(indices)
+        rows = [self.prompt_ids[i] + self.target_ids[i] for i in indices]
+        input_ids, attention = pad_batch(rows, self.pad_id, side="right")
+        labels = torch.full_like(input_ids, IGNORE_INDEX)
+        for row, i in enumerate(indices):
+            n_prompt = len(self.prompt_ids[i])
+            labels[row, n_prompt : n_prompt + len(self.target_ids[i])] = torch.tensor(self.target_ids[i])
         return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
 
     def example_ids(self, index: int) -> list[int]:
