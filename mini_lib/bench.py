@@ -19,8 +19,9 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -181,20 +182,44 @@ def versions() -> dict:
             "transformers": transformers.__version__, "accelerate": accelerate.__version__}
 
 
+LOOPS = {"mini_lib": measure_ours, "hf_trainer": measure_trainer, "bare_pytorch": measure_bare}
+
+
+def variant_name(loop: str, compiled: bool) -> str:
+    """A row's key: the loop, plus ``+compile`` when torch.compile is on."""
+    return loop + ("+compile" if compiled else "")
+
+
 def compare(
-    preset: str, blocks, vocab_size: int, config: TrainConfig, rounds: int = 2, warmup: int = 3
+    preset: str, blocks, vocab_size: int, config: TrainConfig, rounds: int = 2, warmup: int = 3,
+    variants: "Sequence[tuple[str, bool]] | None" = None, deadline: float | None = None,
 ) -> dict:
-    """Alternate ours, Trainer and the bare step for ``rounds`` rounds from the same initial weights;
-    keep each one's best round (the least disturbed by anything else on the machine)."""
+    """Alternate the loops for ``rounds`` rounds from the same initial weights; keep each one's best
+    round (the least disturbed by anything else on the machine).
+
+    variants: ``(loop, compiled)`` rows to measure; default: ours, the Trainer and the bare step, each
+        compiled as ``config.compile`` says. The Trainer is compared at its best row ("its own best
+        settings"); ours against the bare step with the same compile setting.
+    deadline: a ``time.monotonic()`` value after which no new measurement starts (rows not reached are
+        listed under ``skipped``): a GPU window is short, and a partial report beats none.
+    """
+    if rounds < 1 or warmup < 1:
+        raise ConfigError(f"rounds and warmup must be >= 1, got rounds={rounds}, warmup={warmup}")
+    variants = list(variants or [(loop, config.compile) for loop in LOOPS])
     model_config = neox_config(get_preset(preset), vocab_size, blocks.seq_len)
     best: dict[str, Throughput] = {}
+    skipped: list[str] = []
     for _ in range(rounds):
-        for loop, measure in (("mini_lib", measure_ours), ("hf_trainer", measure_trainer), ("bare_pytorch", measure_bare)):
-            result = measure(build_model(model_config, seed=config.seed), blocks, config, warmup)
-            if loop not in best or result.tokens_per_s > best[loop].tokens_per_s:
-                best[loop] = result
+        for loop, compiled in variants:
+            name = variant_name(loop, compiled)
+            if deadline is not None and time.monotonic() > deadline:
+                skipped.append(name)
+                continue
+            result = LOOPS[loop](build_model(model_config, seed=config.seed), blocks, replace(config, compile=compiled), warmup)
+            if name not in best or result.tokens_per_s > best[name].tokens_per_s:
+                best[name] = result
     device = _device(config)
-    return {
+    report = {
         "preset": preset,
         "parameters": model_size(model_config, blocks.seq_len).total,
         "device": device_name(device),
@@ -204,18 +229,50 @@ def compare(
         "steps": config.steps,
         "rounds": rounds,
         "results": {k: asdict(v) for k, v in best.items()},
-        "ratio_ours_over_trainer": best["mini_lib"].tokens_per_s / best["hf_trainer"].tokens_per_s,
-        "ratio_ours_over_bare": best["mini_lib"].tokens_per_s / best["bare_pytorch"].tokens_per_s,
-        # the most any loop can gain over the Trainer without computing something cheaper
-        "ratio_bare_over_trainer": best["bare_pytorch"].tokens_per_s / best["hf_trainer"].tokens_per_s,
+        "skipped": sorted(set(skipped) - set(best)),
         "versions": versions(),
     }
+    report.update(_ratios(best, variants))
+    return report
+
+
+def _ratios(best: dict[str, Throughput], variants: "Sequence[tuple[str, bool]]") -> dict:
+    """ours / Trainer (each at its fastest row), ours / bare with ours' compile setting, bare / Trainer."""
+    def fastest(loop: str) -> tuple[bool, Throughput] | None:
+        rows = [(c, best[variant_name(lp, c)]) for lp, c in variants if lp == loop and variant_name(lp, c) in best]
+        return max(rows, key=lambda row: row[1].tokens_per_s, default=None)
+
+    ours, trainer = fastest("mini_lib"), fastest("hf_trainer")
+    bare = best.get(variant_name("bare_pytorch", ours[0])) if ours else None
+    ratios = {}
+    if ours and trainer:
+        ratios["ratio_ours_over_trainer"] = ours[1].tokens_per_s / trainer[1].tokens_per_s
+    if ours and bare:
+        ratios["ratio_ours_over_bare"] = ours[1].tokens_per_s / bare.tokens_per_s
+    if bare and trainer:
+        # the most any loop can gain over the Trainer without computing something cheaper
+        ratios["ratio_bare_over_trainer"] = bare.tokens_per_s / trainer[1].tokens_per_s
+    return ratios
 
 
 DEFAULTS = {  # device -> (preset, seq_len, batch, steps, vocab, precision)
     "cpu": ("pythia-1m", 128, 16, 30, 2048, "fp32"),
     "cuda": ("pythia-160m", 2048, 16, 40, 50304, "bf16"),
 }
+
+
+def random_blocks(n_blocks: int, seq_len: int, vocab: int, seed: int = 0):
+    """Random tokens: throughput does not depend on the text, and no corpus build muddies the timing."""
+    from mini_lib.tokenization import PackedBlocks
+
+    rng = np.random.default_rng(seed)
+    return PackedBlocks(tokens=rng.integers(0, vocab, size=(n_blocks, seq_len), dtype=np.int32),
+                        doc_ids=np.arange(n_blocks), doc_starts=np.arange(n_blocks) * seq_len)
+
+
+def _at_least(name: str, value: int | None, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise ConfigError(f"--{name} must be >= {minimum}, got {value}")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -227,34 +284,55 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--seq-len", type=int, default=None)
     parser.add_argument("--precision", default=None)
-    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="compile ours and the bare step")
+    parser.add_argument("--trainer-both", action="store_true",
+                        help="measure the Trainer eager AND compiled; it is compared at its faster row")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; each loop keeps its best")
-    parser.add_argument("--out", default=None, help="JSON file (default benchmarks/results/train-<device>-<preset>.json)")
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default: runs/bench/train-<device>-<preset>-<time>.json; the committed "
+                             "figures under benchmarks/results/ are only written when named here)")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
+    for name in ("steps", "batch_size", "seq_len", "rounds"):
+        _at_least(name.replace("_", "-"), getattr(args, name), 1)
     preset, seq_len, batch, steps, vocab, precision = DEFAULTS[device]
-    preset, seq_len = args.preset or preset, args.seq_len or seq_len
-    batch, steps, precision = args.batch_size or batch, args.steps or steps, args.precision or precision
-    from mini_lib.tokenization import PackedBlocks
-
-    # Random tokens: throughput does not depend on the text, and no corpus build muddies the timing.
-    rng = np.random.default_rng(0)
-    n_blocks = batch * steps
-    blocks = PackedBlocks(tokens=rng.integers(0, vocab, size=(n_blocks, seq_len), dtype=np.int32),
-                          doc_ids=np.arange(n_blocks), doc_starts=np.arange(n_blocks) * seq_len)
+    preset = args.preset if args.preset is not None else preset
+    seq_len = args.seq_len if args.seq_len is not None else seq_len
+    batch = args.batch_size if args.batch_size is not None else batch
+    steps = args.steps if args.steps is not None else steps
+    precision = args.precision if args.precision is not None else precision
+    get_preset(preset)  # an unknown preset fails here, before any work
+    warmup = min(3, steps - 2)
+    _at_least("steps", steps, 4)
+    blocks = random_blocks(batch * steps, seq_len, vocab)
     config = TrainConfig(steps=steps, batch_size=batch, lr=get_preset(preset).lr, precision=precision,
                          device=device, compile=args.compile, progress=False, log_every=steps)
-    report = compare(preset, blocks, vocab, config, rounds=args.rounds)
+    variants = [("mini_lib", args.compile), ("hf_trainer", args.compile), ("bare_pytorch", args.compile)]
+    if args.trainer_both:
+        variants.append(("hf_trainer", not args.compile))
+    report = compare(preset, blocks, vocab, config, rounds=args.rounds, warmup=warmup, variants=variants)
     report["command"] = "python -m mini_lib bench " + " ".join(argv if argv is not None else sys.argv[2:])
-    out = Path(args.out or Path("benchmarks/results") / f"train-{device}-{preset}.json")
+    from mini_lib.paths import runs_dir, write_text_atomic
+
+    out = Path(args.out) if args.out else runs_dir() / "bench" / f"train-{device}-{preset}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
+    write_text_atomic(out, json.dumps(report, indent=2))
+    print(format_report(report) + f"\n(written to {out})")
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The bench's printed table: one line per row, then the ratios that were measured."""
+    lines = [f"{report['preset']} on {report['device']} (seq {report['seq_len']}, batch {report['batch_size']})"]
     for loop, r in report["results"].items():
         mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a"
-        print(f"{loop:>11}: {r['tokens_per_s']:>12,.0f} tokens/s  MFU {mfu:>6}  peak mem {r['peak_memory_gb']:.2f} GB")
-    print(f"ours / Trainer: {report['ratio_ours_over_trainer']:.2f}x   ours / bare step: {report['ratio_ours_over_bare']:.2f}x   "
-          f"ceiling (bare / Trainer): {report['ratio_bare_over_trainer']:.2f}x   ({report['device']}; written to {out})")
-    return report
+        lines.append(f"{loop:>22}: {r['tokens_per_s']:>12,.0f} tokens/s  MFU {mfu:>6}  peak mem {r['peak_memory_gb']:.2f} GB")
+    labels = {"ratio_ours_over_trainer": "ours / Trainer", "ratio_ours_over_bare": "ours / bare step",
+              "ratio_bare_over_trainer": "ceiling (bare / Trainer)"}
+    lines.append("   ".join(f"{label}: {report[key]:.2f}x" for key, label in labels.items() if key in report))
+    if report.get("skipped"):
+        lines.append("not measured (time budget): " + ", ".join(report["skipped"]))
+    return "\n".join(lines)
 
 
 def precision_table(

@@ -241,6 +241,8 @@ def train(
     tokenizer: with ``config.sample_prompts``, text is sampled at the end (seeded) into ``samples.json``.
     """
     run_dir = Path(run_dir)
+    timing = StepTimer.from_environment(run_dir, config)
+    callbacks = [*callbacks, timing] if timing else callbacks
     n_examples = len(data)
     if n_examples == 0:
         raise ConfigError("empty training data: nothing to train on (check corpus size and filters)")
@@ -408,6 +410,8 @@ def train(
         samples = generate_samples(raw_model, tokenizer, config.sample_prompts, config.sample_tokens, seed=config.seed)
     if accelerator.is_main_process:
         (run_dir / "train_meta.json").write_text(json.dumps(meta, indent=2))
+        if timing:
+            timing.write(seq_len=seq_len, flops_per_token=flops_per_token, device=meta["device"])
         if samples:
             (run_dir / "samples.json").write_text(json.dumps(dict(zip(config.sample_prompts, samples)), indent=2))
     return TrainResult(
@@ -420,6 +424,37 @@ def train(
         config=config,
         samples=samples,
     )
+
+
+class StepTimer:
+    """With ``MINI_LIB_TIMING_LOG`` set, one JSON line per ``train()`` call says how long its steps took
+    (callbacks and evaluations included, compilation in the first step): the GPU acceptance run
+    (``mini_lib.acceptance``) projects a full profile's wall time from these lines."""
+
+    def __init__(self, log: Path, run_dir: Path, config: TrainConfig):
+        self.log, self.run_dir, self.config = log, run_dir, config
+        self.started = time.perf_counter()
+        self.stamps: list[float] = []
+
+    @classmethod
+    def from_environment(cls, run_dir: Path, config: TrainConfig) -> "StepTimer | None":
+        log = os.environ.get("MINI_LIB_TIMING_LOG")
+        return cls(Path(log), run_dir, config) if log else None
+
+    def __call__(self, info: StepInfo) -> None:
+        self.stamps.append(time.perf_counter())
+
+    def write(self, **facts: Any) -> None:
+        if not self.stamps:
+            return
+        gaps = np.diff(self.stamps)
+        line = {"run_dir": str(self.run_dir.resolve()), "steps_run": len(self.stamps), "steps_planned": self.config.steps,
+                "batch_size": self.config.batch_size, **facts,
+                "first_step_s": self.stamps[0] - self.started,  # set-up, compilation and the first step
+                "step_s": float(gaps.mean()) if len(gaps) else self.stamps[0] - self.started,
+                "wall_s": time.perf_counter() - self.started}
+        with self.log.open("a") as f:
+            f.write(json.dumps(line) + "\n")
 
 
 def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig) -> Path:

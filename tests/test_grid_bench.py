@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mini_lib.bench import compare, precision_table
+from mini_lib.bench import compare, precision_table, variant_name
 from mini_lib.bench import main as bench_main
 from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, run_grid
@@ -90,6 +91,31 @@ def test_bench_command_prints_and_writes_the_report(tmp_path, capsys):
         bench_main(["train", "--device", "tpu"])
 
 
+@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--rounds", "0"), ("--batch-size", "0"), ("--steps", "3")])
+def test_bench_refuses_counts_too_small_instead_of_replacing_them(flag, value):
+    with pytest.raises(ConfigError, match=flag.lstrip("-")):
+        bench_main(["train", "--device", "cpu", flag, value])
+
+
+def test_bench_without_out_never_overwrites_the_committed_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINI_LIB_RUNS", str(tmp_path))
+    committed = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "train-cpu-pythia-1m.json"
+    before = committed.read_bytes() if committed.exists() else None
+    bench_main(["train", "--device", "cpu", "--steps", "5", "--batch-size", "2", "--seq-len", "16", "--rounds", "1"])
+    assert (committed.read_bytes() if committed.exists() else None) == before
+    (written,) = (tmp_path / "bench").glob("train-cpu-pythia-1m-*.json")
+    assert json.loads(written.read_text())["steps"] == 5
+
+
+def test_bench_measures_extra_variants_and_compares_the_trainer_at_its_best_row():
+    config = TrainConfig(steps=5, batch_size=2, lr=1e-3, precision="fp32", device="cpu", progress=False)
+    variants = [("mini_lib", False), ("hf_trainer", False), ("bare_pytorch", False)]
+    report = compare("pythia-1m", _random_blocks(seq_len=16), 512, config, rounds=1, warmup=2, variants=variants,
+                     deadline=0.0)  # the deadline has passed: nothing is measured, everything is listed
+    assert report["results"] == {} and report["skipped"] == ["bare_pytorch", "hf_trainer", "mini_lib"]
+    assert "ratio_ours_over_trainer" not in report
+
+
 def test_precision_table_has_one_row_per_precision_and_skips_fp16_on_cpu():
     table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16", "fp16"), steps=2, batch_size=4, device="cpu")
     assert table["precision"].tolist() == ["fp32", "bf16"]
@@ -104,4 +130,5 @@ def test_compiled_benchmark_compiles_all_three_and_trains_the_same_model():
     a = compare("pythia-1m", blocks, 128, eager, rounds=1, warmup=1)
     b = compare("pythia-1m", blocks, 128, compiled, rounds=1, warmup=1)
     for loop in ("mini_lib", "hf_trainer", "bare_pytorch"):
-        assert b["results"][loop]["final_loss"] == pytest.approx(a["results"][loop]["final_loss"], abs=1e-3), loop
+        compiled = b["results"][variant_name(loop, True)]
+        assert compiled["final_loss"] == pytest.approx(a["results"][loop]["final_loss"], abs=1e-3), loop
