@@ -1,4 +1,4 @@
-"""Command line: ``python -m mini_lib list | run | train | bench``."""
+"""Command line: ``python -m mini_lib list | run | train | bench | report``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     bench_main(args.rest)
 
 
+def _cmd_report(args: argparse.Namespace) -> None:
+    from mini_lib.report import main as report_main
+
+    report_main(args.rest)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mini_lib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     train.set_defaults(func=_cmd_train)
     bench = sub.add_parser("bench", help="benchmarks: 'bench train' (ours vs HF Trainer)")
     bench.set_defaults(func=_cmd_bench)
-    # train and bench own their flags: everything after the sub-command goes to them untouched.
+    report = sub.add_parser("report", help="executed notebooks as HTML + an index of results (no kernel needed)")
+    report.set_defaults(func=_cmd_report)
+    # train, bench and report own their flags: everything after the sub-command goes to them untouched.
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command not in ("train", "bench"):
+    if rest and args.command not in ("train", "bench", "report"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
     try:

@@ -148,6 +148,10 @@ ACCEPTANCE: dict[str, Acceptance] = {
 }
 
 
+# Start order when notebooks share the GPU: the longest first, so the short ones fill in beside it.
+LONGEST_FIRST = ("01_pythia_training", "06_data_selection", "04_gptfluence", "02_simplified_vocab",
+                 "05_optimal_learning", "03_quality_quantity", "00_quickstart")
+
 # --------------------------------------------------------------------------------------------- projection
 
 
@@ -224,67 +228,36 @@ def project(notebook: str, timing: list[dict], cells: list[tuple[str, float]], w
 # --------------------------------------------------------------------------------------------- running
 
 
-class PeakMemory:
-    """Peak GPU memory in use while a block runs, read from ``nvidia-smi`` every half second (the
-    notebook's kernel is another process, so torch's own counters cannot see it)."""
-
-    def __init__(self) -> None:
-        self.peak_mb: float | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            try:
-                out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                                     capture_output=True, text=True, timeout=5).stdout
-                used = max(float(x) for x in out.split())
-                self.peak_mb = used if self.peak_mb is None else max(self.peak_mb, used)
-            except (OSError, ValueError, subprocess.SubprocessError):
-                return
-            self._stop.wait(0.5)
-
-    def __enter__(self) -> "PeakMemory":
-        if shutil.which("nvidia-smi"):
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-
 def run_notebook_acceptance(notebook: str, run_name: str, profile: str = "gpu",
                             extra_overrides: dict | None = None) -> NotebookAcceptance:
-    """Run one notebook's acceptance (gpu profile + ``ACCEPTANCE`` overrides) and project its full run."""
+    """Run one notebook's acceptance (its profile + ``ACCEPTANCE`` overrides) and project its full run.
+
+    Sets ``MINI_LIB_TIMING_LOG`` for the notebook's kernel: run one per process (``run_notebooks_part``
+    starts each in its own ``python -m mini_lib.acceptance one``)."""
+    from mini_lib.paths import runs_dir
     from mini_lib.profiles import notebook_settings
     from mini_lib.runner import NotebookFailed, run_notebook
 
     overrides = {**ACCEPTANCE[notebook].overrides, **(extra_overrides or {})}
     full, cut = notebook_settings(notebook, profile, {}), notebook_settings(notebook, profile, overrides)
-    log = Path(os.environ.get("MINI_LIB_RUNS", REPO_ROOT / "runs")) / "acceptance" / f"{notebook}-{run_name}.timing.jsonl"
+    log = runs_dir() / "acceptance" / f"{notebook}-{run_name}.timing.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
     os.environ["MINI_LIB_TIMING_LOG"] = str(log)
-    started, error, executed = time.perf_counter(), None, None
+    started, error = time.perf_counter(), None
     try:
-        with PeakMemory() as memory:
-            result = run_notebook(notebook, profile, overrides, run_name=run_name)
-        executed = result.executed
+        run_notebook(notebook, profile, overrides, run_name=run_name)
     except (NotebookFailed, ConfigError) as err:
         error = str(err).splitlines()[0]
     finally:
         os.environ.pop("MINI_LIB_TIMING_LOG", None)
     wall = time.perf_counter() - started
-    host_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-    if executed is None:
-        from mini_lib.paths import runs_dir
-
-        executed = runs_dir() / notebook / run_name / f"{notebook}.ipynb"
-    phases, other, projected = project(notebook, read_timing(log), cell_durations(executed), wall, full, cut)
-    return NotebookAcceptance(notebook, error is None, error, wall,
-                              memory.peak_mb / 1024 if memory.peak_mb is not None else None, host_gb,
+    timing = read_timing(log)
+    executed = runs_dir() / notebook / run_name / f"{notebook}.ipynb"
+    phases, other, projected = project(notebook, timing, cell_durations(executed), wall, full, cut)
+    gpu_peaks = [t["peak_gpu_gb"] for t in timing if t.get("peak_gpu_gb") is not None]
+    return NotebookAcceptance(notebook, error is None, error, wall, max(gpu_peaks, default=None),
+                              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
                               phases, other, projected, overrides)
 
 
@@ -323,22 +296,42 @@ def run_bench_part(out: Path, budget_s: float, presets: tuple[str, ...], steps: 
 
 
 def run_notebooks_part(out: Path, budget_s: float, notebooks: list[str], profile: str = "gpu",
-                       extra_overrides: dict | None = None) -> dict:
-    """Every notebook's acceptance, in order, under a deadline; the JSON is rewritten after each one."""
+                       extra_overrides: dict | None = None, parallel: int = 1) -> dict:
+    """Every notebook's acceptance, ``parallel`` at a time (each in its own process), under a deadline:
+    no notebook starts after ``budget_s``; the JSON is rewritten as each one ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
     deadline = time.monotonic() + budget_s
     run_name = f"acceptance-{time.strftime('%Y%m%d-%H%M%S')}"
-    report = {"part": "notebooks", "profile": profile, "environment": environment(), "notebooks": {}, "skipped": []}
-    for notebook in notebooks:
+    report = {"part": "notebooks", "profile": profile, "parallel": parallel, "environment": environment(),
+              "notebooks": {}, "skipped": []}
+    lock = threading.Lock()
+
+    def one(notebook: str) -> None:
         if time.monotonic() > deadline:
-            report["skipped"].append(notebook)
-            continue
+            with lock:
+                report["skipped"].append(notebook)
+            return
         print(f"[acceptance] {notebook} ...", flush=True)
-        result = run_notebook_acceptance(notebook, run_name, profile, (extra_overrides or {}).get(notebook))
-        report["notebooks"][notebook] = asdict(result)
-        status = "passed" if result.passed else f"FAILED: {result.error}"
-        print(f"[acceptance] {notebook}: {status} in {result.wall_s:.0f} s; full profile projected "
-              f"{result.projected_s / 3600:.2f} h", flush=True)
-        write_text_atomic(out, json.dumps(report, indent=2))
+        result_file = out.parent / f".{notebook}-{run_name}.json"
+        extra = json.dumps((extra_overrides or {}).get(notebook, {}))
+        subprocess.run([sys.executable, "-m", "mini_lib.acceptance", "one", notebook, "--run-name", run_name,
+                        "--profile", profile, "--overrides", extra, "--json", str(result_file)], check=False)
+        if result_file.is_file():
+            result = json.loads(result_file.read_text())
+            result_file.unlink()
+        else:  # the process itself died: say so rather than drop the notebook
+            result = asdict(NotebookAcceptance(notebook, False, "acceptance process died", 0.0, None, None))
+        status = "passed" if result["passed"] else f"FAILED: {result['error']}"
+        print(f"[acceptance] {notebook}: {status} in {result['wall_s']:.0f} s; full profile projected "
+              f"{result['projected_s'] / 3600:.2f} h", flush=True)
+        with lock:
+            report["notebooks"][notebook] = result
+            write_text_atomic(out, json.dumps(report, indent=2))
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        list(pool.map(one, notebooks))
+    report["notebooks"] = {name: report["notebooks"][name] for name in notebooks if name in report["notebooks"]}
     write_text_atomic(out, json.dumps(report, indent=2))
     return report
 
@@ -482,6 +475,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--notebooks", default=",".join(ACCEPTANCE))
     run.add_argument("--profile", default="gpu", help="gpu (the point); smoke to test the machinery on a CPU")
     run.add_argument("--standins", default="", help="folder written by 'standins' (random-weight models)")
+    run.add_argument("--parallel", type=int, default=2, help="notebooks at a time (each its own process)")
+    run.add_argument("--cpu-dry-run", action="store_true",
+                     help="add the slow test's GPU_ON_CPU_OVERRIDES (small shapes): the whole path on a CPU, "
+                          "before any device minute is spent")
+    one = sub.add_parser("one", help="one notebook's acceptance, as a JSON file (what 'run' starts per notebook)")
+    one.add_argument("notebook")
+    one.add_argument("--run-name", required=True)
+    one.add_argument("--profile", default="gpu")
+    one.add_argument("--overrides", default="{}", help="JSON: extra overrides on top of ACCEPTANCE's")
+    one.add_argument("--json", required=True)
     sub.add_parser("wheels", help="download the GPU machine's missing wheels into .whl/").add_argument(
         "--dest", default=str(REPO_ROOT / ".whl"))
     sub.add_parser("standins", help="write the stand-in model folders into .accept/").add_argument(
@@ -490,7 +493,10 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--bench", default=None)
     report.add_argument("--notebooks", default=None)
     args = parser.parse_args(argv)
-    if args.command == "wheels":
+    if args.command == "one":
+        result = run_notebook_acceptance(args.notebook, args.run_name, args.profile, json.loads(args.overrides))
+        write_text_atomic(Path(args.json), json.dumps(asdict(result)))
+    elif args.command == "wheels":
         download_wheels(Path(args.dest))
     elif args.command == "standins":
         write_standins(Path(args.dest))
@@ -509,9 +515,14 @@ def main(argv: list[str] | None = None) -> int:
             print(markdown(bench, None), flush=True)
         if args.part in ("notebooks", "all"):
             extra = materialise_standins(Path(args.standins)) if args.standins else {}
-            names = [n for n in ACCEPTANCE if any(n.startswith(x) for x in args.notebooks.split(","))]
+            if args.cpu_dry_run:
+                from mini_lib.profiles import GPU_ON_CPU_OVERRIDES
+
+                extra = {n: {**GPU_ON_CPU_OVERRIDES[n], **extra.get(n, {})} for n in ACCEPTANCE}
+            names = sorted((n for n in ACCEPTANCE if any(n.startswith(x) for x in args.notebooks.split(","))),
+                           key=LONGEST_FIRST.index)
             notebooks = run_notebooks_part(out / f"gpu-acceptance-notebooks-{device}-{stamp}.json",
-                                           args.notebooks_budget, names, args.profile, extra)
+                                           args.notebooks_budget, names, args.profile, extra, args.parallel)
         text = markdown(bench, notebooks)
         write_text_atomic(out / f"gpu-acceptance-{args.part}-{device}-{stamp}.md", text)
         print(text)

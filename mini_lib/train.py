@@ -448,11 +448,14 @@ class StepTimer:
         if not self.stamps:
             return
         gaps = np.diff(self.stamps)
+        cuda = torch.cuda.is_available()
         line = {"run_dir": str(self.run_dir.resolve()), "steps_run": len(self.stamps), "steps_planned": self.config.steps,
                 "batch_size": self.config.batch_size, **facts,
                 "first_step_s": self.stamps[0] - self.started,  # set-up, compilation and the first step
                 "step_s": float(gaps.mean()) if len(gaps) else self.stamps[0] - self.started,
-                "wall_s": time.perf_counter() - self.started}
+                "wall_s": time.perf_counter() - self.started,
+                # the process's peak so far: a notebook's largest line is its peak up to its last training call
+                "peak_gpu_gb": torch.cuda.max_memory_allocated() / 2**30 if cuda else None}
         with self.log.open("a") as f:
             f.write(json.dumps(line) + "\n")
 

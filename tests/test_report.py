@@ -1,0 +1,49 @@
+"""python -m mini_lib report: executed notebooks as HTML plus an index of every run's tables and verdicts."""
+
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from mini_lib.__main__ import main as cli
+from mini_lib.errors import ConfigError
+from mini_lib.report import build_report, find_runs, summarise
+
+
+def _run(folder, notebook="03_quality_quantity", failed=False, claims=True):
+    folder.mkdir(parents=True)
+    (folder / "settings.json").write_text(json.dumps({"notebook": notebook, "profile": "smoke", "settings": {}}))
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 90.0}})
+    cell = nbformat.v4.new_code_cell("print('hi')", outputs=[nbformat.v4.new_output("stream", text="hi\n")])
+    if failed:
+        cell.outputs.append(nbformat.v4.new_output("error", ename="ValueError", evalue="boom", traceback=[]))
+    nb.cells = [nbformat.v4.new_markdown_cell("# A lesson"), cell]
+    nbformat.write(nb, folder / f"{notebook}.ipynb")
+    if not failed:
+        pd.DataFrame({"claim": ["25% duplication is neutral"], "paper": ["+0.14%"], "ours": ["-3.6%"]}).to_csv(
+            folder / "paper_vs_ours.csv", index=False)
+        results = {"claims": [{"claim": "x", "holds": False}]} if claims else {"loss": 1.0}
+        (folder / "results.json").write_text(json.dumps(results))
+    return folder
+
+
+def test_report_writes_a_page_per_run_and_an_index_with_tables_and_verdicts(tmp_path):
+    good = _run(tmp_path / "runs" / "03_quality_quantity" / "a")
+    bad = _run(tmp_path / "runs" / "03_quality_quantity" / "b", failed=True)
+    (tmp_path / "runs" / "stray").mkdir()  # no settings.json: not a run
+    assert find_runs([tmp_path / "runs"]) == [good.resolve(), bad.resolve()]
+    index = build_report([tmp_path / "runs"], tmp_path / "out")
+    text = index.read_text()
+    assert "03_quality_quantity &mdash; a" in text and "1.5 min" in text and "25% duplication is neutral" in text
+    assert "did not finish: ValueError: boom" in text
+    page = (tmp_path / "out" / "03_quality_quantity--a.html").read_text()
+    assert "A lesson" in page and "hi" in page
+    assert summarise(good).claims["holds"].tolist() == [False]
+
+
+def test_report_command_says_what_to_do_when_there_is_nothing_to_report(tmp_path, capsys):
+    assert cli(["report", str(tmp_path)]) == 2
+    assert "no executed notebook runs" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="no such run folder"):
+        find_runs([tmp_path / "missing"])
