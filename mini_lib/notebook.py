@@ -29,8 +29,10 @@ class Session:
     run_dir: Path
 
     def save_json(self, name: str, obj: Any) -> Path:
-        """Write ``obj`` as ``<run_dir>/<name>.json`` (atomically)."""
-        return write_text_atomic(self.run_dir / f"{name}.json", json.dumps(obj, indent=2, default=_jsonable))
+        """Write ``obj`` as strict JSON ``<run_dir>/<name>.json`` (atomically): DataFrames become lists of
+        records, dataclasses dicts, numpy values Python ones, and NaN/inf ``null`` (JSON has no NaN,
+        and a strict reader such as a browser's or ``jq`` refuses the bare ``NaN`` Python writes)."""
+        return write_text_atomic(self.run_dir / f"{name}.json", to_json(obj))
 
     def save_table(self, name: str, frame) -> Path:
         """Write a pandas DataFrame as ``<run_dir>/<name>.csv``."""
@@ -53,11 +55,32 @@ class Session:
         return path
 
 
-def _jsonable(value: Any) -> Any:
+def to_json(obj: Any) -> str:
+    """Strict JSON text of results (see ``Session.save_json``)."""
+    return json.dumps(_strict(obj), indent=2, allow_nan=False)
+
+
+def _strict(value: Any) -> Any:
+    import math
+
+    import pandas as pd
+
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _strict(value.to_dict(orient="records"))
+    if isinstance(value, pd.Series):
+        return _strict(value.to_dict())
     if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
+        return _strict(asdict(value))
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _strict(value.tolist())
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
