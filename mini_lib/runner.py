@@ -1,21 +1,40 @@
 """Execute notebooks headless with papermill into ``runs/<notebook>/<run-name>/``.
 
-Parameters are validated against the notebook's settings BEFORE a kernel starts, so a typo costs a
-second, not a minute; a failing cell surfaces as one error naming the cell and its exception.
+Parameters and the run name are validated BEFORE a kernel starts, so a typo costs a second, not a
+minute; a failing cell surfaces as one error naming the cell and its exception.
+
+A run folder holds ``run.json`` (notebook, profile and the fully resolved settings), so it is never
+reused for something else:
+
+* a new name (the default ``<profile>-<date>-<time>-<microseconds>`` is created exclusively, so two
+  runs started in the same second get two folders) starts a fresh folder;
+* rerunning a name with identical settings resumes it: the previous outputs (every file at the top
+  of the folder: settings/results JSON, CSV tables, PNG figures, the executed notebook) move into
+  ``previous/`` first, so a failed rerun never leaves old results beside new ones, while the
+  sub-folders (cached models, checkpoints) stay for the notebook to reuse;
+* rerunning a name with other settings is refused, naming the settings that changed; ``replace=True``
+  (``run --replace``) first moves the old folder to ``runs/<notebook>/.replaced/<name>-<timestamp>``.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from mini_lib.errors import ConfigError
-from mini_lib.paths import NOTEBOOK_DIR, runs_dir
+from mini_lib.paths import NOTEBOOK_DIR, atomic_folder, runs_dir, write_text_atomic
 from mini_lib.profiles import apply_profile_environment, notebook_settings, resolve_notebook
 
 KERNEL_NAME = "python3"
+RUN_RECORD = "run.json"
+PREVIOUS = "previous"
+RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 class NotebookFailed(RuntimeError):
@@ -49,23 +68,101 @@ def notebook_path(notebook: str) -> Path:
     return path
 
 
+def check_run_name(name: str) -> str:
+    """A run name is one plain folder name, so no name can write outside ``runs/<notebook>/``."""
+    if not RUN_NAME.fullmatch(name):
+        raise ConfigError(
+            f"run name {name!r} must be a plain folder name: letters, digits, '.', '_' or '-', "
+            "not starting with '.' (no '/' or '..')"
+        )
+    return name
+
+
+def _timestamp() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S-%f}"
+
+
+def _new_default_folder(parent: Path, profile: str) -> Path:
+    """``<profile>-<timestamp>`` (then ``-2``, ``-3``, ...), created exclusively: two runs never share one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    base = f"{profile}-{_timestamp()}"
+    folder, attempt = parent / base, 1
+    while True:
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            attempt += 1
+            folder = parent / f"{base}-{attempt}"
+
+
+def _changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``key: old -> new`` for every field (settings and profile) that differs between two records."""
+    flat_old = {"profile": old.get("profile"), **old.get("settings", {})}
+    flat_new = {"profile": new["profile"], **new["settings"]}
+    return [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}"
+            for k in sorted(set(flat_old) | set(flat_new)) if flat_old.get(k) != flat_new.get(k)]
+
+
+def _move_outputs_to_previous(run_dir: Path) -> None:
+    """Move the last run's outputs (the top-level files but ``run.json``) into a fresh ``previous/``."""
+    outputs = [p for p in run_dir.iterdir() if p.is_file() and p.name != RUN_RECORD]
+    if not outputs:
+        return
+    with atomic_folder(run_dir / PREVIOUS) as staging:
+        for path in outputs:
+            os.replace(path, staging / path.name)
+
+
+def prepare_run_folder(notebook: str, run_name: str | None, record: dict[str, Any], replace: bool = False) -> Path:
+    """The folder a run writes to, made ready as the module docstring says, with ``run.json`` written."""
+    parent = runs_dir() / notebook
+    if run_name is None:
+        run_dir = _new_default_folder(parent, record["profile"])
+    else:
+        run_dir = parent / check_run_name(run_name)
+        if replace and run_dir.exists():
+            aside = parent / ".replaced" / f"{run_name}-{_timestamp()}"
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(run_dir, aside)
+        if run_dir.exists() and any(run_dir.iterdir()):
+            record_path = run_dir / RUN_RECORD
+            changes = _changed_settings(json.loads(record_path.read_text()), record) if record_path.is_file() else None
+            if changes != []:
+                differs = f"with other settings ({'; '.join(changes)})" if changes else f"without a {RUN_RECORD}"
+                raise ConfigError(
+                    f"run {run_name!r} of {notebook} exists {differs}: "
+                    "pick a new --name, or pass --replace to move the old run aside"
+                )
+            _move_outputs_to_previous(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run_dir / RUN_RECORD, json.dumps(record, indent=2))
+    return run_dir.resolve()
+
+
 def run_notebook(
     notebook: str,
     profile: str = "cpu",
     params: dict | None = None,
     run_name: str | None = None,
     log_output: bool = False,
+    replace: bool = False,
 ) -> NotebookRun:
-    """Run one notebook end to end; raises NotebookFailed with the failing cell's error."""
+    """Run one notebook end to end; raises NotebookFailed with the failing cell's error.
+
+    ``run_name`` reruns resume or are refused as the module docstring says; ``replace`` moves an
+    existing run of that name aside first."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     notebook = resolve_notebook(notebook)
     params = dict(params or {})
-    notebook_settings(notebook, profile, params)  # fail fast on bad input
+    if run_name is not None:
+        check_run_name(run_name)
+    settings = notebook_settings(notebook, profile, params)  # fail fast on bad input
     source = notebook_path(notebook)
-    run_dir = (runs_dir() / notebook / (run_name or f"{profile}-{datetime.now():%Y%m%d-%H%M%S}")).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {"notebook": notebook, "profile": profile, "settings": json.loads(json.dumps(asdict(settings)))}
+    run_dir = prepare_run_folder(notebook, run_name, record, replace=replace)
     executed = run_dir / f"{notebook}.ipynb"
     apply_profile_environment(profile)
     try:

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -71,3 +72,43 @@ def test_bad_inputs(tmp_path):
         load_corpus("wikipedia")
     with pytest.raises(ConfigError, match="path="):
         load_corpus("local")
+
+
+BAD_FILES = {  # file name: (bytes, what the one error line must say)
+    "empty.txt": (b"", "empty.txt is empty"),
+    "latin1.txt": ("The caf\xe9 was open.\n".encode("latin-1"), r"latin1.txt is not UTF-8 \(byte 0xe9 at offset 7\)"),
+    "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"image.txt looks binary \(a NUL byte at offset 8\)"),
+    "broken.jsonl": (b'{"text": "fine"}\n{"text": "no end}\n', "broken.jsonl line 2 is not valid JSON"),
+    "numbers.jsonl": (b'{"text": "fine"}\n{"text": 42}\n', "numbers.jsonl: 'text' of record 2 is int '42', not a string"),
+    "list.jsonl": (b'["a", "b"]\n', "list.jsonl record 1 is str, not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_a_bad_local_file_gets_one_line_naming_it(tmp_path, name):
+    data, says = BAD_FILES[name]
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ConfigError, match=says) as caught:
+        load_local(tmp_path / name)
+    assert "\n" not in str(caught.value) and caught.value.__cause__ is None
+
+
+def test_local_files_leave_no_copy_in_the_datasets_cache(tmp_path):
+    """datasets.load_dataset copied every local file into ~/.cache/huggingface/datasets (200 MB -> 198 MB)."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    (tmp_path / "a.txt").write_text("\n".join(f"story {i}." for i in range(50)))
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps({"text": f"story {i}."}) for i in range(50)))
+    pd.DataFrame({"text": [f"story {i}." for i in range(50)]}).to_parquet(tmp_path / "c.parquet")
+    script = (
+        "import sys; from mini_lib.corpora.loaders import load_local, train_val_split\n"
+        "for f in sys.argv[1:]:\n"
+        "    assert len(train_val_split(load_local(f, limit=40), 0.25)[1]) == 10\n"
+    )
+    env = {**os.environ, "HOME": str(home), "HF_HOME": str(home / "hf"), "XDG_CACHE_HOME": str(home / "cache")}
+    env.pop("HF_DATASETS_CACHE", None)
+    files = [str(tmp_path / n) for n in ("a.txt", "b.jsonl", "c.parquet")]
+    subprocess.run([sys.executable, "-c", script, *files], env=env, check=True, capture_output=True)
+    assert [p for p in home.rglob("*") if p.is_file()] == []

@@ -1,12 +1,21 @@
 import os
 import subprocess
 import sys
+from fnmatch import fnmatchcase
 
 import pytest
 
 from mini_lib.__main__ import main
 from mini_lib.errors import ConfigError
-from mini_lib.profiles import NOTEBOOK_PROFILES, PROFILES, notebook_settings, parameter_names, resolve_notebook
+from mini_lib.profiles import (
+    NOTEBOOK_PROFILES,
+    PROFILES,
+    VALUE_RULES,
+    check_value,
+    notebook_settings,
+    parameter_names,
+    resolve_notebook,
+)
 from mini_lib.runner import parse_parameter
 
 
@@ -39,9 +48,41 @@ def test_offline_profiles_set_hub_offline(monkeypatch):
 
 def test_notebook_names_resolve():
     assert resolve_notebook("00") == resolve_notebook("quickstart") == "00_quickstart"
+    assert resolve_notebook("quick") == "00_quickstart"
+    assert resolve_notebook("06_data") == resolve_notebook("data_sel") == "06_data_selection"
     with pytest.raises(ConfigError, match="00_quickstart"):
         resolve_notebook("99")
+    with pytest.raises(ConfigError, match="'0' is ambiguous: it matches 00_quickstart, 01_pythia_training, .*06_data"):
+        resolve_notebook("0")
     assert "steps" in parameter_names("00")
+
+
+def test_every_profile_passes_the_value_rules():
+    for name, profiles in NOTEBOOK_PROFILES.items():
+        for settings in profiles.values():
+            for key, value in vars(settings).items():
+                check_value(name, key, value, value)
+
+
+def test_every_value_rule_names_a_setting():
+    """A misspelt pattern would silently check nothing."""
+    keys = {(name, key) for name in NOTEBOOK_PROFILES for key in parameter_names(name)}
+    for pattern, _ in VALUE_RULES:
+        assert any(fnmatchcase(f"{n}:{k}" if ":" in pattern else k, pattern) for n, k in keys), pattern
+
+
+def test_zero_stays_valid_where_it_means_something():
+    meaningful_zeros = {
+        "00": {"eval_every": 0, "seed": 0}, "01": {"checkpoint_every": 0}, "02": {"train_tokens": 0, "evals_per_run": 0},
+        "03": {"n_stories": 0, "warmup_steps": 0, "duplication_rates": "0,0.5"},
+        "04": {"tracin_every": 0, "mislabel_runs": 0, "sim_width": 0, "unseen_task": "", "fit_eval_every": 0},
+        "05": {"lm_checkpoint_every": 0, "retrain_eval_every": 0, "perceptron_label_noise": 0},
+        "06": {"askllm_variants": [], "eval_every": 0},
+    }
+    for name, overrides in meaningful_zeros.items():
+        notebook_settings(name, "smoke", overrides)
+    with pytest.raises(ConfigError, match="parameter n_stories got 0; it must be an integer >= 1"):
+        notebook_settings("05", "smoke", {"n_stories": 0})
 
 
 def test_parse_parameter_reads_literals():
