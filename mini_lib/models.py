@@ -9,11 +9,12 @@ The two tiny presets are this project's own, sized for a laptop CPU.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-import torch
-from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+from typing import TYPE_CHECKING
 
 from mini_lib.errors import ConfigError, choose
+
+if TYPE_CHECKING:  # torch and transformers load on first use: checking a preset name stays instant
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 PYTHIA_VOCAB_SIZE = 50304
 
@@ -70,6 +71,8 @@ def neox_config(
     attn_implementation: str = "sdpa",
 ) -> GPTNeoXConfig:
     """A GPTNeoXConfig for a preset (or any shape): the suite's architecture choices, no download."""
+    from transformers import GPTNeoXConfig
+
     preset = get_preset(shape) if isinstance(shape, str) else shape
     if preset.d_model % preset.n_heads:
         raise ConfigError(f"d_model {preset.d_model} must be divisible by n_heads {preset.n_heads}")
@@ -97,6 +100,9 @@ def neox_config(
 
 def build_model(config: GPTNeoXConfig, seed: int = 0) -> GPTNeoXForCausalLM:
     """A freshly initialised model; the seed alone decides its weights."""
+    import torch
+    from transformers import GPTNeoXForCausalLM
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return GPTNeoXForCausalLM(config)

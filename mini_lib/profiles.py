@@ -552,7 +552,7 @@ class Rule:
     """A check on one value (on each element of a tuple setting) and what a value must be, in words.
 
     ``says`` is a function because a choice rule lists a registry that is imported only when a value
-    is checked against it (``mini_lib.models`` pulls in torch)."""
+    is checked against it (some registries, such as the tasks, pull in heavy modules)."""
 
     holds: Callable[[Any], bool]
     says: Callable[[], str]

@@ -114,3 +114,11 @@ def test_every_notebook_has_gpu_on_cpu_overrides_that_validate():
     assert sorted(GPU_ON_CPU_OVERRIDES) == sorted(NOTEBOOK_PROFILES)
     for name, overrides in GPU_ON_CPU_OVERRIDES.items():
         notebook_settings(name, "gpu", overrides)
+
+
+def test_an_unknown_preset_is_refused_without_loading_torch():
+    code = ("import sys\nfrom mini_lib.errors import ConfigError\nfrom mini_lib.profiles import notebook_settings\n"
+            "try:\n    notebook_settings('01_pythia_training', 'cpu', {'presets': ('pythia-7b',)})\n"
+            "except ConfigError as err:\n    print('refused', 'pythia-7b' in str(err), 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["refused", "True", "False"]
