@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mini_lib.errors import ConfigError
+from mini_lib.locking import folder_lock
 from mini_lib.paths import NOTEBOOK_DIR, runs_dir
 from mini_lib.profiles import apply_profile_environment, notebook_settings, resolve_notebook
 
@@ -69,15 +70,16 @@ def run_notebook(
     executed = run_dir / f"{notebook}.ipynb"
     apply_profile_environment(profile)
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
-            kernel_name=KERNEL_NAME,
-            cwd=str(NOTEBOOK_DIR),
-            progress_bar=False,
-            log_output=log_output,
-        )
+        with folder_lock(run_dir):  # two runs with one --name would write into the same folder
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
+                kernel_name=KERNEL_NAME,
+                cwd=str(NOTEBOOK_DIR),
+                progress_bar=False,
+                log_output=log_output,
+            )
     except PapermillExecutionError as err:
         raise NotebookFailed(
             f"{notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"

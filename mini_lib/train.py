@@ -42,7 +42,7 @@ from accelerate.utils import broadcast_object_list
 from tqdm import tqdm
 
 from mini_lib import models
-from mini_lib.errors import ConfigError, choose
+from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged, choose
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.locking import folder_lock
@@ -66,14 +66,6 @@ class TrainData(Protocol):
     def collate(self, indices: Sequence[int]) -> dict[str, torch.Tensor]: ...
 
     def example_ids(self, index: int) -> list[int]: ...
-
-
-class TrainingDiverged(RuntimeError):
-    """Raised when the loss stops being finite; the last good checkpoint is left untouched."""
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that passed its checksums could not be loaded (e.g. written by another library version)."""
 
 
 @dataclass(frozen=True)
