@@ -299,7 +299,7 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, spec: dict, resume: boo
     changed = _resume_blockers(state, config, spec)
     if changed:
         raise ConfigError(
-            f"run folder {run_dir} holds a checkpoint made with different settings ({'; '.join(changed)}): "
+            f"run folder {run_dir} holds a checkpoint of another run ({'; '.join(changed)}): "
             "use a new run folder or resume=False (--no-resume)"
         )
     for name in ("records.jsonl", "evals.jsonl"):

@@ -25,6 +25,8 @@ from mini_lib.train import _checkpoint_problem, _read_jsonl, data_fingerprint, l
 from tests.helpers import tiny_model, tiny_setup
 from tests.test_train import REPO, _corpus_file, _env, _train_cmd, quick
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 class Killed(BaseException):
     """Stands in for SIGKILL inside one process: no ``except Exception`` catches it."""
