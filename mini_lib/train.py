@@ -59,7 +59,8 @@ MANIFEST = "manifest.json"
 
 
 class TrainData(Protocol):
-    """What the loop needs from a dataset: a size, a batch builder, and example ids for the records."""
+    """What the loop needs from a dataset: a size, a batch builder, and example ids for the records.
+    A ``fingerprint() -> str`` method is optional: resume checks it (see ``data_fingerprint``)."""
 
     def __len__(self) -> int: ...
 
