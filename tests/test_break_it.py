@@ -22,7 +22,7 @@ from mini_lib.errors import ConfigError
 from mini_lib.locking import folder_lock, lock_path
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import _checkpoint_problem, _read_jsonl, data_fingerprint, latest_checkpoint, train
-from tests.helpers import tiny_model, tiny_setup
+from tests.helpers import single_thread, tiny_model, tiny_setup
 from tests.test_train import REPO, _corpus_file, _env, _train_cmd, quick
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -53,7 +53,8 @@ def losses(folder: Path) -> list[float]:
 def straight(tmp_path_factory) -> list[float]:
     """Losses of an uninterrupted 6-step run checkpointing every 2 steps: what every recovery must match."""
     folder = tmp_path_factory.mktemp("straight") / "run"
-    run(folder, steps=6, checkpoint_every=2, resume=False)
+    with single_thread():
+        run(folder, steps=6, checkpoint_every=2, resume=False)
     return losses(folder)
 
 
