@@ -1,11 +1,20 @@
-"""Command line: ``python -m mini_lib list | run | train | bench | report``."""
+"""Command line: ``python -m mini_lib list | run | train | bench | report``.
+
+Every failure ends as one line on stderr (``error: ...``) and an exit code saying which kind:
+
+* 1: a notebook cell failed (the executed notebook holds the traceback)
+* 2: bad input: a setting, file, or a run folder in use or holding another run's checkpoint
+* 3: training diverged (the loss stopped being finite; the last good checkpoint is kept)
+* 4: input/output: a folder that cannot be written, a full disk, a network that cannot be reached
+* 5: a checkpoint that is intact but cannot be loaded
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from mini_lib.errors import ConfigError
+from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged
 
 
 def _cmd_list(_: argparse.Namespace) -> None:
@@ -70,17 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     args.rest = rest
     try:
         args.func(args)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     except Exception as err:  # noqa: BLE001 - the CLI shows one line, not a traceback
-        from mini_lib.runner import NotebookFailed
-
-        if isinstance(err, NotebookFailed):
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        raise
+        code = _exit_code(err)
+        if code is None:
+            raise
+        print(f"error: {type(err).__name__}: {err}" if code == 4 else f"error: {err}", file=sys.stderr)
+        return code
     return 0
+
+
+def _exit_code(err: Exception) -> int | None:
+    """The exit code of an expected failure (see the module docstring); None for a bug (traceback).
+    OSError covers the hub too: its 'cannot reach' errors are ConnectionErrors."""
+    from mini_lib.runner import NotebookFailed
+
+    codes = {NotebookFailed: 1, ConfigError: 2, TrainingDiverged: 3, OSError: 4, CheckpointError: 5}
+    return next((code for kind, code in codes.items() if isinstance(err, kind)), None)
 
 
 if __name__ == "__main__":

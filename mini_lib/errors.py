@@ -1,8 +1,16 @@
-"""One exception type for bad user input, so notebooks and the CLI can show one clear line."""
+"""The exception types the CLI turns into one line and an exit code: bad user input above all."""
 
 
 class ConfigError(ValueError):
     """A parameter, file or setting the user gave is invalid; the message says what to change."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the loss stops being finite; the last good checkpoint is left untouched."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that passed its checksums could not be loaded (e.g. written by another library version)."""
 
 
 def check_fraction(name: str, value: float, *, allow_zero: bool = True, allow_one: bool = True) -> float:

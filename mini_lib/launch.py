@@ -3,7 +3,9 @@
 The same script runs in one process, under ``torchrun --nproc_per_node N`` (CPU/gloo or GPUs) and
 under ``accelerate launch`` with a config from ``configs/accelerate/``: Accelerate reads the process
 group from the environment those launchers set. Data preparation happens on the main process first
-(the others then read the cache), so N processes never race to build the same tokenizer.
+(the others then read the cache), so N processes never race to build the same tokenizer. Only
+``--corpus hub`` may use the network: otherwise the hub libraries are forced offline, as ``run`` does;
+they read that setting when first imported, so this module imports them only inside its functions.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from accelerate import PartialState
+from mini_lib.errors import ConfigError
+from mini_lib.profiles import force_hub_offline
 
-from mini_lib.corpora.loaders import load_corpus, train_val_split
-from mini_lib.models import build_model, get_preset, neox_config
-from mini_lib.tokenization import PackedBlocks, pack_corpus, train_tokenizer
-from mini_lib.train import TrainConfig, train
+if TYPE_CHECKING:
+    from mini_lib.tokenization import PackedBlocks
 
 
 @dataclass
@@ -44,6 +45,9 @@ def prepare_lm_data(
     name: str | None = None,
 ) -> PreparedData:
     """Corpus -> train/val split -> tokenizer (trained on train only) -> packed blocks."""
+    from mini_lib.corpora.loaders import load_corpus, train_val_split
+    from mini_lib.tokenization import pack_corpus, train_tokenizer
+
     corpus = load_corpus(source, n=n_documents, seed=seed, tier=tier, path=path, name=name)
     train_docs, val_docs = train_val_split(corpus, val_fraction, seed=seed)
     tokenizer = train_tokenizer(train_docs["text"], vocab_size, model_max_length=seq_len)
@@ -60,13 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default="storyworld", help="storyworld | local | hub")
     p.add_argument("--path", default=None, help="local corpus file (txt/jsonl/parquet)")
     p.add_argument("--name", default=None, help="hub dataset name")
-    p.add_argument("--n-documents", type=int, default=2000)
+    p.add_argument("--n-documents", type=int, default=2000, help=">= 1")
     p.add_argument("--vocab-size", type=int, default=1024)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--micro-batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None, help="default: the preset's")
+    p.add_argument("--lr", type=float, default=None, help="> 0; default: the preset's")
     p.add_argument("--precision", default="auto")
     p.add_argument("--device", default="auto")
     p.add_argument("--compile", action="store_true")
@@ -80,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
+    if args.corpus != "hub":
+        force_hub_offline()
+    import torch
+    from accelerate import PartialState
+
+    from mini_lib.models import build_model, get_preset, neox_config
+    from mini_lib.train import TrainConfig, train
+
+    # Every setting is checked before the (slow) data preparation: bad input costs a second.
+    if args.n_documents < 1:
+        raise ConfigError(f"--n-documents must be >= 1, got {args.n_documents}")
+    preset = get_preset(args.preset)
+    config = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
+        lr=preset.lr if args.lr is None else args.lr, precision=args.precision, device=args.device,
+        compile=args.compile, eval_every=args.eval_every, checkpoint_every=args.checkpoint_every,
+        seed=args.seed, progress=False,
+    )
     # cpu=True is what makes Accelerate join a torchrun process group without GPUs (gloo backend);
     # without it every process silently trains alone with world size 1.
     state = PartialState(cpu=args.device == "cpu" or not torch.cuda.is_available())
@@ -88,13 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
             source=args.corpus, n_documents=args.n_documents, vocab_size=args.vocab_size,
             seq_len=args.seq_len, seed=args.seed, path=args.path, name=args.name,
         )
-    preset = get_preset(args.preset)
     model = build_model(neox_config(preset, len(data.tokenizer), args.seq_len), seed=args.seed)
-    config = TrainConfig(
-        steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
-        lr=args.lr or preset.lr, precision=args.precision, device=args.device, compile=args.compile,
-        eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, seed=args.seed, progress=False,
-    )
     result = train(model, data.train, config, args.run_dir, val_data=data.val, resume=not args.no_resume)
     summary = {
         "world_size": state.num_processes,

@@ -509,11 +509,16 @@ GPU_ON_CPU_OVERRIDES["06_data_selection"] = {  # lists, not tuples: papermill pa
 }
 
 
+def force_hub_offline() -> None:
+    """Make the hub libraries fail at once instead of waiting on a network that may not be there."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ[var] = "1"
+
+
 def apply_profile_environment(profile: str) -> None:
     """smoke and cpu never touch the network: force the hub libraries offline."""
     if profile in OFFLINE_PROFILES:
-        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-            os.environ[var] = "1"
+        force_hub_offline()
 
 
 def notebook_names() -> list[str]:

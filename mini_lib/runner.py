@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+from contextlib import ExitStack
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mini_lib.errors import ConfigError
+from mini_lib.locking import folder_lock
 from mini_lib.paths import NOTEBOOK_DIR, atomic_folder, runs_dir, write_text_atomic
 from mini_lib.profiles import apply_profile_environment, notebook_settings, resolve_notebook
 
@@ -152,9 +154,6 @@ def run_notebook(
 
     ``run_name`` reruns resume or are refused as the module docstring says; ``replace`` moves an
     existing run of that name aside first."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     notebook = resolve_notebook(notebook)
     params = dict(params or {})
     if run_name is not None:
@@ -162,22 +161,30 @@ def run_notebook(
     settings = notebook_settings(notebook, profile, params)  # fail fast on bad input
     source = notebook_path(notebook)
     record = {"notebook": notebook, "profile": profile, "settings": json.loads(json.dumps(asdict(settings)))}
-    run_dir = prepare_run_folder(notebook, run_name, record, replace=replace)
-    executed = run_dir / f"{notebook}.ipynb"
-    apply_profile_environment(profile)
-    try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
-            kernel_name=KERNEL_NAME,
-            cwd=str(NOTEBOOK_DIR),
-            progress_bar=False,
-            log_output=log_output,
-        )
-    except PapermillExecutionError as err:
-        raise NotebookFailed(
-            f"{notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
-            f"executed notebook with the traceback: {executed}"
-        ) from None
+    import papermill  # after the checks: a typo costs no import
+    from papermill.exceptions import PapermillExecutionError
+
+    with ExitStack() as held:
+        if run_name is not None:  # a second run with this --name stops here, before touching the folder
+            held.enter_context(folder_lock(runs_dir() / notebook / run_name))
+        run_dir = prepare_run_folder(notebook, run_name, record, replace=replace)
+        if run_name is None:  # a fresh default folder: nobody else knows its name yet
+            held.enter_context(folder_lock(run_dir))
+        executed = run_dir / f"{notebook}.ipynb"
+        apply_profile_environment(profile)
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
+                kernel_name=KERNEL_NAME,
+                cwd=str(NOTEBOOK_DIR),
+                progress_bar=False,
+                log_output=log_output,
+            )
+        except PapermillExecutionError as err:
+            raise NotebookFailed(
+                f"{notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+                f"executed notebook with the traceback: {executed}"
+            ) from None
     return NotebookRun(notebook, profile, run_dir, executed)

@@ -8,6 +8,7 @@ ids of the documents it contains, so later notebooks can ask which examples a tr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -131,6 +132,13 @@ class PackedBlocks:
             raise ConfigError(f"can take 1..{len(self)} blocks, asked for {n_blocks}")
         keep = np.asarray(self.doc_starts) < n_blocks * self.seq_len
         return PackedBlocks(self.tokens[:n_blocks], np.asarray(self.doc_ids)[keep], np.asarray(self.doc_starts)[keep])
+
+    def fingerprint(self) -> str:
+        """A short hash of every token and document id: what a resumed run checks it trains on."""
+        digest = hashlib.sha256(repr((self.tokens.shape, str(self.tokens.dtype))).encode())
+        for array in (self.tokens, self.doc_ids, self.doc_starts):
+            digest.update(np.ascontiguousarray(array).data)
+        return digest.hexdigest()[:16]
 
     def collate(self, indices: Sequence[int]) -> dict:
         """A training batch of blocks: every position is predicted (labels = inputs, shifted in the loss)."""

@@ -6,8 +6,12 @@ Built on Accelerate so the same code runs on a laptop CPU, one GPU, or many proc
 * Deterministic data order from a seed, computed from the step number alone (``batch_indices``), so
   you can ask which examples step k saw, and resuming never replays or skips data.
 * Records per step (example ids, loss, lr, grad norm, tokens/s, MFU) in ``records.jsonl``.
-* Atomic checkpoints (``accelerator.save_state`` into a temp folder renamed into place) and exact
-  resume: a run killed at any moment and restarted ends with the same numbers.
+* Atomic checkpoints (``accelerator.save_state`` into a temp folder renamed into place), each with a
+  manifest of checksums, and exact resume: a run killed at any moment and restarted ends with the same
+  numbers. A corrupt newest checkpoint is skipped (with a warning) for the newest one that verifies.
+* A run folder holds exactly one run: resuming checks the settings, the training data and the model
+  shapes; a finished run rerun returns its result; a fresh start moves a previous run aside (never
+  deletes it); a second process on the same folder is refused (``mini_lib.locking``).
 * Hooks: per-example loss weights (optimal learning policies), an explicit batch order (fine-tuning
   runs for training dynamics), and callbacks after every step (per-example test losses).
 """
@@ -15,12 +19,16 @@ Built on Accelerate so the same code runs on a laptop CPU, one GPU, or many proc
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
 import shutil
 import sys
+import tempfile
 import time
+import warnings
+from datetime import datetime
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
@@ -30,12 +38,14 @@ import pandas as pd
 import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState
+from accelerate.utils import broadcast_object_list
 from tqdm import tqdm
 
 from mini_lib import models
-from mini_lib.errors import ConfigError, choose
+from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged, choose
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops, resolve_device
+from mini_lib.locking import folder_lock
 from mini_lib.paths import write_text_atomic
 from mini_lib.seeding import seed_everything
 
@@ -43,20 +53,20 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
 # Settings that may change between a run and its resumption without changing its numbers.
 _RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress", "sample_prompts", "sample_tokens"}
+# What train() writes into a run folder: a folder holding any of these holds a run.
+_RUN_FILES = ("records.jsonl", "evals.jsonl", "checkpoints", "train_meta.json")
+MANIFEST = "manifest.json"
 
 
 class TrainData(Protocol):
-    """What the loop needs from a dataset: a size, a batch builder, and example ids for the records."""
+    """What the loop needs from a dataset: a size, a batch builder, and example ids for the records.
+    A ``fingerprint() -> str`` method is optional: resume checks it (see ``data_fingerprint``)."""
 
     def __len__(self) -> int: ...
 
     def collate(self, indices: Sequence[int]) -> dict[str, torch.Tensor]: ...
 
     def example_ids(self, index: int) -> list[int]: ...
-
-
-class TrainingDiverged(RuntimeError):
-    """Raised when the loss stops being finite; the last good checkpoint is left untouched."""
 
 
 @dataclass(frozen=True)
@@ -166,32 +176,136 @@ class TrainResult:
     samples: list[str] = field(default_factory=list)
 
 
-def _jsonl_tail_truncate(path: Path, max_step: int) -> None:
-    """Drop records written after the checkpoint we resume from (they will be redone)."""
+def _jsonl_rows(path: Path) -> list[dict]:
+    """The rows of a records/evals file. A torn last line (the process died or the disk filled while
+    appending) is dropped: its step is redone on resume. A bad line elsewhere is an error."""
     if not path.exists():
-        return
-    keep = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= max_step]
-    write_text_atomic(path, "".join(line + "\n" for line in keep))
+        return []
+    lines = [line for line in path.read_text().split("\n") if line]
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise ConfigError(f"{path} line {number} is not valid JSON: the file is damaged") from None
+    return rows
+
+
+def _jsonl_tail_truncate(path: Path, max_step: int) -> None:
+    """Drop rows written after the checkpoint we resume from (they will be redone), and a torn tail."""
+    if path.exists():
+        keep = [row for row in _jsonl_rows(path) if row["step"] <= max_step]
+        write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in keep))
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame()
-    return pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line])
+    return pd.DataFrame(_jsonl_rows(path))
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _checkpoint_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a complete, intact checkpoint (None if it is): checks its manifest."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError):
+        return f"no readable {MANIFEST} (incomplete, or written by an older mini_lib)"
+    for name, digest in manifest.items():
+        try:
+            if _sha256(folder / name) != digest:
+                return f"{name} does not match its checksum"
+        except OSError:
+            return f"{name} is missing or unreadable"
+    return None
 
 
 def latest_checkpoint(run_dir: "str | os.PathLike") -> Path | None:
-    """The newest complete checkpoint of a run (only complete ones are ever named in ``latest``)."""
-    pointer = Path(run_dir) / "checkpoints" / "latest"
-    if not pointer.is_file():
-        return None
-    path = pointer.parent / pointer.read_text().strip()
-    return path if (path / "trainer_state.json").is_file() else None
+    """The newest checkpoint of a run whose files match their manifest, scanning ``step_*`` folders
+    newest first. Each newer one that fails is named in a warning, as is a ``latest`` pointer that
+    names a missing folder, so a damaged checkpoint costs recomputation, never the run."""
+    checkpoints = Path(run_dir) / "checkpoints"
+    pointer = checkpoints / "latest"
+    if pointer.is_file() and not (checkpoints / pointer.read_text().strip()).is_dir():
+        warnings.warn(f"{pointer} names {pointer.read_text().strip()!r}, which is missing: using the newest intact checkpoint")
+    for folder in sorted(checkpoints.glob("step_*"), reverse=True):
+        problem = _checkpoint_problem(folder)
+        if problem is None:
+            return folder
+        warnings.warn(f"skipping damaged checkpoint {folder}: {problem}")
+    return None
 
 
-def _config_changes(saved: dict, config: TrainConfig) -> list[str]:
+def data_fingerprint(data: TrainData) -> str:
+    """A short hash of the training data: its own ``fingerprint()`` where it offers one, else its
+    size and the batches of a few fixed examples (cheap, and catches a different corpus or length)."""
+    if hasattr(data, "fingerprint"):
+        return data.fingerprint()
+    digest = hashlib.sha256(str(len(data)).encode())
+    for index in sorted({0, len(data) // 2, len(data) - 1}):
+        for name, tensor in sorted(data.collate([index]).items()):
+            digest.update(name.encode())
+            digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _model_fingerprint(model: torch.nn.Module) -> str:
+    """A short hash of the parameter names, shapes and dtypes: another architecture cannot resume."""
+    shapes = [(name, tuple(t.shape), str(t.dtype)) for name, t in model.state_dict().items()]
+    return hashlib.sha256(repr(shapes).encode()).hexdigest()[:16]
+
+
+def _run_spec(model: torch.nn.Module, data: TrainData) -> dict:
+    """Besides the settings, what a checkpoint must have been trained with to be resumed."""
+    return {"examples": len(data), "data": data_fingerprint(data), "model": _model_fingerprint(model)}
+
+
+def _resume_blockers(saved: dict, config: TrainConfig, spec: dict) -> list[str]:
+    """Settings, data or model that differ from those of a checkpoint (each named, old -> new)."""
     now = asdict(config)
-    return [k for k in now if k not in _RESUMABLE_CHANGES and saved.get(k) != now[k]]
+    changed = [f"{k} {saved['config'].get(k)!r} -> {now[k]!r}" for k in now
+               if k not in _RESUMABLE_CHANGES and saved["config"].get(k) != now[k]]
+    what = {"examples": "number of training examples", "data": "training data", "model": "model shapes"}
+    saved_spec = saved.get("spec", {})
+    changed += [f"{what[k]} {saved_spec.get(k)!r} -> {spec[k]!r}" for k in spec if saved_spec.get(k) != spec[k]]
+    return changed
+
+
+def _move_aside(run_dir: Path) -> Path | None:
+    """Move a previous run out of ``run_dir`` (one rename, so never half of it) to a hidden sibling
+    ``.<name>.replaced-<time>-<random>``; returns where it went, None if the folder held no run."""
+    if not any((run_dir / name).exists() for name in _RUN_FILES):
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    # An empty unique folder to rename over: unique even for two replacements in one second.
+    target = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.replaced-{stamp}-"))
+    os.replace(run_dir, target)
+    warnings.warn(f"{run_dir} held another run: moved it to {target}")
+    return target
+
+
+def _prepare_run_dir(run_dir: Path, config: TrainConfig, spec: dict, resume: bool) -> Path | None:
+    """Main process, before anything is written: the checkpoint to resume from (records after it
+    dropped), or None after moving any previous run aside for a fresh start."""
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if checkpoint is None:
+        _move_aside(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return None
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    changed = _resume_blockers(state, config, spec)
+    if changed:
+        raise ConfigError(
+            f"run folder {run_dir} holds a checkpoint of another run ({'; '.join(changed)}): "
+            "use a new run folder or resume=False (--no-resume)"
+        )
+    for name in ("records.jsonl", "evals.jsonl"):
+        _jsonl_tail_truncate(run_dir / name, state["step"])
+    return checkpoint
 
 
 def _precision(config: TrainConfig, use_cuda: bool) -> str:
@@ -217,6 +331,21 @@ def _flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
     return 6.0 * sum(p.numel() for p in model.parameters())
 
 
+def _holding_run_lock(train_fn: Callable[..., "TrainResult"]) -> Callable[..., "TrainResult"]:
+    """Run ``train`` holding its run folder's lock; only the main process (rank 0) takes it, as all
+    ranks of one run share the folder."""
+
+    @functools.wraps(train_fn)
+    def locked(model, data, config, run_dir, **kwargs) -> "TrainResult":
+        if os.environ.get("RANK", "0") != "0":
+            return train_fn(model, data, config, run_dir, **kwargs)
+        with folder_lock(run_dir):
+            return train_fn(model, data, config, run_dir, **kwargs)
+
+    return locked
+
+
+@_holding_run_lock
 def train(
     model: torch.nn.Module,
     data: TrainData,
@@ -237,7 +366,12 @@ def train(
     example_weights: ``f(step, indices) -> weights`` over the global batch (sum 1 for a mean);
         default uniform. The step loss is sum_i w_i * loss_i (per-example mean token loss).
     callbacks: called on every process after each optimiser step with a ``StepInfo``.
-    resume: continue from the run folder's latest checkpoint if there is one.
+    resume: continue from the run folder's newest intact checkpoint if there is one (its settings,
+        data and model shapes must match: a ConfigError names what changed); a run whose final
+        checkpoint exists returns its result without training or evaluating again. Whenever a run
+        starts at step 0 in a folder that holds another run, that run is first moved to
+        ``<parent>/.<name>.replaced-<time>-<random>``. A second process on the same folder gets a
+        ConfigError naming the first.
     tokenizer: with ``config.sample_prompts``, text is sampled at the end (seeded) into ``samples.json``.
     """
     run_dir = Path(run_dir)
@@ -279,25 +413,18 @@ def train(
 
     records_path, evals_path = run_dir / "records.jsonl", run_dir / "evals.jsonl"
     start_step, resumed_from = 0, None
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = latest_checkpoint(run_dir) if resume else None
+    spec = _run_spec(raw_model, data) if accelerator.is_main_process else {}
+    checkpoint = _prepare_run_dir(run_dir, config, spec, resume) if accelerator.is_main_process else None
+    checkpoint = broadcast_object_list([checkpoint])[0]  # every rank resumes from the one main chose
     if checkpoint is not None:
-        state = json.loads((checkpoint / "trainer_state.json").read_text())
-        changed = _config_changes(state["config"], config)
-        if changed:
-            raise ConfigError(
-                f"run folder {run_dir} holds a checkpoint made with different settings ({', '.join(changed)}): "
-                "use a new run folder or resume=False"
-            )
-        accelerator.load_state(str(checkpoint))
-        start_step = resumed_from = state["step"]
-        if accelerator.is_main_process:
-            _jsonl_tail_truncate(records_path, start_step)
-            _jsonl_tail_truncate(evals_path, start_step)
-    elif accelerator.is_main_process:
-        for path in (records_path, evals_path):
-            path.unlink(missing_ok=True)
+        try:
+            accelerator.load_state(str(checkpoint))
+        except Exception as err:
+            raise CheckpointError(
+                f"checkpoint {checkpoint} is intact but cannot be loaded ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}): start over with resume=False (--no-resume)"
+            ) from err
+        start_step = resumed_from = json.loads((checkpoint / "trainer_state.json").read_text())["step"]
     accelerator.wait_for_everyone()
 
     rank = accelerator.process_index
@@ -393,15 +520,17 @@ def train(
             for callback in callbacks:
                 callback(StepInfo(step + 1, raw_model, record, accelerator))
             if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-                save_checkpoint(accelerator, run_dir, step + 1, config)
+                save_checkpoint(accelerator, run_dir, step + 1, config, spec)
     finally:
         bar.close()
         if records_file is not None:
             records_file.close()
 
-    final_eval = run_eval(config.steps)
-    if config.checkpoint_every and config.steps % config.checkpoint_every:
-        save_checkpoint(accelerator, run_dir, config.steps, config)
+    finished_before = start_step == config.steps  # a rerun of a finished run: its final eval is on disk
+    final_rows = [row for row in _jsonl_rows(evals_path) if row["step"] == config.steps] if finished_before else []
+    final_eval = final_rows[-1] if final_rows else run_eval(config.steps)
+    if config.checkpoint_every and config.steps % config.checkpoint_every and not finished_before:
+        save_checkpoint(accelerator, run_dir, config.steps, config, spec)
     accelerator.wait_for_everyone()
     meta = {"device": device_name(accelerator.device), "precision": precision, "world_size": world,
             "flops_per_token": flops_per_token, "peak_flops": peak, "config": asdict(config)}
@@ -452,7 +581,8 @@ class StepTimer:
         line = {"run_dir": str(self.run_dir.resolve()), "steps_run": len(self.stamps), "steps_planned": self.config.steps,
                 "batch_size": self.config.batch_size, **facts,
                 "first_step_s": self.stamps[0] - self.started,  # set-up, compilation and the first step
-                "step_s": float(gaps.mean()) if len(gaps) else self.stamps[0] - self.started,
+                # the median: one-off work at a step (a zero-shot test at the last) is counted once, in wall_s
+                "step_s": float(np.median(gaps)) if len(gaps) else self.stamps[0] - self.started,
                 "wall_s": time.perf_counter() - self.started,
                 # the process's peak so far: a notebook's largest line is its peak up to its last training call
                 "peak_gpu_gb": torch.cuda.max_memory_allocated() / 2**30 if cuda else None}
@@ -460,9 +590,10 @@ class StepTimer:
             f.write(json.dumps(line) + "\n")
 
 
-def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig) -> Path:
-    """Write a checkpoint atomically: save into a temp folder, rename it into place, then move the
-    ``latest`` pointer (itself replaced atomically). A crash at any point leaves the previous one."""
+def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig, spec: dict) -> Path:
+    """Write a checkpoint atomically: save into a temp folder with a manifest of checksums (written
+    last), rename it into place, then move the ``latest`` pointer (itself replaced atomically), then
+    prune. A crash at any point leaves the previous checkpoint intact and ``latest`` naming it."""
     checkpoints = run_dir / "checkpoints"
     final = checkpoints / f"step_{step:08d}"
     tmp = checkpoints / f".tmp_step_{step:08d}"
@@ -473,8 +604,12 @@ def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: 
     accelerator.save_state(str(tmp))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        state = {"step": step, "config": asdict(config)}
+        state = {"step": step, "config": asdict(config), "spec": spec}
         (tmp / "trainer_state.json").write_text(json.dumps(state))
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        (tmp / MANIFEST).write_text(json.dumps({"files": files}))
+        # A folder of this step exists only if it failed verification when this run resumed from an
+        # older one (resume takes the newest intact step_*), so ``latest`` never names an intact one here.
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
         pointer_tmp = checkpoints / ".latest.tmp"
