@@ -26,7 +26,7 @@ def test_grid_trains_each_cell_and_skips_finished_ones(tmp_path):
     assert first.summary.loc[0, "tokens"] == 4 * 4 * 32
     assert first.curves.groupby("name")["step"].apply(list).tolist() == [[0, 2, 4], [0, 2, 4]]
     assert first.summary.loc[0, "val_loss"] != first.summary.loc[1, "val_loss"]  # different seeds
-    marker = json.loads((tmp_path / "seed0" / "cell.json").read_text())
+    marker = json.loads((tmp_path / "seed0" / "result" / "cell.json").read_text())
     (tmp_path / "seed0" / "records.jsonl").unlink()  # a rerun must not retrain a finished cell
     again = run_grid(_cells(config), tmp_path)
     assert again.summary.loc[0, "val_loss"] == marker["val_loss"]
@@ -38,7 +38,7 @@ def test_kept_models_are_saved_and_loaded_by_a_rerun_instead_of_retrained(tmp_pa
     config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
     first = run_grid(_cells(config, keep_model=True), tmp_path)
     assert set(first.models) == {"seed0", "seed1"}
-    assert [p.name for p in (tmp_path / "seed0").iterdir() if p.name.startswith(".model")] == []  # no temp folder left
+    assert [p.name for p in (tmp_path / "seed0").iterdir() if p.name.startswith(".result")] == []  # no temp folder left
     (tmp_path / "seed0" / "records.jsonl").unlink()
     again = run_grid(_cells(config, keep_model=True), tmp_path)
     assert not (tmp_path / "seed0" / "records.jsonl").exists()  # loaded, not retrained
@@ -52,7 +52,7 @@ def test_a_finished_cell_without_its_model_is_retrained_when_the_model_is_wanted
     config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
     plain = run_grid(_cells(config), tmp_path)  # finished, but no model saved
     kept = run_grid(_cells(config, keep_model=True), tmp_path)
-    assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "model").is_dir()
+    assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "result" / "model").is_dir()
     assert kept.summary["val_loss"].tolist() == pytest.approx(plain.summary["val_loss"].tolist(), abs=1e-6)
 
 
