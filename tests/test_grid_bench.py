@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -54,6 +55,28 @@ def test_a_finished_cell_without_its_model_is_retrained_when_the_model_is_wanted
     kept = run_grid(_cells(config, keep_model=True), tmp_path)
     assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "result" / "model").is_dir()
     assert kept.summary["val_loss"].tolist() == pytest.approx(plain.summary["val_loss"].tolist(), abs=1e-6)
+
+
+def test_a_named_cell_rerun_with_other_steps_is_a_config_error_naming_them(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    run_grid(_cells(config)[:1], tmp_path)
+    (tmp_path / "seed0" / "records.jsonl").unlink()
+    with pytest.raises(ConfigError, match=r"seed0 holds a grid-cell made with other settings: settings.train.steps \(3 -> 4\)"):
+        run_grid(_cells(replace(config, steps=4))[:1], tmp_path)
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()  # refused before any training
+    run_grid(_cells(replace(config, progress=True, log_every=1))[:1], tmp_path)  # settings that change no number
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()
+
+
+def test_cache_mode_trains_a_new_cell_for_other_steps_and_reuses_the_same_spec(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    three = run_grid(_cells(config)[:1], tmp_path, mode="cache")
+    four = run_grid(_cells(replace(config, steps=4))[:1], tmp_path, mode="cache")
+    assert three.summary.loc[0, "tokens"] == 3 * 4 * 32 and four.summary.loc[0, "tokens"] == 4 * 4 * 32
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("seed0-")]) == 2
+    again = run_grid(_cells(config)[:1], tmp_path, mode="cache")
+    assert again.summary.loc[0, "val_loss"] == three.summary.loc[0, "val_loss"]
+    assert len(list(tmp_path.iterdir())) == 2  # reused, not a third cell
 
 
 def _random_blocks(n=64, seq_len=32, vocab=512):

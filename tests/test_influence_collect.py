@@ -240,10 +240,12 @@ def test_collection_resumes_and_refuses_other_settings(collected, base):
     folder = collected.folder
     again = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert logged == []  # every run complete: nothing retrained
-    shutil.rmtree(folder / "run_1" / "train")
+    # a build killed half-way leaves only its hidden staging folder, never a run under its final name
     (folder / "run_1" / "done.json").unlink()
+    shutil.move(folder / "run_1", folder / ".run_1.killed")
     redone = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert len(logged) == 1 and "run 2/3" in logged[0]
+    assert not (folder / ".run_1.killed").exists()  # the leftover is cleared before the rebuild
     np.testing.assert_allclose(redone.runs[1].trajectories["loss"], again.runs[1].trajectories["loss"])  # deterministic
     with pytest.raises(ConfigError, match="other settings"):
         collect_task(collected.task, base, CollectConfig(n_sampled=8, batch_size=4, epochs=1), 3, folder, log=None)
