@@ -194,8 +194,9 @@ def named(folder: "str | os.PathLike", spec: Spec, build: Callable[[Path], objec
 def _remove_stale_staging(folder: Path) -> None:
     """Temporary siblings left by a killed build of a named folder (a named folder has one writer)."""
     if folder.parent.is_dir():
-        for leftover in folder.parent.glob(f".{folder.name}.*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in folder.parent.iterdir():
+            if leftover.name.startswith(f".{folder.name}."):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def claim(folder: "str | os.PathLike", spec: Spec) -> Path:
