@@ -141,10 +141,12 @@ def differing_keys(saved: object, wanted: object, prefix: str = "") -> list[str]
         return [d for k in keys for d in differing_keys(saved.get(k), wanted.get(k), f"{prefix}{k}.")]
     if saved == wanted:
         return []
-    def short(v: object) -> str:
-        text = json.dumps(v)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return [f"{prefix.rstrip('.')} ({short(saved)} -> {short(wanted)})"]
+    return [f"{prefix.rstrip('.')} ({_short(saved)} -> {_short(wanted)})"]
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _refuse_other_spec(folder: Path, saved: dict, wanted: dict, what: str) -> None:
