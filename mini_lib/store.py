@@ -39,15 +39,14 @@ SMALL_ARRAY = 64  # arrays up to this size are written out in a spec; larger one
 
 def canonical(value: object) -> object:
     """``value`` as plain JSON data with sorted keys: dataclasses become dicts, tuples lists, paths
-    strings, numpy scalars and arrays numbers and lists, functions their qualified names."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return canonical(dataclasses.asdict(value))
+    strings, numpy scalars and arrays numbers and lists (large arrays a hash), callables their
+    qualified names (plus, for closures, the values they captured)."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):
         return [canonical(v) for v in value]
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -57,11 +56,13 @@ def canonical(value: object) -> object:
     func = getattr(value, "func", None)  # functools.partial
     if func is not None:
         return {"partial": canonical(func), "args": canonical(value.args), "keywords": canonical(value.keywords)}
-    if callable(value):
+    if callable(value) and not isinstance(value, type):  # functions, and callbacks (callable objects)
         name = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
         closure = getattr(value, "__closure__", None)
         # a closure's captured values (e.g. example weights) decide what it computes
         return {"function": name, "closure": [_lenient(c.cell_contents) for c in closure]} if closure else name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: canonical(getattr(value, f.name)) for f in sorted(dataclasses.fields(value), key=lambda f: f.name)}
     raise ConfigError(f"cannot put a {type(value).__qualname__} into an artefact spec: pass plain settings")
 
 

@@ -160,3 +160,14 @@ def test_data_fingerprints_follow_the_content():
             return {"x": np.asarray([self.values[i] for i in indices])}
 
     assert data_fingerprint(Rows([1, 2, 3])) == data_fingerprint(Rows([1, 2, 3])) != data_fingerprint(Rows([1, 2, 4]))
+
+
+def test_callbacks_enter_a_spec_by_name_not_by_their_contents():
+    @dataclass(frozen=True)
+    class Callback:  # like a training callback holding a tokenizer: no plain form, but callable
+        tokenizer: object
+
+        def __call__(self, info):
+            return None
+
+    assert canonical({"callbacks": [Callback(object())]}) == {"callbacks": [f"{__name__}.{Callback.__qualname__}"]}
