@@ -33,6 +33,9 @@ from mini_lib.train import _RESUMABLE_CHANGES, TrainConfig, TrainResult, train
 
 CELL_VERSION = 1  # bump when training or the summary row changes what a finished cell holds
 MODES = ("named", "cache")
+# Model config keys that record where a config has been (saving fills them in, also on a config object
+# that several cells share), not what the model computes: never part of a cell's spec.
+MODEL_METADATA = {"architectures", "dtype", "torch_dtype", "transformers_version", "_name_or_path"}
 
 
 @dataclass
@@ -92,7 +95,7 @@ def _summary_row(cell: GridCell, result: TrainResult) -> dict:
 
 def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[object], str]) -> Spec:
     config = getattr(model, "config", None)
-    shape = {k: v for k, v in config.to_dict().items() if k != "transformers_version"} if config else repr(model)
+    shape = {k: v for k, v in config.to_dict().items() if k not in MODEL_METADATA} if config else repr(model)
     settings = {
         "name": cell.name, "tags": cell.tags,
         "train": {k: v for k, v in asdict(cell.config).items() if k not in _RESUMABLE_CHANGES},

@@ -9,9 +9,10 @@ from mini_lib.bench import compare, precision_table
 from mini_lib.bench import main as bench_main
 from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, run_grid
+from mini_lib.models import build_model, neox_config
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
-from tests.helpers import tiny_model, tiny_setup
+from tests.helpers import TINY, tiny_model, tiny_setup
 
 
 def _cells(config, keep_model=False):
@@ -77,6 +78,21 @@ def test_cache_mode_trains_a_new_cell_for_other_steps_and_reuses_the_same_spec(t
     again = run_grid(_cells(config)[:1], tmp_path, mode="cache")
     assert again.summary.loc[0, "val_loss"] == three.summary.loc[0, "val_loss"]
     assert len(list(tmp_path.iterdir())) == 2  # reused, not a third cell
+
+
+def test_cells_sharing_one_model_config_are_reused_after_saving_kept_models(tmp_path):
+    """save_pretrained writes `architectures` into the config object the cells share: not a new spec."""
+    tokenizer, blocks = tiny_setup()
+    shared = neox_config(TINY, len(tokenizer), 32)
+    config = TrainConfig(steps=2, batch_size=4, device="cpu", precision="fp32", progress=False)
+
+    def cells():
+        return [GridCell(name=f"seed{s}", tags={"seed": s}, make_model=lambda s=s: build_model(shared, seed=s),
+                         train_data=blocks, config=config, keep_model=True) for s in (0, 1)]
+
+    first = run_grid(cells(), tmp_path)
+    again = run_grid(cells(), tmp_path)
+    assert again.summary["final_train_loss"].tolist() == first.summary["final_train_loss"].tolist()
 
 
 def _random_blocks(n=64, seq_len=32, vocab=512):
