@@ -7,8 +7,8 @@ package, so nothing is downloaded. Two poolings:
 * ``"mean"``: the sentence embedding the model is published with (mean over tokens, L2-normalised);
 * ``"cls"``: the first token's last hidden state, unnormalised (what GPTfluence's official code uses).
 
-Results are cached on disk by encoder, pooling and a hash of the texts, so re-running a notebook
-never re-encodes its corpus.
+Results are cached in the artefact store (``mini_lib.store``) by encoder, pooling and a hash of the
+texts, so re-running a notebook never re-encodes its corpus.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from mini_lib.errors import ConfigError, choose
 from mini_lib.paths import cache_dir, texts_fingerprint
+from mini_lib.store import Spec, cached_array
 
 MINILM_DIM = 384
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
@@ -72,23 +73,19 @@ def encode_texts(
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if model is None:
         model_name = model_name or DEFAULT_ENCODER
-    cache = cache and model_name is not None
-    if cache:
-        tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-        path = (cache_folder or cache_dir() / "embeddings") / f"{tag}-{pooling}-{texts_fingerprint(texts)}.npy"
-        if path.is_file():
-            return np.load(path)
-    model = model if model is not None else load_minilm()
-    if pooling == "mean":
-        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                               show_progress_bar=False)
-    else:
-        tokens = model.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
-        vectors = np.stack([t[0].float().cpu().numpy() for t in tokens])
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
-    return vectors
+
+    def encode() -> np.ndarray:
+        encoder = model if model is not None else load_minilm()
+        if pooling == "mean":
+            vectors = encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+        else:
+            tokens = encoder.encode(texts, batch_size=batch_size, output_value="token_embeddings",
+                                    show_progress_bar=False)
+            vectors = np.stack([t[0].float().cpu().numpy() for t in tokens])
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    if not (cache and model_name is not None):
+        return encode()
+    spec = Spec("embeddings", 1, {"encoder": model_name, "pooling": pooling}, texts_fingerprint(texts))
+    return cached_array(cache_folder or cache_dir() / "embeddings", spec, encode)

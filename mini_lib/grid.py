@@ -1,9 +1,15 @@
 """Train a grid of models (sizes, data variants, seeds) through the one loop, resumably.
 
-Each cell trains in its own folder; a finished cell leaves ``cell.json`` and is skipped when the grid
-runs again, and an interrupted cell resumes from its checkpoint. So a 36-model grid that dies at model
-20 loses at most one model's work since its last checkpoint. A cell marked ``keep_model`` also saves
-its final model (``save_pretrained``, in ``<cell>/model``), which a rerun loads instead of retraining.
+Each cell trains in its own folder; a finished cell commits its result (``<cell>/result``: ``cell.json``
+and, for a cell marked ``keep_model``, the final model) as one artefact of the store (``mini_lib.store``),
+and an interrupted cell resumes from its checkpoint. So a 36-model grid that dies at model 20 loses at
+most one model's work since its last checkpoint.
+
+A cell's spec is everything that decides its numbers: its training settings, tags, model config and
+initial weights, and fingerprints of its data. In a named run folder (``mode="named"``, the default) a
+rerun reuses a cell only when the spec is the same, and a cell made with other settings is a
+ConfigError naming them (never silent reuse); in ``mode="cache"`` the cell folder is named by its
+spec's hash, so changed settings simply train a new cell.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -20,9 +26,16 @@ import torch
 from transformers import AutoModelForCausalLM
 from transformers.utils import logging as hf_logging
 
+from mini_lib.errors import choose
 from mini_lib.models import model_size
-from mini_lib.paths import atomic_folder, write_text_atomic
-from mini_lib.train import TrainConfig, TrainResult, train
+from mini_lib.store import Spec, cache_folder, claim, data_fingerprint, named, tensors_fingerprint
+from mini_lib.train import _RESUMABLE_CHANGES, TrainConfig, TrainResult, train
+
+CELL_VERSION = 1  # bump when training or the summary row changes what a finished cell holds
+MODES = ("named", "cache")
+# Model config keys that record where a config has been (saving fills them in, also on a config object
+# that several cells share), not what the model computes: never part of a cell's spec.
+MODEL_METADATA = {"architectures", "dtype", "torch_dtype", "transformers_version", "_name_or_path"}
 
 
 @dataclass
@@ -80,27 +93,56 @@ def _summary_row(cell: GridCell, result: TrainResult) -> dict:
     }
 
 
-def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike") -> GridResult:
-    """Train every cell, skipping finished ones; kept models of finished cells are loaded from disk."""
+def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[object], str]) -> Spec:
+    config = getattr(model, "config", None)
+    shape = {k: v for k, v in config.to_dict().items() if k not in MODEL_METADATA} if config else repr(model)
+    settings = {
+        "name": cell.name, "tags": cell.tags,
+        "train": {k: v for k, v in asdict(cell.config).items() if k not in _RESUMABLE_CHANGES},
+        "model": shape, "initial_weights": tensors_fingerprint(list(model.state_dict().values())[:4]),
+        "train_kwargs": cell.train_kwargs,
+    }
+    return Spec("grid-cell", CELL_VERSION, settings, {"train": data_key(cell.train_data), "val": data_key(cell.val_data)})
+
+
+def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str = "named") -> GridResult:
+    """Train every cell, reusing finished ones made with the same spec (see the module docstring for
+    ``mode``); kept models of finished cells are loaded from disk."""
+    choose("mode", mode, MODES)
     run_dir = Path(run_dir)
     rows, curves = [], []
     models: dict[str, torch.nn.Module] = {}
+    fingerprints: dict[int, str] = {}  # cells usually share their data: hash each data object once
+
+    def data_key(data: object) -> str:
+        if id(data) not in fingerprints:
+            fingerprints[id(data)] = data_fingerprint(data)
+        return fingerprints[id(data)]
+
     for cell in cells:
-        folder = run_dir / cell.name
-        done, model_dir = folder / "cell.json", folder / "model"
-        if done.is_file() and (not cell.keep_model or model_dir.is_dir()):
-            row = json.loads(done.read_text())
-            if cell.keep_model:
-                with _no_hf_progress_bars():
-                    models[cell.name] = AutoModelForCausalLM.from_pretrained(model_dir)
-        else:
-            result = train(cell.make_model(), cell.train_data, cell.config, folder, val_data=cell.val_data, **cell.train_kwargs)
+        model = cell.make_model()
+        spec = _cell_spec(cell, model, data_key)
+        folder = claim(run_dir / cell.name if mode == "named" else cache_folder(run_dir, spec, cell.name), spec)
+
+        def build(tmp: Path) -> tuple[dict, torch.nn.Module]:
+            result = train(model, cell.train_data, cell.config, folder, val_data=cell.val_data, **cell.train_kwargs)
             row = _summary_row(cell, result)
             if cell.keep_model:
-                with atomic_folder(model_dir) as tmp, _no_hf_progress_bars():
-                    result.model.save_pretrained(tmp)
-                models[cell.name] = result.model
-            write_text_atomic(done, json.dumps(row, indent=2))  # last: finished only once all is on disk
+                with _no_hf_progress_bars():
+                    result.model.save_pretrained(tmp / "model")
+            (tmp / "cell.json").write_text(json.dumps(row, indent=2))
+            return row, result.model
+
+        artefact = named(folder / "result", spec, build, require=("model",) if cell.keep_model else ())
+        if artefact.built:
+            row, trained = artefact.value
+            if cell.keep_model:
+                models[cell.name] = trained
+        else:
+            row = json.loads((artefact.path / "cell.json").read_text())
+            if cell.keep_model:
+                with _no_hf_progress_bars():
+                    models[cell.name] = AutoModelForCausalLM.from_pretrained(artefact.path / "model")
         for step, loss in zip(row["evals"].get("step", []), row["evals"].get("loss", [])):
             curves.append({"name": row["name"], **cell.tags, "step": step, "val_loss": loss,
                            "tokens": step * row["tokens_per_step"],

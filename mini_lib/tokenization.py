@@ -1,7 +1,8 @@
 """Byte-level BPE tokenizers and packing documents into fixed-length token blocks.
 
-Every corpus gets its own tokenizer (as the simplified-vocabulary paper does), cached by a fingerprint
-of the texts and settings so re-running a notebook does not retrain it. Packing follows GPT-NeoX /
+Every corpus gets its own tokenizer (as the simplified-vocabulary paper does), cached in the artefact
+store (``mini_lib.store``) by a fingerprint of the texts and settings so re-running a notebook does not
+retrain it; packed corpora are cached the same way. Packing follows GPT-NeoX /
 Pythia: documents joined with an end-of-text token, cut into equal blocks; for every block we keep the
 ids of the documents it contains, so later notebooks can ask which examples a training step saw.
 """
@@ -22,6 +23,7 @@ from transformers import PreTrainedTokenizerFast
 
 from mini_lib.errors import ConfigError
 from mini_lib.paths import atomic_folder, cache_dir, texts_fingerprint
+from mini_lib.store import Spec, cached
 
 EOS = "<|endoftext|>"
 PAD = "<|padding|>"
@@ -43,10 +45,20 @@ def train_tokenizer(
     if vocab_size < 300:
         raise ConfigError(f"vocab_size must be >= 300 for byte-level BPE (256 bytes + merges), got {vocab_size}")
     _require_texts(texts)
-    folder = cache_dir() / "tokenizers" / texts_fingerprint(texts, "bpe", vocab_size)
-    if cache and (folder / "tokenizer.json").is_file():
-        return load_tokenizer(folder, model_max_length=model_max_length)
+    if not cache:
+        return _train_bpe(texts, vocab_size, model_max_length)
 
+    def build(tmp: Path) -> PreTrainedTokenizerFast:
+        wrapped = _train_bpe(texts, vocab_size, model_max_length)
+        wrapped.save_pretrained(tmp)
+        return wrapped
+
+    spec = Spec("tokenizer", 1, {"algorithm": "bpe", "vocab_size": vocab_size}, texts_fingerprint(texts))
+    artefact = cached(cache_dir() / "tokenizers", spec, build)
+    return artefact.load(lambda folder: load_tokenizer(folder, model_max_length=model_max_length))
+
+
+def _train_bpe(texts: Sequence[str], vocab_size: int, model_max_length: int) -> PreTrainedTokenizerFast:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -57,10 +69,7 @@ def train_tokenizer(
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer, length=len(texts))
-    wrapped = wrap_tokenizer(tokenizer, model_max_length)
-    if cache:
-        save_tokenizer(wrapped, folder)
-    return wrapped
+    return wrap_tokenizer(tokenizer, model_max_length)
 
 
 def wrap_tokenizer(tokenizer: Tokenizer, model_max_length: int) -> PreTrainedTokenizerFast:
@@ -134,7 +143,8 @@ class PackedBlocks:
         return PackedBlocks(self.tokens[:n_blocks], np.asarray(self.doc_ids)[keep], np.asarray(self.doc_starts)[keep])
 
     def fingerprint(self) -> str:
-        """A short hash of every token and document id: what a resumed run checks it trains on."""
+        """A short hash of every token and document boundary: what a resumed run checks it trains on and
+        what a stored artefact's spec records."""
         digest = hashlib.sha256(repr((self.tokens.shape, str(self.tokens.dtype))).encode())
         for array in (self.tokens, self.doc_ids, self.doc_starts):
             digest.update(np.ascontiguousarray(array).data)
@@ -157,14 +167,15 @@ class PackedBlocks:
         return [int(i) for i in self.doc_ids[max(first, 0) : last]]
 
     def save(self, folder: "str | os.PathLike") -> Path:
-        """Write the arrays as .npy files (loaded back memory-mapped)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        """Write the arrays as .npy files (loaded back memory-mapped), all three committed together by
+        one folder rename, so a crash never leaves tokens without their document ids."""
+        with atomic_folder(folder) as tmp:
+            self._write(tmp)
+        return Path(folder)
+
+    def _write(self, folder: Path) -> None:
         for name in ("tokens", "doc_ids", "doc_starts"):
-            tmp = folder / f".{name}.tmp.npy"
-            np.save(tmp, getattr(self, name))
-            os.replace(tmp, folder / f"{name}.npy")
-        return folder
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
     def load(cls, folder: "str | os.PathLike") -> "PackedBlocks":
@@ -216,13 +227,13 @@ def pack_corpus(
 ) -> PackedBlocks:
     """Tokenise and pack a corpus, memory-mapped from the cache when seen before."""
     _require_texts(texts)
-    vocab_key = texts_fingerprint([json.dumps(tokenizer.get_vocab(), sort_keys=True)])
-    key = texts_fingerprint(texts, "packed", seq_len, vocab_key, list(doc_ids))
-    folder = cache_dir() / "packed" / key
-    if cache and (folder / "tokens.npy").is_file():
-        return PackedBlocks.load(folder)
-    blocks = pack_documents(encode_documents(tokenizer, texts), doc_ids, seq_len, tokenizer.eos_token_id)
+
+    def pack() -> PackedBlocks:
+        return pack_documents(encode_documents(tokenizer, texts), doc_ids, seq_len, tokenizer.eos_token_id)
+
     if not cache:
-        return blocks
-    blocks.save(folder)
-    return PackedBlocks.load(folder)
+        return pack()
+    vocab_key = texts_fingerprint([json.dumps(tokenizer.get_vocab(), sort_keys=True)])
+    spec = Spec("packed", 1, {"seq_len": seq_len, "vocab": vocab_key, "eos_id": tokenizer.eos_token_id},
+                texts_fingerprint(texts, list(doc_ids)))
+    return PackedBlocks.load(cached(cache_dir() / "packed", spec, lambda tmp: pack()._write(tmp)).path)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import textwrap
 from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
 
 from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.paths import REPO_ROOT
 from mini_lib.tokenization import pack_corpus, train_tokenizer
 
 WORDS = "the a cat dog ran saw big small red ball park tree happy sad tom mia went to and with".split()
@@ -41,3 +46,9 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def run_python(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a fresh interpreter importing this checkout's mini_lib (for real crashes: SIGKILL)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, env=env)

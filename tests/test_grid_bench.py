@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +10,10 @@ from mini_lib.bench import compare, precision_table, variant_name
 from mini_lib.bench import main as bench_main
 from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, run_grid
+from mini_lib.models import build_model, neox_config
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
-from tests.helpers import tiny_model, tiny_setup
+from tests.helpers import TINY, tiny_model, tiny_setup
 
 
 def _cells(config, keep_model=False):
@@ -27,7 +29,7 @@ def test_grid_trains_each_cell_and_skips_finished_ones(tmp_path):
     assert first.summary.loc[0, "tokens"] == 4 * 4 * 32
     assert first.curves.groupby("name")["step"].apply(list).tolist() == [[0, 2, 4], [0, 2, 4]]
     assert first.summary.loc[0, "val_loss"] != first.summary.loc[1, "val_loss"]  # different seeds
-    marker = json.loads((tmp_path / "seed0" / "cell.json").read_text())
+    marker = json.loads((tmp_path / "seed0" / "result" / "cell.json").read_text())
     (tmp_path / "seed0" / "records.jsonl").unlink()  # a rerun must not retrain a finished cell
     again = run_grid(_cells(config), tmp_path)
     assert again.summary.loc[0, "val_loss"] == marker["val_loss"]
@@ -39,7 +41,7 @@ def test_kept_models_are_saved_and_loaded_by_a_rerun_instead_of_retrained(tmp_pa
     config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
     first = run_grid(_cells(config, keep_model=True), tmp_path)
     assert set(first.models) == {"seed0", "seed1"}
-    assert [p.name for p in (tmp_path / "seed0").iterdir() if p.name.startswith(".model")] == []  # no temp folder left
+    assert [p.name for p in (tmp_path / "seed0").iterdir() if p.name.startswith(".result")] == []  # no temp folder left
     (tmp_path / "seed0" / "records.jsonl").unlink()
     again = run_grid(_cells(config, keep_model=True), tmp_path)
     assert not (tmp_path / "seed0" / "records.jsonl").exists()  # loaded, not retrained
@@ -53,8 +55,45 @@ def test_a_finished_cell_without_its_model_is_retrained_when_the_model_is_wanted
     config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
     plain = run_grid(_cells(config), tmp_path)  # finished, but no model saved
     kept = run_grid(_cells(config, keep_model=True), tmp_path)
-    assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "model").is_dir()
+    assert set(kept.models) == {"seed0", "seed1"} and (tmp_path / "seed1" / "result" / "model").is_dir()
     assert kept.summary["val_loss"].tolist() == pytest.approx(plain.summary["val_loss"].tolist(), abs=1e-6)
+
+
+def test_a_named_cell_rerun_with_other_steps_is_a_config_error_naming_them(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    run_grid(_cells(config)[:1], tmp_path)
+    (tmp_path / "seed0" / "records.jsonl").unlink()
+    with pytest.raises(ConfigError, match=r"seed0 holds a grid-cell made with other settings: settings.train.steps \(3 -> 4\)"):
+        run_grid(_cells(replace(config, steps=4))[:1], tmp_path)
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()  # refused before any training
+    run_grid(_cells(replace(config, progress=True, log_every=1))[:1], tmp_path)  # settings that change no number
+    assert not (tmp_path / "seed0" / "records.jsonl").exists()
+
+
+def test_cache_mode_trains_a_new_cell_for_other_steps_and_reuses_the_same_spec(tmp_path):
+    config = TrainConfig(steps=3, batch_size=4, device="cpu", precision="fp32", progress=False)
+    three = run_grid(_cells(config)[:1], tmp_path, mode="cache")
+    four = run_grid(_cells(replace(config, steps=4))[:1], tmp_path, mode="cache")
+    assert three.summary.loc[0, "tokens"] == 3 * 4 * 32 and four.summary.loc[0, "tokens"] == 4 * 4 * 32
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("seed0-")]) == 2
+    again = run_grid(_cells(config)[:1], tmp_path, mode="cache")
+    assert again.summary.loc[0, "val_loss"] == three.summary.loc[0, "val_loss"]
+    assert len(list(tmp_path.iterdir())) == 2  # reused, not a third cell
+
+
+def test_cells_sharing_one_model_config_are_reused_after_saving_kept_models(tmp_path):
+    """save_pretrained writes `architectures` into the config object the cells share: not a new spec."""
+    tokenizer, blocks = tiny_setup()
+    shared = neox_config(TINY, len(tokenizer), 32)
+    config = TrainConfig(steps=2, batch_size=4, device="cpu", precision="fp32", progress=False)
+
+    def cells():
+        return [GridCell(name=f"seed{s}", tags={"seed": s}, make_model=lambda s=s: build_model(shared, seed=s),
+                         train_data=blocks, config=config, keep_model=True) for s in (0, 1)]
+
+    first = run_grid(cells(), tmp_path)
+    again = run_grid(cells(), tmp_path)
+    assert again.summary["final_train_loss"].tolist() == first.summary["final_train_loss"].tolist()
 
 
 def _random_blocks(n=64, seq_len=32, vocab=512):

@@ -4,6 +4,7 @@ import collections
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,12 +13,15 @@ import torch
 from mini_lib.corpora import storyworld as sw
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import per_example_loss
+from mini_lib.influence import collect
 from mini_lib.influence.collect import (
     BaseModel,
     CollectConfig,
+    PretrainConfig,
     collect_task,
     example_set,
     finetune,
+    pretrain_base_model,
     run_batches,
     target_losses,
 )
@@ -240,10 +244,12 @@ def test_collection_resumes_and_refuses_other_settings(collected, base):
     folder = collected.folder
     again = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert logged == []  # every run complete: nothing retrained
-    shutil.rmtree(folder / "run_1" / "train")
+    # a build killed half-way leaves only its hidden staging folder, never a run under its final name
     (folder / "run_1" / "done.json").unlink()
+    shutil.move(folder / "run_1", folder / ".run_1.killed")
     redone = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert len(logged) == 1 and "run 2/3" in logged[0]
+    assert not (folder / ".run_1.killed").exists()  # the leftover is cleared before the rebuild
     np.testing.assert_allclose(redone.runs[1].trajectories["loss"], again.runs[1].trajectories["loss"])  # deterministic
     with pytest.raises(ConfigError, match="other settings"):
         collect_task(collected.task, base, CollectConfig(n_sampled=8, batch_size=4, epochs=1), 3, folder, log=None)
@@ -258,3 +264,15 @@ def test_finetune_trains_through_the_loop_on_the_given_examples(base, tmp_path):
     assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), base.model.parameters()))
     with pytest.raises(ConfigError, match="batch_size"):
         finetune(base, task, [0, 1], CONFIG, tmp_path / "few")
+
+
+def test_the_pretrained_base_model_is_reused_for_its_settings_and_refused_for_others(tmp_path, monkeypatch):
+    config = PretrainConfig(n_documents=200, vocab_size=300, seq_len=32, n_layers=1, d_model=16, n_heads=2, steps=2,
+                            batch_size=4, precision="fp32")
+    first = pretrain_base_model(config, tmp_path)
+    monkeypatch.setattr(collect, "train", lambda *a, **k: pytest.fail("a reuse must not train"))
+    again = pretrain_base_model(config, tmp_path)
+    assert again.path == first.path == tmp_path / "model" and again.pretrain_eval == first.pretrain_eval
+    assert all(torch.equal(a, b) for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values()))
+    with pytest.raises(ConfigError, match=r"settings.steps \(2 -> 3\)"):
+        pretrain_base_model(replace(config, steps=3), tmp_path)

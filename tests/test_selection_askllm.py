@@ -195,7 +195,7 @@ def test_long_examples_are_clipped_before_the_question():
 @pytest.mark.slow
 def test_smollm2_converts_once_and_scores(tmp_path):
     """The offline default scorer: GGUF -> cached safetensors -> P(yes) for two texts."""
-    from mini_lib.selection.smollm2 import load_smollm2, smollm2_gguf_path
+    from mini_lib.selection.smollm2 import load_smollm2, smollm2_dir, smollm2_gguf_path
 
     assert smollm2_gguf_path().stat().st_size > 50_000_000
     start = time.perf_counter()
@@ -205,7 +205,8 @@ def test_smollm2_converts_once_and_scores(tmp_path):
     model, tok = load_smollm2(tmp_path / "smollm2")
     assert time.perf_counter() - start < max(convert_s, 5.0)
     assert tok.model_max_length == model.config.max_position_embeddings == 8192
-    assert (tmp_path / "smollm2" / "model.safetensors").is_file()
+    assert (smollm2_dir(tmp_path / "smollm2") / "model.safetensors").is_file()
+    assert [p.name for p in (tmp_path / "smollm2").iterdir()] == [smollm2_dir(tmp_path / "smollm2").name]
     scores = ask_llm_scores(model, tok, ["Bees make honey from nectar.", "honey the from bees nectar"],
                             batch_size=2)
     assert np.all((scores.p_yes > 0.01) & (scores.p_yes + scores.p_no <= 1.0 + 1e-6))

@@ -5,7 +5,7 @@ from mini_lib.errors import ConfigError
 from mini_lib.tokenization import (
     PackedBlocks, load_tokenizer, pack_corpus, pack_documents, save_tokenizer, train_tokenizer,
 )
-from tests.helpers import tiny_setup, word_corpus
+from tests.helpers import run_python, tiny_setup, word_corpus
 
 
 def test_round_trip_including_unicode_and_numbers(tmp_path):
@@ -82,3 +82,32 @@ def test_bad_inputs():
         pack_documents([[1, 2]], [0], seq_len=64, eos_id=0)
     with pytest.raises(ConfigError, match="tokens.npy"):
         PackedBlocks.load("/nonexistent")
+
+
+def test_packed_cache_torn_by_a_sigkill_between_its_arrays_is_rebuilt(tmp_path):
+    """The torn write exactly: SIGKILL right after tokens.npy is written, before doc_ids.npy."""
+    texts, cache = word_corpus(60), tmp_path / "cache"
+    done = run_python(f"""
+        import os, signal
+        import numpy as np
+        os.environ["MINI_LIB_CACHE"] = {str(cache)!r}
+        from mini_lib.tokenization import pack_corpus, train_tokenizer
+        from tests.helpers import word_corpus
+        tokenizer = train_tokenizer(word_corpus(60), 300, cache=False)
+        save = np.save
+        def save_then_die(path, array, *args, **kwargs):
+            if "doc_ids" in str(path):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return save(path, array, *args, **kwargs)
+        np.save = save_then_die
+        pack_corpus(tokenizer, word_corpus(60), list(range(60)), 16)
+    """)
+    assert done.returncode == -9, done.stderr
+    assert list((cache / "packed").rglob("tokens.npy"))  # the kill left tokens without document ids
+    tokenizer = train_tokenizer(texts, 300, cache=False)
+    fresh = pack_corpus(tokenizer, texts, list(range(60)), 16, cache=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINI_LIB_CACHE", str(cache))
+        packed = pack_corpus(tokenizer, texts, list(range(60)), 16)
+    assert np.array_equal(packed.tokens, fresh.tokens) and np.array_equal(packed.doc_ids, fresh.doc_ids)
+    assert packed.fingerprint() == fresh.fingerprint()

@@ -15,8 +15,10 @@ Every run starts from the same base weights, so the value before training (step 
 gradients are computed once per task. The batches and learning rates written to
 ``train_samples_id.json`` are read back from the loop's own records, and runs are written with
 ``gptdynamics.write_task`` / ``write_run`` so ``read_task`` reads ours and the paper's release alike.
-Collection is resumable: a run folder is complete once its ``done.json`` exists; complete runs are
-skipped on re-run, incomplete ones are redone. For the unseen-training-example study, all runs but
+Collection is resumable and spec-checked through the artefact store (``mini_lib.store``): the folder
+records what it is collected with (other settings are a ConfigError), and each run (and step 0) is an
+artefact committed with one rename, so finished runs are reused on re-run and an interrupted one
+never counts as finished. For the unseen-training-example study, all runs but
 the last ``holdout_runs`` draw from the pool without its last ``holdout_train`` examples.
 
 The base model is a small Pythia-architecture model pre-trained on storyworld through the same loop
@@ -28,7 +30,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,11 +49,12 @@ from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_task
 from mini_lib.influence.synthetic import sample_batches
 from mini_lib.influence.tasks import FineTuneTask
 from mini_lib.influence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
-from mini_lib.paths import atomic_folder
+from mini_lib.store import Spec, claim, named, tensors_fingerprint
 from mini_lib.train import StepInfo, TrainConfig, train
 
 DONE_FILE = "done.json"
 GRADS_FILE = "tracin_grads.npz"
+COLLECT_VERSION = 1  # bump when collection changes what a run or step 0 records
 
 
 @dataclass(frozen=True)
@@ -176,35 +178,37 @@ class CollectedTask:
 
 
 def pretrain_base_model(config: PretrainConfig, folder: str | Path, *, progress: bool = False) -> BaseModel:
-    """Pre-train (or load, when ``folder/model`` exists) a Pythia-shaped model on storyworld."""
+    """Pre-train (or load, when ``folder/model`` holds one made with ``config``) a Pythia-shaped model on
+    storyworld; a model there made with other settings is a ConfigError."""
     from mini_lib.launch import prepare_lm_data
     from mini_lib.models import PythiaPreset, build_model, neox_config
 
     folder = Path(folder)
-    target = folder / "model"
     description = (f"Pythia-architecture {config.n_layers} layers x d {config.d_model}, pre-trained on "
                    f"{config.n_documents:,} storyworld stories for {config.steps} steps")
-    if (target / "pretrain.json").is_file():
-        base = load_base_model(target)
-        info = json.loads((target / "pretrain.json").read_text())
-        if info["config"] != asdict(config):
-            raise ConfigError(f"{target} holds a base model pre-trained with other settings: use another folder")
-        return BaseModel(base.model, base.tokenizer, description, target, info["final_eval"])
-    data = prepare_lm_data(n_documents=config.n_documents, vocab_size=config.vocab_size, seq_len=config.seq_len,
-                           seed=config.seed, tier=config.tier)
-    shape = PythiaPreset("base", config.n_layers, config.d_model, config.n_heads, config.lr)
-    model = build_model(neox_config(shape, len(data.tokenizer), config.seq_len), seed=config.seed)
-    result = train(
-        model, data.train,
-        TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr, precision=config.precision,
-                    eval_examples=256, seed=config.seed, progress=progress),
-        folder / "train", val_data=data.val,
-    )
-    with atomic_folder(target) as tmp:
+
+    def build(tmp: Path) -> BaseModel:
+        data = prepare_lm_data(n_documents=config.n_documents, vocab_size=config.vocab_size, seq_len=config.seq_len,
+                               seed=config.seed, tier=config.tier)
+        shape = PythiaPreset("base", config.n_layers, config.d_model, config.n_heads, config.lr)
+        model = build_model(neox_config(shape, len(data.tokenizer), config.seq_len), seed=config.seed)
+        result = train(
+            model, data.train,
+            TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr, precision=config.precision,
+                        eval_examples=256, seed=config.seed, progress=progress),
+            folder / "train", val_data=data.val,
+        )
         result.model.save_pretrained(tmp)
         data.tokenizer.save_pretrained(tmp)
         (tmp / "pretrain.json").write_text(json.dumps({"config": asdict(config), "final_eval": result.final_eval}, indent=1))
-    return BaseModel(result.model.cpu(), data.tokenizer, description, target, result.final_eval)
+        return BaseModel(result.model.cpu(), data.tokenizer, description, folder / "model", result.final_eval)
+
+    def load(target: Path) -> BaseModel:
+        base = load_base_model(target)
+        info = json.loads((target / "pretrain.json").read_text())
+        return BaseModel(base.model, base.tokenizer, description, target, info["final_eval"])
+
+    return named(folder / "model", Spec("base-model", COLLECT_VERSION, config), build).load(load)
 
 
 def load_base_model(path: str | Path) -> BaseModel:
@@ -321,48 +325,47 @@ def collect_task(
     """Record ``n_runs`` fine-tuning runs of ``task`` from ``base`` into ``folder`` (resumable)."""
     if n_runs < 1:
         raise ConfigError(f"n_runs must be >= 1, got {n_runs}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _check_spec(folder, _spec(task, base, config, n_runs))
+    spec = _spec(task, base, config, n_runs)
+    folder = claim(folder, spec)
     write_task(folder, TaskDynamics(task.train, task.test))
     tokenizer = base.tokenizer
     pool = example_set(tokenizer, task.train, task.kind, config.max_len)
     test = example_set(tokenizer, task.test, task.kind, config.max_len)
     references = [e.output for e in task.test]
     projection = _projection(base.model, config)
-    step0 = _step0(base, pool, test, references, task, config, projection, folder / "step0")
+    step0 = _step0(base, pool, test, references, task, config, projection, folder / "step0", spec)
     batches = run_batches(task, config, n_runs)
     position = {i: n for n, i in enumerate(pool.ids)}
     for r, run_batches_ in enumerate(batches):
-        run_dir = folder / f"run_{r}"
-        if (run_dir / DONE_FILE).is_file():
-            continue
-        shutil.rmtree(run_dir, ignore_errors=True)
-        started = time.perf_counter()
-        recorder = _Recorder(tokenizer, test, references, task.metrics, config, pool, projection)
-        result = train(
-            copy.deepcopy(base.model), pool, _train_config(config), run_dir / "train",
-            order=[[position[i] for i in b] for b in run_batches_], callbacks=[recorder], resume=False,
-        )
-        records = result.records
-        recorded = [[int(d[0]) for d in doc_ids] for doc_ids in records["doc_ids"]]
-        if recorded != run_batches_:
-            raise RuntimeError(f"run {r}: the training loop's records differ from the planned batches")
-        trajectories = {m: np.column_stack([step0["metrics"][m], *[v[m] for v in recorder.values]]) for m in task.metrics}
-        run = Run(f"run_{r}", recorded, trajectories, task.test_ids, first_step=0,
-                  learning_rates=[float(x) for x in records["lr"]])
-        write_run(run_dir, run)
-        if projection is not None:
-            np.savez(run_dir / GRADS_FILE, steps=np.array(recorder.grad_steps, dtype=np.int64),
-                     train=np.stack(recorder.train_grads), test=np.stack(recorder.test_grads))
-        seconds = time.perf_counter() - started
-        timing = {"run_id": run.run_id, "seconds": seconds, "metric_seconds": recorder.metric_seconds,
-                  "grad_seconds": recorder.grad_seconds, "steps": config.steps}
-        (run_dir / DONE_FILE).write_text(json.dumps(timing))
-        del result
-        if log:
-            log(f"{task.name} run {r + 1}/{n_runs}: {seconds:.1f} s (metrics {recorder.metric_seconds:.1f} s, "
-                f"gradients {recorder.grad_seconds:.1f} s)")
+
+        def collect_run(run_dir: Path) -> None:
+            started = time.perf_counter()
+            recorder = _Recorder(tokenizer, test, references, task.metrics, config, pool, projection)
+            result = train(
+                copy.deepcopy(base.model), pool, _train_config(config), run_dir / "train",
+                order=[[position[i] for i in b] for b in run_batches_], callbacks=[recorder], resume=False,
+            )
+            records = result.records
+            recorded = [[int(d[0]) for d in doc_ids] for doc_ids in records["doc_ids"]]
+            if recorded != run_batches_:
+                raise RuntimeError(f"run {r}: the training loop's records differ from the planned batches")
+            trajectories = {m: np.column_stack([step0["metrics"][m], *[v[m] for v in recorder.values]]) for m in task.metrics}
+            run = Run(f"run_{r}", recorded, trajectories, task.test_ids, first_step=0,
+                      learning_rates=[float(x) for x in records["lr"]])
+            write_run(run_dir, run)
+            if projection is not None:
+                np.savez(run_dir / GRADS_FILE, steps=np.array(recorder.grad_steps, dtype=np.int64),
+                         train=np.stack(recorder.train_grads), test=np.stack(recorder.test_grads))
+            seconds = time.perf_counter() - started
+            timing = {"run_id": run.run_id, "seconds": seconds, "metric_seconds": recorder.metric_seconds,
+                      "grad_seconds": recorder.grad_seconds, "steps": config.steps}
+            (run_dir / DONE_FILE).write_text(json.dumps(timing))
+            if log:
+                log(f"{task.name} run {r + 1}/{n_runs}: {seconds:.1f} s (metrics {recorder.metric_seconds:.1f} s, "
+                    f"gradients {recorder.grad_seconds:.1f} s)")
+
+        named(folder / f"run_{r}", Spec("dynamics-run", COLLECT_VERSION, {"run": r, **spec.settings}, spec.data),
+              collect_run)
     return load_collected(task, folder, config)
 
 
@@ -441,44 +444,35 @@ def _projection(model: torch.nn.Module, config: CollectConfig) -> GradientProjec
     return GradientProjection.create(vocab, hidden, config.grad_k_vocab, config.grad_k_hidden, seed=config.seed)
 
 
-def _step0(base: BaseModel, pool, test, references, task: FineTuneTask, config: CollectConfig, projection, folder: Path) -> dict:
+def _step0(base: BaseModel, pool, test, references, task: FineTuneTask, config: CollectConfig, projection,
+           folder: Path, spec: Spec) -> dict:
     """Metrics (and gradients) of the base model: step 0 of every run, computed once."""
-    path = folder / "step0.json"
-    if path.is_file() and (projection is None or (folder / GRADS_FILE).is_file()):
-        saved = json.loads(path.read_text())
+    def build(tmp: Path) -> dict:
+        model = copy.deepcopy(base.model).to(resolve_device(config.device))
+        metrics = evaluate_metrics(model, base.tokenizer, test, references, task.metrics, config)
+        grad_seconds = 0.0
+        if projection is not None:
+            started = time.perf_counter()
+            train_grads = example_gradients(model, pool, projection, config.eval_batch_size)
+            test_grads = example_gradients(model, test, projection, config.eval_batch_size)
+            grad_seconds = time.perf_counter() - started
+            np.savez(tmp / GRADS_FILE, steps=np.array([0]), train=train_grads[None], test=test_grads[None])
+        (tmp / "step0.json").write_text(json.dumps({"metrics": {m: v.tolist() for m, v in metrics.items()},
+                                                    "grad_seconds": grad_seconds}))
+        return {"metrics": metrics}
+
+    def load(path: Path) -> dict:
+        saved = json.loads((path / "step0.json").read_text())
         return {"metrics": {m: np.asarray(v) for m, v in saved["metrics"].items()}}
-    folder.mkdir(parents=True, exist_ok=True)
-    model = copy.deepcopy(base.model).to(resolve_device(config.device))
-    metrics = evaluate_metrics(model, base.tokenizer, test, references, task.metrics, config)
-    grad_seconds = 0.0
-    if projection is not None:
-        started = time.perf_counter()
-        train_grads = example_gradients(model, pool, projection, config.eval_batch_size)
-        test_grads = example_gradients(model, test, projection, config.eval_batch_size)
-        grad_seconds = time.perf_counter() - started
-        np.savez(folder / GRADS_FILE, steps=np.array([0]), train=train_grads[None], test=test_grads[None])
-    path.write_text(json.dumps({"metrics": {m: v.tolist() for m, v in metrics.items()}, "grad_seconds": grad_seconds}))
-    return {"metrics": metrics}
+
+    return named(folder, Spec("dynamics-step0", COLLECT_VERSION, spec.settings, spec.data), build).load(load)
 
 
-def _spec(task: FineTuneTask, base: BaseModel, config: CollectConfig, n_runs: int) -> dict:
-    """What a collection folder was made with: re-running with other settings is an error, not a mix."""
+def _spec(task: FineTuneTask, base: BaseModel, config: CollectConfig, n_runs: int) -> Spec:
+    """What a collection folder is made with: re-running with other settings is an error, not a mix."""
     digest = hashlib.sha256()
     for e in task.train + task.test:
         digest.update(f"{e.id}\x00{e.input}\x00{e.output}\x01".encode())
-    weights = hashlib.sha256()
-    for tensor in list(base.model.state_dict().values())[:4]:
-        weights.update(tensor.detach().float().cpu().numpy().tobytes())
-    return {"task": task.name, "kind": task.kind, "examples": digest.hexdigest()[:16], "base": weights.hexdigest()[:16],
-            "config": asdict(config), "n_runs": n_runs}
-
-
-def _check_spec(folder: Path, spec: dict) -> None:
-    path = folder / "collection.json"
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in spec if saved.get(k) != spec[k])
-        if changed:
-            raise ConfigError(f"{folder} holds runs collected with other settings ({', '.join(changed)}): use another folder")
-    else:
-        path.write_text(json.dumps(spec, indent=1))
+    settings = {"task": task.name, "kind": task.kind, "config": config, "n_runs": n_runs}
+    return Spec("dynamics-collection", COLLECT_VERSION, settings,
+                {"examples": digest.hexdigest()[:16], "base": tensors_fingerprint(list(base.model.state_dict().values())[:4])})

@@ -10,10 +10,11 @@ both on full data). Our corpus is storyworld with injected low-quality documents
 (``corpora.noise``) and k-fold repeated documents (``ablations.duplication``), so every sampler's
 kept set can also be checked against the labels.
 
-Scores are computed once per corpus and cached on disk (``cache_dir()/selection_scores``), keyed by
-the texts, the scorer and the prompt: Ask-LLM P(yes) from a local instruction-tuned model (default
-SmolLM2-135M-Instruct), perplexity from a proxy LM pre-trained by the training core on a small clean
-sample, MiniLM embeddings for Density, SemDeDup and SSL Prototypes.
+Scores are computed once per corpus and cached in the artefact store (``mini_lib.store``, under
+``cache_dir()/selection_scores``), keyed by the texts, the scorer and the prompt: Ask-LLM P(yes) from
+a local instruction-tuned model (default SmolLM2-135M-Instruct), perplexity from a proxy LM
+pre-trained by the training core on a small clean sample, MiniLM embeddings for Density, SemDeDup and
+SSL Prototypes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell, run_grid
 from mini_lib.models import PythiaPreset, build_model, neox_config
 from mini_lib.paths import cache_dir, texts_fingerprint
+from mini_lib.store import Spec, cached_array
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
 from mini_lib.selection.metrics import equal_token_budget_epochs, over_scaling, scorer_auroc, selection_quality
 from mini_lib.selection.samplers import SAMPLERS, select
@@ -127,17 +129,9 @@ class CorpusScores:
 
 def cached_scores(kind: str, texts: Sequence[str], tag: str, compute: Callable[[], np.ndarray],
                   cache_folder: Path | None = None) -> np.ndarray:
-    """``compute()`` once per (kind, tag, texts); later calls load ``.npy`` from the cache."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tag)
-    path = (cache_folder or cache_dir() / "selection_scores") / f"{kind}-{safe}-{texts_fingerprint(texts)}.npy"
-    if path.is_file():
-        return np.load(path)
-    values = np.asarray(compute())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, values)
-    tmp.replace(path)
-    return values
+    """``compute()`` once per (kind, tag, texts); later calls load the array from the cache."""
+    spec = Spec("selection-scores", 1, {"kind": kind, "tag": tag}, texts_fingerprint(texts))
+    return cached_array(cache_folder or cache_dir() / "selection_scores", spec, compute)
 
 
 def load_scorer(scorer_path: str = ""):

