@@ -157,7 +157,7 @@ def words(text: str) -> list[str]:
 
 
 def in_vocabulary(word: str, vocabulary: Set[str]) -> bool:
-    """The filter's lookup for one lower-cased word (apostrophe-free form, contraction pieces)."""
+    """The rule mode's lookup for one lower-cased word (clitics by their base, contraction pieces)."""
     return word in vocabulary or _rescued(word, vocabulary)
 
 
