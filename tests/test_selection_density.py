@@ -118,3 +118,42 @@ def test_invalid_inputs_are_config_errors():
         inverse_propensity_sample(np.array([1.0, 0.0]), 1)
     with pytest.raises(ConfigError, match="keep_fraction"):
         density_subset(np.ones((4, 3)), 0.0)
+
+
+def english_sentences(limit: int) -> list[str]:
+    """Prose sentences of Python's own reference documentation (``pydoc_data.topics``, in every
+    CPython install): real English that is not storyworld, available offline. Code blocks and
+    short or symbol-heavy sentences are left out."""
+    import re
+
+    from pydoc_data.topics import topics
+
+    found: dict[str, None] = {}
+    for key in sorted(topics):
+        for paragraph in re.split(r"\n\s*\n", topics[key]):
+            if paragraph.startswith(("   ", "\t")) or ">>>" in paragraph:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(paragraph.split())):
+                prose = sum(c.isalpha() or c == " " for c in sentence) / max(len(sentence), 1)
+                if 40 <= len(sentence) <= 300 and prose > 0.85 and sentence[0].isupper() and sentence[-1] == ".":
+                    found[sentence] = None
+    sentences = list(found)
+    return [sentences[i] for i in np.random.default_rng(0).permutation(len(sentences))[:limit]]
+
+
+def test_default_sketch_ranks_real_sentence_embeddings_like_the_exact_kde():
+    """Real text has a narrow range of densities: 64 hashes (the old default) rank it poorly."""
+    from mini_lib.selection.embeddings import embed_texts, minilm_dir
+
+    try:
+        minilm_dir()
+    except ConfigError as missing:
+        pytest.skip(f"no offline sentence encoder: {missing}")
+    sentences = english_sentences(250)
+    assert len(sentences) == 250
+    x = embed_texts(sentences)
+    kde = exact_kde(x, 0.5)
+    default = [spearmanr(density_scores(x, SketchConfig(seed=seed)), kde).statistic for seed in (0, 1)]
+    assert min(default) >= 0.85, default
+    few = spearmanr(density_scores(x, SketchConfig(n_hashes=64)), kde).statistic
+    assert few < 0.75, few

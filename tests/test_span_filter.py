@@ -1,6 +1,8 @@
 """The simplified-vocabulary paper's span filter: hand-made edge cases and a reference model."""
 
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from mini_lib.errors import ConfigError
 
 VOCAB = frozenset(
     "the a cat dog sat on mat and ran to park big red ball he she it was is saw i you we went home "
-    "dont know have dogs cats said who end".split()
+    "do dont know have dogs cats said who end".split()
 )
 CYCLE = "the cat sat on the mat and the dog ran to the park".split()
 
@@ -38,10 +40,12 @@ def test_words_are_letter_runs_with_internal_apostrophes():
     ]
 
 
-def test_apostrophes_are_also_looked_up_without_them_and_contraction_pieces_pass():
-    assert in_vocabulary("don't", VOCAB)  # the list stores "dont"
-    assert not in_vocabulary("won't", VOCAB)
+def test_clitics_pass_with_their_base_and_contraction_pieces_pass():
+    assert in_vocabulary("don't", VOCAB) and in_vocabulary("it's", VOCAB)  # do + n't, it + 's
+    assert not in_vocabulary("won't", VOCAB)  # will + n't: "will" is not in VOCAB
+    assert in_vocabulary("won't", VOCAB | {"will"}) and in_vocabulary("can't", VOCAB | {"can"})
     assert in_vocabulary("n't", VOCAB) and in_vocabulary("ll", VOCAB)  # "do n't", "we 'll"
+    assert in_vocabulary("o'clock", {"oclock"})  # not a clitic: the apostrophe is dropped
 
 
 # ---- span boundaries ----------------------------------------------------------------------------
@@ -226,3 +230,93 @@ def test_fast_filter_agrees_with_the_reference_model(max_oov, min_len):
                 else POOL_IN[rng.integers(len(POOL_IN))] for _ in range(n)]
         text = " ".join(toks)
         assert filter_spans(text, VOCAB, max_oov, min_len) == _reference(text, VOCAB, max_oov, min_len), text
+
+
+# ---- the two modes side by side: every way the paper's C++ differs from the documented rule ----
+
+def both(text: str, vocab=VOCAB, **kw) -> tuple[list[str], list[str]]:
+    """(reference spans, rule spans) of ``text``."""
+    return filter_spans(text, vocab, mode="reference", **kw), filter_spans(text, vocab, mode="rule", **kw)
+
+
+def test_1_reference_keeps_32_words_ended_by_an_oov_word():
+    # the C++ counts the OOV word that ends the span: 32 + 1 > 32
+    assert both(simple(32) + " zebra " + simple(5)) == ([simple(32)], [])
+    assert both(simple(32)) == ([], [])  # without that word, 32 is not enough in either mode
+    assert both(simple(33)) == ([simple(33)], [simple(33)])
+
+
+def test_2_reference_glues_the_character_after_a_digit_to_the_next_word():
+    text = simple(40) + " 3 dogs " + simple(10)  # " dogs" (with its space) is OOV
+    assert both(text) == ([simple(40) + " 3"], [text])
+    assert both(simple(40) + " 3 . dogs " + simple(10))[0] == [simple(40) + " 3 . dogs " + simple(10)]
+
+
+@pytest.mark.parametrize("text,reference", [
+    (f"Zebra went to Mr. {simple(40, 'cat')}", simple(40, "cat")),  # after an abbreviation
+    (f"Zebra went home!--{simple(40, 'I')}", "--" + simple(40, "I")),  # inside a token
+    (f'Zebra said "go home." {simple(40)}', f'" {simple(40)}'),  # a closing quote, then lower case
+    (f"Zebra went home. {simple(40)}", simple(40)),  # a lower-case continuation
+])
+def test_3_reference_starts_a_span_after_any_sentence_end_token(text, reference):
+    assert both(text) == ([reference], [])
+
+
+@pytest.mark.parametrize("joined", ["a_dog", "cat\u2014dog", "\u201cthe", "don\u2019t"])
+def test_4_reference_does_not_split_underscores_dashes_or_curly_quotes(joined):
+    text = f"{simple(40)} {joined} {simple(10)}"
+    assert both(text) == ([simple(40)], [sf.normalise(text)])
+
+
+def test_5_apostrophes_possessives_pass_and_contractions_keep_their_base():
+    vocab = VOCAB | {"gentleman", "s", "go"}
+    text = f"{simple(40)} the gentleman's dog and we'll go {simple(5)}"
+    # the C++ looks up gentleman, s, we, ll (OOV here: the span ends at the apostrophe); the rule
+    # looks up gentleman + 's and we + 'll (the old rule: "gentlemans", OOV, and "well")
+    assert both(text, vocab) == ([f"{simple(40)} the gentleman's dog and we'"], [text])
+    assert both(text, vocab | {"ll"})[0] == [text]
+    not_he = (vocab - {"he"}) | {"hell"}  # "he'll" is not "hell"
+    assert both(f"{simple(40)} he'll go", not_he) == ([simple(40)], [simple(40)])
+    assert in_vocabulary("gentleman's", vocab) and not in_vocabulary("he'll", not_he)
+
+
+def test_6_reference_can_end_a_span_inside_a_token_and_keep_a_trailing_bracket():
+    assert both(simple(40) + " big-zebra " + simple(5)) == ([simple(40) + " big-"], [simple(40)])
+    assert both(simple(40) + " (zebra) " + simple(5)) == ([simple(40) + " ("], [simple(40)])
+
+
+def test_reference_keeps_the_text_as_it_is_and_compares_the_ratio_in_float32():
+    # leading blanks skipped, line breaks kept; "\r" is no delimiter, so "and\r" is an OOV word
+    text = f"  {simple(20)}\n\n{simple(20)}\r\n"
+    assert both(text) == ([f"{simple(20)}\n\n{simple(19)}"], [f"{simple(20)} {simple(20)}"])
+    # 1/3 rounds to the float32 of 0.333333332: the C++ tolerates the OOV word, a float64 compare would not
+    tolerated = "the cat zebra the dog cat the"
+    assert filter_spans(tolerated, VOCAB, max_oov=0.333333332, min_span_len=3, mode="reference") == [tolerated]
+    assert filter_spans(tolerated, VOCAB, max_oov=0.3333, min_span_len=3, mode="reference") == []
+
+
+def test_reference_stats_count_the_cpp_words():
+    spans, stats = filter_corpus([simple(40) + " 3 dogs, 12 cats."], VOCAB, mode="reference")
+    assert spans == [f"<s> {simple(40)} 3 </s>"]  # " dogs" ends the span, no sentence start follows
+    assert (stats.words_in, stats.words_kept, stats.n_spans) == (44, 41, 1)  # numbers are words
+
+
+def test_unknown_mode_is_rejected_with_the_choices():
+    with pytest.raises(ConfigError, match="reference, rule"):
+        filter_spans("the cat", VOCAB, mode="cpp")
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "span_filter_cpp.json"
+
+
+def test_reference_mode_matches_the_compiled_cpp_span_for_span():
+    """Outputs of the paper's C++ (see tests/fixtures/README.md) on storyworld and edge-case inputs."""
+    fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    vocab = frozenset(fixture["vocabulary"])
+    for min_span_len, max_oov in fixture["settings"]:
+        expected = fixture["spans"][f"{min_span_len},{max_oov}"]
+        assert len(expected) == len(fixture["inputs"]) > 300
+        got = [filter_spans(text, vocab, max_oov, min_span_len, mode="reference") for text in fixture["inputs"]]
+        mismatches = [i for i, (g, e) in enumerate(zip(got, expected)) if g != e]
+        assert not mismatches, f"{len(mismatches)} inputs differ, first {fixture['inputs'][mismatches[0]]!r}"
+    assert sum(map(len, fixture["spans"]["8,0.1"])) > 300  # the fixture exercises many spans

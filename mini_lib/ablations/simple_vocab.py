@@ -44,6 +44,7 @@ import pandas as pd
 from mini_lib.ablations.span_filter import (
     DEFAULT_MAX_OOV,
     DEFAULT_MIN_SPAN_LEN,
+    DEFAULT_MODE,
     FilterStats,
     filter_corpus,
     in_vocabulary,
@@ -203,13 +204,14 @@ def build_equal_budget_data(
     vocabulary: Set[str] | None = None,
     max_oov: float = DEFAULT_MAX_OOV,
     min_span_len: int = DEFAULT_MIN_SPAN_LEN,
+    filter_mode: str = DEFAULT_MODE,
 ) -> EqualBudgetData:
     """Simple and unrestricted training sets of equal token budget, each with its own tokenizer.
 
     ``storyworld``: ``n_documents`` stories told in the simple and in the rich tier (the same plans,
     the same train/validation split). ``local``/``hub``: ``n_documents`` documents of ``path`` /
     ``hub_name``; unrestricted = as they are, simple = their spans in ``vocabulary`` (the paper's
-    span filter, applied after the split so validation documents never leak). ``train_tokens``:
+    span filter in ``filter_mode``, applied after the split so validation documents never leak). ``train_tokens``:
     the budget per set (rounded down to whole blocks); 0 takes all the smaller set holds.
     """
     choose("data source", source, SOURCES)
@@ -237,7 +239,7 @@ def build_equal_budget_data(
         train_docs, val_docs = train_val_split(corpus, val_fraction, seed)
         raw = ((list(train_docs["text"]), list(train_docs["id"])), (list(val_docs["text"]), list(val_docs["id"])))
         (train_simple, train_stats), (val_simple, _) = (
-            _span_filter_split(*part, vocabulary, max_oov, min_span_len) for part in raw)
+            _span_filter_split(*part, vocabulary, max_oov, min_span_len, filter_mode) for part in raw)
         filter_stats = train_stats
         texts = {"simple": (train_simple, val_simple), "unrestricted": raw}
 
@@ -268,11 +270,11 @@ def build_equal_budget_data(
 
 
 def _span_filter_split(texts: list[str], ids: list[int], vocabulary: Set[str], max_oov: float,
-                       min_span_len: int) -> tuple[tuple[list[str], list[int]], FilterStats]:
+                       min_span_len: int, mode: str) -> tuple[tuple[list[str], list[int]], FilterStats]:
     """Filter documents one by one, keeping the ids of those with a kept span."""
     kept, kept_ids, total = [], [], FilterStats()
     for text, doc_id in zip(texts, ids):
-        out, stats_one = filter_corpus([text], vocabulary, max_oov, min_span_len)
+        out, stats_one = filter_corpus([text], vocabulary, max_oov, min_span_len, mode)
         total = total + stats_one
         if out:
             kept.append(out[0])

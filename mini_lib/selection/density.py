@@ -20,10 +20,19 @@ Every example increments one counter per hash; its score is the mean, over the R
 count in its own bucket. Two points share a bucket with a probability that falls with their
 distance over ``bandwidth`` (the p-stable collision probability, raised to the power K), so the
 score estimates a kernel sum at that point. One projection per hash (K = 1) gives a kernel with a
-heavy 1/distance tail: in 384 dimensions its ranking barely follows a Gaussian KDE (Spearman about
-0.5 on planted clusters), while K = 4 concatenated projections reach about 0.8-0.9, hence the
-default. Everything is vectorised in row chunks: 1M x 384 embeddings take seconds
-(``benchmarks/bench_density.py``).
+heavy 1/distance tail that follows a Gaussian KDE poorly; K = 4 follows it best (K = 8 is worse).
+
+How many hashes? Each hash is a noisy estimate and real sentence embeddings have a narrow range of
+densities (planted clusters have a wide one), so the noise decides the ranking. Measured on 3,704
+real English sentences (Python's reference documentation, ``pydoc_data.topics``, and installed
+packages' descriptions) embedded with MiniLM (384 dims), Spearman against the exact Gaussian KDE
+(bandwidth 0.5) with K = 4, bandwidth 1, three seeds: 64 hashes 0.55-0.58, 256 0.81, 512
+0.88-0.89, 1,024 0.94. It does not depend on n (1,000 or 3,704 sentences: the same), so the
+default is a fixed 1,024 hashes x 4,096 buckets. Its cost per example: 4,096 projections of 384
+dims, computed twice (once to count, once to read the counts), about 0.2 ms of CPU time (1M
+examples: about 4 CPU-minutes; 64 hashes took 16x less); memory: 32 MB of counters whatever n,
+about 250 MB of temporaries for one chunk of ``chunk_size`` rows, and nothing per example but its
+score. Everything is vectorised in row chunks (``benchmarks/bench_density.py``).
 """
 
 from __future__ import annotations
@@ -40,12 +49,12 @@ from mini_lib.selection.keep import as_scores, n_to_keep
 class SketchConfig:
     """Shape and randomness of the LSH count sketch (R hashes x B buckets, kernel width)."""
 
-    n_hashes: int = 64
+    n_hashes: int = 1024  # Spearman 0.94 against the exact KDE on real sentences (module docstring)
     n_buckets: int = 4096
     bandwidth: float = 1.0
     n_concat: int = 4
     seed: int = 0
-    chunk_size: int = 32768
+    chunk_size: int = 4096  # rows projected at once: 4096 x (n_hashes * n_concat) float32
 
     def __post_init__(self) -> None:
         for name in ("n_hashes", "n_buckets", "n_concat", "chunk_size"):
@@ -123,21 +132,15 @@ class LSHCountSketch:
 
 
 def density_scores(embeddings: np.ndarray, config: SketchConfig = SketchConfig()) -> np.ndarray:
-    """Sketch every embedding, then score each by its mean bucket count (higher = denser region)."""
+    """Sketch every embedding, then score each by its mean bucket count (higher = denser region).
+
+    Two passes (count, then read the counts), hashing every row twice: keeping the bucket ids of
+    all rows instead would take ``4 * n_hashes`` bytes per row (4 GB for 1M rows and 1,024 hashes).
+    """
     embeddings = _as_matrix(embeddings)
     sketch = LSHCountSketch(embeddings.shape[1], config)
-    # One pass: keep each row's flat bucket ids, count them, then read the counts back.
-    flat = np.concatenate(
-        [
-            sketch.flat_buckets(embeddings[start : start + config.chunk_size]).astype(np.int32)
-            for start in range(0, len(embeddings), config.chunk_size)
-        ]
-    )
-    sketch.counts += np.bincount(flat.ravel(), minlength=sketch.counts.size).reshape(sketch.counts.shape)
-    sketch.n_added = len(embeddings)
-    flat_counts = sketch.counts.ravel()
-    chunks = range(0, len(flat), config.chunk_size)
-    return np.concatenate([flat_counts[flat[start : start + config.chunk_size]].mean(axis=1) for start in chunks])
+    sketch.add(embeddings)
+    return sketch.query(embeddings)
 
 
 def exact_kde(embeddings: np.ndarray, bandwidth: float, *, chunk_size: int = 2048) -> np.ndarray:
