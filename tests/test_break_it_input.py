@@ -127,6 +127,7 @@ BAD_VALUES = [
     ("01", "presets=(pythia-1m", "presets"), ("01", "presets=pythia-1m,pythia-7b", "presets"),
     ("01", "batch_size=-4", "batch_size"), ("03", "corpus=wikipedia", "corpus"),
     ("03", "duplication_rates=[0.0, 1.5]", "duplication_rates"), ("06", "samplers=random,magic", "samplers"),
+    ("02", "filter_mode=cpp", "filter_mode"),
 ]
 
 
