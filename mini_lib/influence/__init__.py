@@ -34,7 +34,7 @@ from mini_lib.influence.experiment import (
 )
 from mini_lib.influence.features import encode_examples, encode_texts
 from mini_lib.influence.generation import bleu, greedy_continuations, rouge_l, text_scores
-from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_run, read_task, write_run, write_task
+from mini_lib.influence.gptdynamics import Example, FileIds, Run, TaskDynamics, read_run, read_task, write_run, write_task
 from mini_lib.influence.gptfluence import FitConfig, FitReport, GPTfluenceConfig, GPTfluenceSimulator
 from mini_lib.influence.metrics import MeanStd, SimulatorScores, score_simulator
 from mini_lib.influence.mislabel import (
@@ -69,7 +69,7 @@ from mini_lib.influence.tracin import (
 )
 
 __all__ = [
-    "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example",
+    "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example", "FileIds",
     "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
     "GradientProjection", "KINDS", "LinearRescale", "METHODS", "MeanStd", "MethodResult", "PAPER", "PretrainConfig",
     "REAL_TASKS", "Run", "RunSplit", "Simfluence", "SimulatorScores", "SimulatorSettings", "SyntheticConfig",
