@@ -73,6 +73,13 @@ def paper_vs_ours(perceptron: dict[str, Any], lm: dict[str, Any]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def speedup_summary(ours: dict[str, Any]) -> str:
+    """One line for a notebook: our speed-up on the desired and on the test set, beside the paper's."""
+    paper = PAPER_RESULTS["speedup"][ours["setting"]]
+    return (f"speed-up at the end of training: desired set {_speedup_text(ours)}, held-out test set "
+            f"{_speedup_text(ours, 'speedup_test')}; paper: {paper:.2f}x")
+
+
 def _row(quantity: str, setting: str, paper: str, ours: str, note: str) -> dict[str, str]:
     return {"quantity": quantity, "setting": _SETTING_NAMES[setting], "paper": paper, "ours": ours, "note": note}
 
