@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mini_lib.errors import ConfigError
-from mini_lib.influence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_run, read_task, write_run,
-                                            write_task)
+from mini_lib.influence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_file_ids, read_run, read_task,
+                                            write_run, write_task)
 
 
 def _run(run_id: str, first_step: int, rng: np.random.Generator) -> Run:
@@ -183,3 +183,13 @@ def test_a_step0_entry_must_hold_an_empty_batch(tmp_path):
     (tmp_path / "train_samples_id.json").write_text('{"step": 0, "samples_id": [3]}\n{"step": 1, "samples_id": [1]}\n')
     with pytest.raises(ConfigError, match="step 0"):
         read_run(tmp_path)
+
+
+def test_file_ids_of_a_folder_follow_its_format(tmp_path):
+    task = _official_task(tmp_path / "new", first_step=0)
+    ids = read_file_ids(tmp_path / "new")
+    assert ids == FileIds.of(task) and ids.test == {20: 0, 21: 1, 22: 2}
+    (tmp_path / "old").mkdir()  # an older export kept our ids: a resumed collection must keep writing them
+    (tmp_path / "old" / "train.json").write_text(json.dumps([{"id": 5, "input": "a", "output": " x"}]))
+    (tmp_path / "old" / "test.json").write_text(json.dumps([{"id": 9, "input": "c", "output": " z"}]))
+    assert read_file_ids(tmp_path / "old") == FileIds(train={5: 5}, test={9: 9})

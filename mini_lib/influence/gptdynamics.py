@@ -1,7 +1,8 @@
 """Training-dynamics records in the GPTDynamics format, so the official GPTfluence code reads our runs.
 
-GPTfluence (arXiv 2404.07840) released its fine-tuning dynamics as GPTDynamics on the Hugging Face hub,
-now ``ernie-research/GPTDynamics`` (its earlier name, ``baidu/GPTDynamics``, is the same data). Every rule below is read off the official loader, github.com/ernie-research/gptfluence:
+GPTfluence (arXiv 2404.07840) released its fine-tuning dynamics as GPTDynamics on the Hugging Face hub:
+``ernie-research/GPTDynamics`` now, ``baidu/GPTDynamics`` before (older README revisions link that name;
+both hold the same release). Every rule below is read off the official loader, github.com/ernie-research/gptfluence:
 ``dataset/base_dataset.py`` (``BaseDataset``), ``dataset/tracincp_dataset.py`` (``TracInCPDataset``),
 ``dataset/simfluence_dataset.py`` (``SimfluenceDataset``), ``utils/construct_runs-data.py`` (the writer).
 
@@ -239,18 +240,28 @@ def write_task(folder: str | Path, task: TaskDynamics, **keys: str) -> Path:
 def read_task(folder: str | Path, *, metrics: list[str] | None = None, **keys: str) -> TaskDynamics:
     """Read a task folder in the official format (ids mapped back to ``source_id``) or an older export of ours."""
     folder = Path(folder)
-    examples, to_source = {}, {}
-    for name in ("train.json", "test.json"):
-        path = folder / name
-        if not path.is_file():
-            raise ConfigError(f"task file {path} not found (a task folder holds train.json, test.json and run folders)")
-        records = _json_records(path)
-        to_source[name] = {int(r["id"]): int(r.get(SOURCE_ID_KEY, r["id"])) for r in records}
-        examples[name] = [_example(r) for r in records]
+    records = {name: _json_records(_task_file(folder, name)) for name in ("train.json", "test.json")}
+    to_source = {name: {int(r["id"]): int(r.get(SOURCE_ID_KEY, r["id"])) for r in rs} for name, rs in records.items()}
     run_folders = sorted((p for p in folder.iterdir() if (p / BATCHES_FILE).is_file()), key=_natural_key)
     runs = [_with_source_ids(read_run(p, metrics=metrics, **keys), to_source["train.json"], to_source["test.json"])
             for p in run_folders]
-    return TaskDynamics(train_examples=examples["train.json"], test_examples=examples["test.json"], runs=runs)
+    return TaskDynamics(train_examples=[_example(r) for r in records["train.json"]],
+                        test_examples=[_example(r) for r in records["test.json"]], runs=runs)
+
+
+def read_file_ids(folder: str | Path) -> FileIds:
+    """The id map of a task folder's example files (identity for an older export of ours, which kept our ids)."""
+    folder = Path(folder)
+    maps = [{int(r.get(SOURCE_ID_KEY, r["id"])): int(r["id"]) for r in _json_records(_task_file(folder, name))}
+            for name in ("train.json", "test.json")]
+    return FileIds(train=maps[0], test=maps[1])
+
+
+def _task_file(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise ConfigError(f"task file {path} not found (a task folder holds train.json, test.json and run folders)")
+    return path
 
 
 def _json_records(path: Path) -> list[dict]:
