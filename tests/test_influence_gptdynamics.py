@@ -136,10 +136,11 @@ def test_run_ids_index_train_json_and_test_json_from_zero(tmp_path):
     position = {e.id: n for n, e in enumerate(task.train_examples)}
     assert [b["samples_id"] for b in batches] == [[position[i] for i in batch] for batch in task.runs[0].batches]
     assert [t["id"] for t in trajectories] == [2, 0, 1]  # test ids 22, 20, 21 are rows 2, 0, 1 of test.json
-    table = np.zeros((len(task.train_examples), len(task.test_examples)))  # the simulators' (train, test) tables
-    for record in batches:
-        for t in trajectories:
-            table[record["samples_id"], t["id"]] += 1
+    # Simfluence's Simulator (model/Simulator.py, _adjust_orders) looks up row n_train * test_id + train_id of an
+    # embedding with n_train * n_test rows: every pair of ids must land inside it.
+    n_train, n_test = len(task.train_examples), len(task.test_examples)
+    rows = [n_train * t["id"] + i for record in batches for t in trajectories for i in record["samples_id"]]
+    assert 0 <= min(rows) and max(rows) < n_train * n_test
 
 
 @pytest.mark.parametrize("first_step", [0, 1])
