@@ -6,13 +6,13 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
 - compression ratio: CR = T log|V| / sum_{t=1..T} L_t = log|V| / AUC, with losses in nats. For the
   Transformer |V| is the vocabulary size; for the binary perceptron |V| = 2 (log 2 = the loss of a
   coin flip), so CR = 1 means "no better than guessing over the whole run";
-- acceleration (speed-up) at the end of training (the paper's Sec. 4, the "x times" speed-ups of its
-  loss-curve figures, 5.50x Perceptron / 2.41x Transformer): AR = T_conv / T, where T_conv is the number
-  of conventional steps needed to reach the loss L(theta_T) that the optimised policy reaches at its
-  last step T. The official evaluation (github.com/microsoft/LMOps, ``learning_law/src/base_trainer.py``
-  ``train`` and ``eval_policy_trainer.py``) trains with the constant policy and with each learned
-  policy and saves both loss curves per step, on the desired (dev) set AND on a held-out test set
-  (``all_loss.pt``); the ratio is read off those curves, so we compute it for both sets. T_conv is the
+- acceleration (speed-up) at the end of training (arXiv 2402.17759, Sec. 4: 5.50x Perceptron, 2.41x
+  Transformer): AR = T_conv / T, where T_conv is the number of conventional steps needed to reach the
+  loss L(theta_T) that the optimised policy reaches at its last step T. The official evaluation
+  (github.com/microsoft/LMOps, ``learning_law/src/eval_policy_trainer.py`` and ``base_trainer.py``
+  ``train``) trains with the constant policy and with each learned policy and saves, per step, the
+  loss on the desired (dev) set AND on a held-out test set (``all_loss.pt``); the repository has no
+  function for the ratio, which is read off those curves, so we compute it on both sets. T_conv is the
   first crossing of the conventional curve, linearly interpolated between steps. A conventional run
   of T_long steps that never reaches the target gives NO number: the ratio is reported as the lower
   bound T_long / T with ``lower_bound=True`` (never extrapolated, never infinite);
