@@ -1,6 +1,7 @@
 """Core of the optimal-learning-policy reproduction: simplex projection, adjoint gradient, PGD."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 import torch
@@ -164,3 +165,17 @@ def test_policy_config_validates_settings():
         PolicyConfig(eta=0)
     assert PolicyConfig(outer_epochs=4, outer_lr=1.0).outer_lr_at(3) == pytest.approx(0.25)
     assert PolicyConfig(outer_epochs=4, outer_lr=1.0, lr_schedule="constant").outer_lr_at(3) == 1.0
+
+
+def test_simulate_records_the_held_out_test_loss_only_when_asked():
+    task = make_perceptron_task(PerceptronSetup(dim=6, n_train=12, n_desired=5, seed=3), dtype=torch.float64)
+    problem = task.problem
+    x_test, y_test = problem.test
+    assert x_test.shape == (5, 6) and not torch.equal(x_test, problem.desired[0])  # as many as desired, not them
+    run = simulate(problem, 0.5, steps=4, with_test=True)
+    assert run.test_losses.shape == (5,)
+    assert float(run.test_losses[-1]) == pytest.approx(float(perceptron_losses(run.final_theta, x_test, y_test).mean()))
+    assert torch.equal(run.desired_losses, simulate(problem, 0.5, steps=4).desired_losses)
+    assert simulate(problem, 0.5, steps=4).test_losses is None
+    with pytest.raises(ConfigError, match="test set"):
+        simulate(replace(problem, test=None), 0.5, steps=4, with_test=True)

@@ -39,14 +39,12 @@ def test_learning_law_fit_recovers_known_coefficients():
     assert rough.predict(1500) == pytest.approx(_law(1e4, 0.3, 0.5, 2000)[1500], rel=0.01)
 
 
-def test_fit_comparison_and_steps_to_reach():
+def test_fit_comparison():
     slow = fit_learning_law_curve(_law(3.16e8, 0.12, 0.0, 1000) + 1.0)
     fast = fit_learning_law_curve(_law(1.99e7, 0.14, 0.0, 1000) + 1.0)
     change = compare_fits(slow, fast)
     assert change.scale_change == pytest.approx(1 - 1.99e7 / 3.16e8, rel=1e-3)
     assert change.exponent_change == pytest.approx(0.02 / 0.12, rel=1e-3)
-    assert slow.steps_to_reach(float(slow.predict(500))) == pytest.approx(500, rel=1e-6)
-    assert math.isinf(slow.steps_to_reach(slow.offset))
 
 
 def test_area_and_compression_ratio():
@@ -58,21 +56,32 @@ def test_area_and_compression_ratio():
         compression_ratio(curve, vocab_size=1)
 
 
-def test_acceleration_ratio_interpolates_or_extrapolates():
+def test_acceleration_ratio_reads_the_crossing_off_the_conventional_curve():
+    # Hand-built curves with a known answer: conventional 1/(1+t) reaches 1/(1+c*T) at t = c*T exactly.
     t = np.arange(101, dtype=float)
-    conventional = 1.0 / (1 + t)
-    optimised = 1.0 / (1 + 2.5 * t)  # reaches 1/251 at T=100; conventional reaches it at t = 250
-    long_run = 1.0 / (1 + np.arange(400, dtype=float))
+    optimised = 1.0 / (1 + 2.5 * t)  # final loss 1/251 at T = 100
+    long_run = 1.0 / (1 + np.arange(401, dtype=float))
     direct = acceleration_ratio(long_run, optimised)
-    assert direct.ratio == pytest.approx(2.5) and not direct.extrapolated
+    assert direct.ratio == pytest.approx(2.5) and direct.conventional_steps == pytest.approx(250.0)
+    assert not direct.lower_bound and direct.target_loss == pytest.approx(1 / 251) and direct.optimised_steps == 100
     between = acceleration_ratio(long_run, 1.0 / (1 + 2.25 * t))  # target 1/226: between steps 225 and 226
-    assert between.conventional_steps == pytest.approx(225.0, abs=1e-9)
-    with pytest.raises(ConfigError, match="conventional_fit"):
-        acceleration_ratio(conventional, optimised)
-    fit = fit_learning_law_curve(_law(50.0, 0.5, 0.0, 100) + 0.1)
-    target_curve = np.array([1.0, float(fit.predict(400))])
-    extrapolated = acceleration_ratio(_law(50.0, 0.5, 0.0, 100) + 0.1, target_curve, conventional_fit=fit)
-    assert extrapolated.extrapolated and extrapolated.conventional_steps == pytest.approx(400, rel=1e-6)
+    assert between.conventional_steps == pytest.approx(225.0, abs=1e-9) and between.ratio == pytest.approx(2.25)
+    # a piecewise-linear curve: 1.0 at t=3, 0.5 at t=4 -> target 0.75 is crossed at t = 3.5
+    linear = acceleration_ratio(np.array([2.0, 1.5, 1.2, 1.0, 0.5, 0.4]), np.array([2.0, 0.75]))
+    assert linear.conventional_steps == pytest.approx(3.5) and linear.ratio == pytest.approx(3.5)
+    slower = acceleration_ratio(long_run, 1.0 / (1 + 0.5 * t))  # the policy is worse: conventional is faster
+    assert slower.ratio == pytest.approx(0.5) and not slower.lower_bound
+
+
+def test_acceleration_ratio_is_a_flagged_lower_bound_when_conventional_never_gets_there():
+    t = np.arange(101, dtype=float)
+    optimised = 0.5 + 0.5 / (1 + t)  # ends at 0.5 + 0.5/101
+    plateau = 0.6 + 0.4 / (1 + np.arange(401, dtype=float))  # levels off at 0.6 > the target
+    bound = acceleration_ratio(plateau, optimised)
+    assert bound.lower_bound and bound.ratio == 4.0 and bound.conventional_steps == 400.0
+    assert math.isfinite(bound.ratio)
+    same_length = acceleration_ratio(plateau[:101], optimised)
+    assert same_length.lower_bound and same_length.ratio == 1.0
 
 
 def test_contributions_equal_dot_products_of_vmapped_per_example_gradients():
@@ -133,11 +142,23 @@ def test_summary_collects_the_paper_numbers():
     assert summary.cr_optimised > summary.cr_conventional
     assert summary.cr_conventional == pytest.approx(math.log(5000) / conventional[1:].mean())
     assert summary.fit_change.scale_change == pytest.approx(1 - 1.99e2 / 3.16e3, rel=1e-3)
-    assert summary.acceleration.extrapolated
-    expected = 3.16e3 * (optimised[-1] - 1.0) ** (-1 / 0.12) / 400
-    assert summary.acceleration.ratio == pytest.approx(expected, rel=1e-3)
+    assert summary.acceleration.lower_bound and summary.acceleration.ratio == 1.0  # no longer run: >= 1x
+    assert summary.acceleration_test is None
+    expected = 3.16e3 * (optimised[-1] - 1.0) ** (-1 / 0.12) / 400  # where the conventional law reaches it
     longer = _law(3.16e3, 0.12, 0.0, 400 * int(expected + 2)) + 1.0
     direct = summarise_policy(_result_from_curves(conventional, optimised), vocab_size=5000,
                               long_conventional_curve=torch.tensor(longer))
-    assert not direct.acceleration.extrapolated
+    assert not direct.acceleration.lower_bound
     assert direct.acceleration.ratio == pytest.approx(expected, rel=1e-3)
+
+
+def test_summary_reports_the_test_set_speedup_beside_the_desired_one():
+    t = np.arange(101, dtype=float)
+    result = _result_from_curves(1.0 / (1 + t), 1.0 / (1 + 3.0 * t))
+    long_desired = torch.tensor(1.0 / (1 + np.arange(401, dtype=float)))
+    long_test = torch.tensor(2.0 / (1 + np.arange(401, dtype=float)))  # same speed, another scale
+    optimised_test = torch.tensor(2.0 / (1 + 1.5 * t))  # the policy helps less on unseen examples
+    summary = summarise_policy(result, 2, long_conventional_curve=long_desired, test_curves=(long_test, optimised_test))
+    assert summary.acceleration.ratio == pytest.approx(3.0) and summary.acceleration_test.ratio == pytest.approx(1.5)
+    with pytest.raises(ConfigError, match="same run"):
+        summarise_policy(result, 2, long_conventional_curve=long_desired, test_curves=(long_test[:101], optimised_test))

@@ -11,10 +11,11 @@ from mini_lib.errors import ConfigError
 from mini_lib.policy import experiment as ex
 from mini_lib.policy.lm_data import prepare_policy_lm_data
 from mini_lib.policy.optimise import PolicyConfig, PolicyResult
-from mini_lib.policy.paper import PAPER_RESULTS, paper_vs_ours
+from mini_lib.policy.paper import PAPER_RESULTS, paper_vs_ours, speedup_summary
 from mini_lib.policy.reweighting import (batch_weights, policy_weights, retrain_with_weights, reweighting_schemes,
                                          rows_as_blocks)
 from mini_lib.policy.summary import summarise_policy
+from mini_lib.policy.unrolled import simulate
 from mini_lib.profiles import NOTEBOOK_PROFILES
 
 TINY = replace(
@@ -40,11 +41,12 @@ def lm_data():
     return prepare_policy_lm_data(n_train=8, n_desired=4, vocab_size=300, seq_len=16, n_stories=80, seed=0)
 
 
-def _headline(setting: str, speedup: float, extrapolated: bool, b: tuple[float, float], beta: tuple[float, float]):
+def _headline(setting: str, speedup: float, lower_bound: bool, b: tuple[float, float], beta: tuple[float, float]):
     fits = {f"fit_{run}": {"B": bv, "beta": betav, "L0": 0.1, "t0": 5, "r2": 0.99, "rms_relative_error": 0.005}
             for run, bv, betav in zip(("conventional", "optimised"), b, beta)}
     return {"setting": setting, "steps": 100, "n_train": 64, "outer_epochs": 3, "speedup": speedup,
-            "speedup_extrapolated": extrapolated, "long_run_steps": 2000,
+            "speedup_lower_bound": lower_bound, "speedup_test": speedup / 2, "speedup_test_lower_bound": False,
+            "long_run_steps": 2000,
             "scale_change": abs(b[1] - b[0]) / b[0], "exponent_change": abs(beta[1] - beta[0]) / beta[0], **fits}
 
 
@@ -60,15 +62,18 @@ def test_paper_numbers_are_the_papers():
 
 def test_paper_vs_ours_reports_speedups_and_fit_directions_honestly():
     perceptron = _headline("perceptron", 3.656, False, (3.27, 5.25), (0.37, 0.56))
-    lm = {**_headline("tiny_lm", 1.8, True, (1e9, 2e8), (0.10, 0.09)),
+    lm = {**_headline("tiny_lm", 20.0, True, (1e9, 2e8), (0.10, 0.09)),
           "zero_weight": {"threshold": 0.1, "precision": 1.0, "recall": 0.75, "mean_weight_marked": 0.2,
                           "mean_weight_unmarked": 1.8}}
     table = paper_vs_ours(perceptron, lm)
     assert list(table.columns) == ["quantity", "setting", "paper", "ours", "note"]
-    speed = table[table.quantity == "speed-up at the end of training"].set_index("setting")
+    speed = table[table.quantity.str.startswith("speed-up at the end of training, desired")].set_index("setting")
     assert speed.loc["Perceptron", "paper"] == "5.50x" and speed.loc["Perceptron", "ours"] == "3.66x"
-    assert speed.loc["Transformer LM", "paper"] == "2.41x" and "extrapolated" in speed.loc["Transformer LM", "ours"]
+    assert speed.loc["Transformer LM", "paper"] == "2.41x"
+    assert speed.loc["Transformer LM", "ours"].startswith(">= 20x (lower bound: not reached in 2000")
     assert "T=100, N=64" in speed.loc["Perceptron", "note"]
+    test = table[table.quantity.str.startswith("speed-up at the end of training, held-out test")].set_index("setting")
+    assert test.loc["Perceptron", "ours"] == "1.83x" and test.loc["Transformer LM", "ours"] == "10.00x"
     scale = table[table.quantity == "|dB|/B"].set_index("setting")
     assert "96.6%" in scale.loc["Transformer LM", "paper"] and "93.7%" in scale.loc["Transformer LM", "paper"]
     assert scale.loc["Perceptron", "ours"] == "60.6%" and "UP, unlike" in scale.loc["Perceptron", "note"]
@@ -80,13 +85,14 @@ def test_paper_vs_ours_reports_speedups_and_fit_directions_honestly():
     assert "0.20 perturbed vs 1.80 clean" in law.ours.iloc[0] and "75.0%" in law.note.iloc[0]
 
 
-def test_paper_vs_ours_without_fits_or_crossing():
-    lm = {**_headline("tiny_lm", math.nan, True, (1.0, 1.0), (1.0, 1.0)), "fit_conventional": None,
+def test_paper_vs_ours_without_fits_or_test_set():
+    lm = {**_headline("tiny_lm", 20.0, True, (1.0, 1.0), (1.0, 1.0)), "fit_conventional": None,
           "fit_optimised": None, "scale_change": math.nan, "exponent_change": math.nan}
-    table = paper_vs_ours(_headline("perceptron", math.inf, True, (2.0, 1.0), (0.3, 0.4)), lm)
-    ours = table.set_index(["quantity", "setting"]).ours
-    assert ours["speed-up at the end of training", "Transformer LM"].startswith("> 20x")
-    assert ours["speed-up at the end of training", "Perceptron"].startswith("inf")
+    perceptron = _headline("perceptron", 2.0, False, (2.0, 1.0), (0.3, 0.4))
+    del perceptron["speedup_test"], perceptron["speedup_test_lower_bound"]
+    ours = paper_vs_ours(perceptron, lm).set_index(["quantity", "setting"]).ours
+    assert ours["speed-up at the end of training, desired set (optimised on)", "Transformer LM"].startswith(">= 20x")
+    assert ours["speed-up at the end of training, held-out test set", "Perceptron"] == "not measured"
     assert ours["learning-law fit, optimised (B, beta)", "Transformer LM"] == "no fit"
     assert ours["|dB|/B", "Transformer LM"] == "n/a"
 
@@ -99,8 +105,9 @@ def test_summary_survives_curves_without_a_power_law():
     rising = torch.tensor(0.6 + 0.002 * (steps - 10) ** 2)  # minimum 0.6 at t=10, never reaches 0.55
     summary = summarise_policy(result, 2, long_conventional_curve=rising)
     assert summary.fit_conventional is None and summary.fit_optimised is None
-    assert math.isnan(summary.fit_change.scale_change) and math.isnan(summary.acceleration.ratio)
-    assert summary.acceleration.extrapolated and summary.cr_optimised > summary.cr_conventional
+    assert math.isnan(summary.fit_change.scale_change)
+    assert summary.acceleration.lower_bound and summary.acceleration.ratio == pytest.approx(40 / 3)
+    assert summary.cr_optimised > summary.cr_conventional
 
 
 def test_perceptron_experiment_learns_a_better_policy(perceptron):
@@ -108,6 +115,9 @@ def test_perceptron_experiment_learns_a_better_policy(perceptron):
     assert numbers["cr_optimised"] > numbers["cr_conventional"]
     assert numbers["auc_optimised"] == pytest.approx(numbers["objective_history"][-1])
     assert numbers["long_run_steps"] == 64 and len(perceptron.long_curve) == 65
+    assert math.isfinite(numbers["speedup"]) and math.isfinite(numbers["speedup_test"])
+    test_curve = simulate(perceptron.problem, TINY.perceptron_eta, perceptron.result.gamma, with_test=True).test_losses
+    assert numbers["final_test_loss_optimised"] == pytest.approx(float(test_curve[-1]))
     assert torch.equal(perceptron.long_curve[:17], perceptron.result.conventional_curve)
     gamma = perceptron.result.gamma
     assert torch.allclose(gamma.sum(dim=1), torch.ones(16)) and gamma.min() >= 0
@@ -149,6 +159,7 @@ def test_flipped_labels_become_the_groups():
 
 def test_lm_data_rows_split_and_perturbation(lm_data):
     assert lm_data.train.shape == lm_data.clean_train.shape == (8, 17) and lm_data.desired.shape == (4, 17)
+    assert lm_data.test.shape == (4, 17) and not (lm_data.test[:, None] == lm_data.desired[None]).all(dim=2).any()
     assert lm_data.seq_len == 16 and lm_data.vocab_size <= 300 and lm_data.train.dtype == torch.long
     assert int(lm_data.perturbed.sum()) == 4
     assert torch.equal(lm_data.train[~lm_data.perturbed], lm_data.clean_train[~lm_data.perturbed])
@@ -204,3 +215,9 @@ def test_resolve_device():
     assert ex.resolve_device("auto") in ("cpu", "cuda")
     with pytest.raises(ConfigError, match="device"):
         ex.resolve_device("tpu")
+
+
+def test_speedup_summary_shows_both_sets_beside_the_paper():
+    line = speedup_summary(_headline("perceptron", 40.0, True, (1.0, 1.0), (1.0, 1.0)))
+    assert line == ("speed-up at the end of training: desired set >= 40x (lower bound: not reached in 2000 conventional "
+                    "steps), held-out test set 20.00x; paper: 5.50x")

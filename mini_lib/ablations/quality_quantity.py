@@ -22,8 +22,9 @@ that recipe into ``grid.GridCell``s for the one training loop:
   size variant keeps, which story is duplicated and where, the model's initial weights and the
   batch order. Within a replicate, cells differ only in their data (a paired comparison).
 
-The paper's table is ``PAPER_RESULTS`` (``/work/shared/PAPERS.md`` section 3); ``paper_vs_ours``
+The paper's table is ``PAPER_RESULTS`` (arXiv 2411.15821, its results table); ``paper_vs_ours``
 puts it beside our numbers and ``check_claims`` tests the paper's four claims on them.
+``abstract_vs_table`` shows where the abstract's percentages disagree with that table.
 """
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ from mini_lib.train import TrainConfig
 
 CONSTRUCTIONS = ("one_document", "many")
 
-# The paper's Table (PAPERS.md section 3): (duplication rate, size fraction) ->
+# The paper's results table (arXiv 2411.15821): (duplication rate, size fraction) ->
 # (validation accuracy as correct tokens per 128-token window, validation loss). One seed each.
+# The same numbers (to 4 decimals) are in the official repository,
+# github.com/Aryan-Sajith/URV-Data_Quantity_VS_Data_Quality-Research-Summer-2024,
+# data/tinyStories/outputs/graphing/graph.py (valuation_accuracy, valuation_loss).
+PAPER_SOURCE = "arXiv 2411.15821 results table (= official repo data/tinyStories/outputs/graphing/graph.py)"
 PAPER_RESULTS: dict[tuple[float, float], tuple[float, float]] = {
     (0.00, 0.25): (49.02, 3.184), (0.00, 0.50): (49.20, 3.185), (0.00, 1.00): (49.19, 3.186),
     (0.25, 0.25): (49.45, 3.184), (0.25, 0.50): (49.27, 3.190), (0.25, 1.00): (49.33, 3.189),
@@ -64,6 +69,22 @@ PAPER_RESULTS: dict[tuple[float, float], tuple[float, float]] = {
     (0.75, 0.25): (45.62, 3.453), (0.75, 0.50): (45.46, 3.468), (0.75, 1.00): (45.67, 3.457),
     (1.00, 0.25): (6.48, 12.29), (1.00, 0.50): (7.56, 12.26), (1.00, 1.00): (7.35, 12.02),
 }
+
+# The abstract's percentages, the same in v1 (24 Nov 2024), v3 and v4 (15 Jul 2025; v2 not checked):
+# claim -> (abstract value in %, the duplication rate it is about, the quantity it is a change of).
+# The table reproduces the first two (from its 25%- and 50%-size columns); no cell gives -40%: the
+# table's 100% duplication cells are -85% to -87% of their clean accuracy.
+PAPER_ABSTRACT: dict[str, tuple[float, float, str]] = {
+    "25% duplication: accuracy change": (0.87, 0.25, "accuracy"),
+    "25% duplication: perplexity change": (0.52, 0.25, "perplexity"),
+    "100% duplication: accuracy change": (-40.0, 1.00, "accuracy"),
+}
+# The table's perplexities (official graph.py, valuation_perplexity), needed for the abstract's +0.52%.
+PAPER_PERPLEXITY: dict[tuple[float, float], float] = {
+    (0.00, 0.25): 24.2228, (0.00, 0.50): 24.2482, (0.00, 1.00): 24.2707,
+    (0.25, 0.25): 24.2176, (0.25, 0.50): 24.3762, (0.25, 1.00): 24.3521,
+}
+ABSTRACT_SOURCE = "arXiv 2411.15821 abstract (v1, v3, v4)"
 
 # How check_claims reads "barely", "neutral", "sharply" and "collapse" (the paper's own table
 # satisfies every rule with a wide margin: spread 0.06%, +0.14..+0.88%, +8.4..+8.9%, -85..-88%).
@@ -365,11 +386,24 @@ def paired_changes(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def paper_table() -> pd.DataFrame:
-    """``PAPER_RESULTS`` as a frame, with the token accuracy each window count implies."""
+    """``PAPER_RESULTS`` as a frame, with the token accuracy each window count implies and its source."""
     return pd.DataFrame([
-        {"size": size, "rate": rate, "correct_per_128": acc, "accuracy_pct": 100 * acc / PAPER_WINDOW, "val_loss": loss}
+        {"size": size, "rate": rate, "correct_per_128": acc, "accuracy_pct": 100 * acc / PAPER_WINDOW, "val_loss": loss,
+         "source": PAPER_SOURCE}
         for (rate, size), (acc, loss) in PAPER_RESULTS.items()
     ])
+
+
+def abstract_vs_table() -> pd.DataFrame:
+    """Each percentage of the abstract beside the change the results table gives, per size column, with sources."""
+    rows = []
+    for claim, (stated, rate, quantity) in PAPER_ABSTRACT.items():
+        values = ({k: v[0] for k, v in PAPER_RESULTS.items()} if quantity == "accuracy" else PAPER_PERPLEXITY)
+        changes = {size: 100 * (values[(rate, size)] / values[(0.0, size)] - 1) for size in (0.25, 0.50, 1.00)}
+        rows.append({"claim": claim, "abstract_pct": stated, "abstract_source": ABSTRACT_SOURCE,
+                     **{f"table_pct_size_{int(100 * size)}": change for size, change in changes.items()},
+                     "table_source": PAPER_SOURCE})
+    return pd.DataFrame(rows)
 
 
 def paper_vs_ours(summary: pd.DataFrame) -> pd.DataFrame:

@@ -34,7 +34,8 @@ from mini_lib.influence.experiment import (
 )
 from mini_lib.influence.features import encode_examples, encode_texts
 from mini_lib.influence.generation import bleu, greedy_continuations, rouge_l, text_scores
-from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_run, read_task, write_run, write_task
+from mini_lib.influence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_file_ids, read_run, read_task,
+                                            write_run, write_task)
 from mini_lib.influence.gptfluence import FitConfig, FitReport, GPTfluenceConfig, GPTfluenceSimulator
 from mini_lib.influence.metrics import MeanStd, SimulatorScores, score_simulator
 from mini_lib.influence.mislabel import (
@@ -70,13 +71,14 @@ from mini_lib.influence.tracin import (
 
 __all__ = [
     "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example",
-    "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
+    "FileIds", "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
     "GradientProjection", "KINDS", "LinearRescale", "METHODS", "MeanStd", "MethodResult", "PAPER", "PretrainConfig",
     "REAL_TASKS", "Run", "RunSplit", "Simfluence", "SimulatorScores", "SimulatorSettings", "SyntheticConfig",
     "TaskDynamics", "average_over_tasks", "bleu", "collect_task", "compare_methods", "convert_rows", "curve_frame",
     "detection_curve", "detection_table", "encode_examples", "encode_texts", "example_set", "finetune", "fit_method",
     "greedy_continuations", "load_base_model", "load_collected", "load_real_task", "make_task", "order_ablation",
-    "output_layer_grads", "paper_vs_ours", "predicted_trajectories", "pretrain_base_model", "read_run", "read_task",
+    "output_layer_grads", "paper_vs_ours", "predicted_trajectories", "pretrain_base_model", "read_file_ids",
+    "read_run", "read_task",
     "retrain_after_removal", "rouge_l", "rte_like", "run_batches", "run_method", "score_simulator",
     "self_influence_scores", "split_examples", "sst2_item", "split_runs", "synthetic_task", "target_losses", "task_split",
     "text_scores", "tracin_self_influence", "trajectory_frame", "unseen_study", "webnlg_like", "write_run", "write_task",

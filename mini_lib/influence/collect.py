@@ -45,7 +45,7 @@ from mini_lib.evaluate import IGNORE_INDEX, eval_mode
 from mini_lib.hardware import resolve_device
 from mini_lib.examples import ExampleSet
 from mini_lib.influence.generation import greedy_continuations, text_scores
-from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_task, write_run, write_task
+from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_file_ids, read_task, write_run, write_task
 from mini_lib.influence.synthetic import sample_batches
 from mini_lib.influence.tasks import FineTuneTask
 from mini_lib.influence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
@@ -327,7 +327,9 @@ def collect_task(
         raise ConfigError(f"n_runs must be >= 1, got {n_runs}")
     spec = _spec(task, base, config, n_runs)
     folder = claim(folder, spec)
-    write_task(folder, TaskDynamics(task.train, task.test))
+    if not (folder / "train.json").is_file():  # a folder begun before the official format keeps its own ids
+        write_task(folder, TaskDynamics(task.train, task.test))
+    ids = read_file_ids(folder)
     tokenizer = base.tokenizer
     pool = example_set(tokenizer, task.train, task.kind, config.max_len)
     test = example_set(tokenizer, task.test, task.kind, config.max_len)
@@ -352,7 +354,7 @@ def collect_task(
             trajectories = {m: np.column_stack([step0["metrics"][m], *[v[m] for v in recorder.values]]) for m in task.metrics}
             run = Run(f"run_{r}", recorded, trajectories, task.test_ids, first_step=0,
                       learning_rates=[float(x) for x in records["lr"]])
-            write_run(run_dir, run)
+            write_run(run_dir, run, ids)
             if projection is not None:
                 np.savez(run_dir / GRADS_FILE, steps=np.array(recorder.grad_steps, dtype=np.int64),
                          train=np.stack(recorder.train_grads), test=np.stack(recorder.test_grads))

@@ -1,27 +1,38 @@
-"""Training-dynamics records in the GPTDynamics layout, so our runs and the paper's release read the same way.
+"""Training-dynamics records in the GPTDynamics format, so the official GPTfluence code reads our runs.
 
-GPTfluence (arXiv 2404.07840) released its fine-tuning dynamics as ``baidu/GPTDynamics``; its official
-code (github.com/ernie-research/gptfluence, ``utils/construct_runs-data*.py``) writes one folder per run:
+GPTfluence (arXiv 2404.07840) released its fine-tuning dynamics as GPTDynamics on the Hugging Face hub:
+``ernie-research/GPTDynamics`` now, ``baidu/GPTDynamics`` before (older README revisions link that name;
+both hold the same release). Every rule below is read off the official loader, github.com/ernie-research/gptfluence:
+``dataset/base_dataset.py`` (``BaseDataset``), ``dataset/tracincp_dataset.py`` (``TracInCPDataset``),
+``dataset/simfluence_dataset.py`` (``SimfluenceDataset``), ``utils/construct_runs-data.py`` (the writer).
 
-* ``train_samples_id.json`` -- JSON *lines*, one ``{"step": t, "samples_id": [ids]}`` per optimiser
-  step (t = 1..T): the training examples in the batch of step t. (The brief calls it a list; the
-  release writes one object per line. :func:`read_run` accepts both; :func:`write_run` writes lines.)
-  Our writer adds an optional ``"lr"`` key (the learning rate of step t, needed by TracIn-CP);
-  readers that do not know it ignore it.
+* ``train.json`` / ``test.json``: JSON *lines* (``BaseDataset`` calls ``json.loads`` on every line), one
+  ``{"id", "input", "context", "output"}`` per example. ``input`` is the whole text the model trains on
+  (prompt + target, what the featurizer encodes and ``TracInCPDataset`` tokenizes), ``context`` the prompt
+  alone (``TracInCPDataset`` masks its tokens out of the labels), ``output`` the target.
+* Ids are positions: training ids 0..n_train-1 in ``train.json`` order, test ids 0..n_test-1 in
+  ``test.json`` order, each numbered from 0 on its own (the official simulators index embedding tables of
+  ``train_example_nums`` / ``test_example_nums`` rows with them). Our ids are kept as ``"source_id"`` in
+  both files (the official code ignores the key); :func:`read_task` maps every file id back to it.
+* ``train_samples_id.json`` -- JSON lines ``{"step": t, "samples_id": [ids]}``: the batch trained at step t.
+  ``SimfluenceDataset`` pairs the transition (prev_step -> cur_step) with ``train_samples_id[cur_step]``,
+  so step t's batch is the one that moves the value from step t-1 to step t. When a run records the
+  value before training (step 0), the file also holds ``{"step": 0, "samples_id": []}``: every step of a
+  trajectory then has its entry, and nothing was trained before step 0. Our writer adds an optional
+  ``"lr"`` key (the learning rate of step t, needed by TracIn-CP); readers that do not know it ignore it.
 * ``all_{metric}_trajectory.out`` for metric in ``loss``, ``bleu``, ``rougeL`` -- JSON lines
-  ``{"id": test_id, "loss_trajectory": [{"step": t, "loss": value}, ...]}``. The release keeps the
-  keys ``loss_trajectory`` / ``loss`` for BLEU and ROUGE-L too; both keys are parameters here
-  (``list_key``, ``value_key``) with the release's names as defaults.
+  ``{"id": test_id, "loss_trajectory": [{"step": t, "loss": value}, ...]}``; the release keeps the keys
+  ``loss_trajectory`` / ``loss`` for BLEU and ROUGE-L too (both are parameters, the release's by default).
 
-Step convention: the value at step t is measured *after* the update of step t, so
-phi_t = f(phi_{t-1}, c_t) with c_t the batch of step t. The release records steps 1..T only (no
-value before training): its rollouts start from the true step-1 value and the batch of step 1 is
-never used. When the value before training is known we keep it as step 0 (``Run.first_step == 0``),
-which gives the simulators one more transition per run.
+Step convention: the value at step t is measured *after* the update of step t (phi_t = f(phi_{t-1}, c_t)).
+The release records steps 1..T; when the value before training is known we keep it as step 0
+(``Run.first_step == 0``), which gives the simulators one more transition per run. (The official
+TracIn-CP rollout, ``utils/eval.py`` ``eval_tracincp_simulator``, starts its rollouts at step 1.)
 
-A task folder holds ``train.json`` and ``test.json`` (lists of ``{"id", "input", "output"}``) and
-one sub-folder per run (``run_0/``, ``run_1/``, ...; any sub-folder holding
-``train_samples_id.json`` counts, ordered by the number in its name).
+Older exports of this package (``train.json`` / ``test.json`` as one indented JSON list of
+``{"id", "input", "output"}``, test ids numbered after the pool, no step-0 batch entry) still read.
+A task folder holds the two example files and one sub-folder per run (``run_0/``, ``run_1/``, ...; any
+sub-folder holding ``train_samples_id.json`` counts, ordered by the number in its name).
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ BATCHES_FILE = "train_samples_id.json"
 TRAJECTORY_PATTERN = "all_{metric}_trajectory.out"
 RELEASE_LIST_KEY = "loss_trajectory"
 RELEASE_VALUE_KEY = "loss"
+SOURCE_ID_KEY = "source_id"
 
 
 @dataclass
@@ -126,15 +138,29 @@ class TaskDynamics:
         return [e.id for e in self.test_examples]
 
 
+@dataclass(frozen=True)
+class FileIds:
+    """Our example ids -> the format's ids: positions in train.json and in test.json, each from 0."""
+
+    train: dict[int, int]
+    test: dict[int, int]
+
+    @classmethod
+    def of(cls, task: TaskDynamics) -> FileIds:
+        return cls(train={i: n for n, i in enumerate(task.train_ids)}, test={i: n for n, i in enumerate(task.test_ids)})
+
+
 def write_run(
-    folder: str | Path, run: Run, *, list_key: str = RELEASE_LIST_KEY, value_key: str = RELEASE_VALUE_KEY
+    folder: str | Path, run: Run, ids: FileIds, *, list_key: str = RELEASE_LIST_KEY, value_key: str = RELEASE_VALUE_KEY
 ) -> Path:
-    """Write ``run`` in the release layout (one file for the batches, one per metric)."""
+    """Write ``run`` in the official layout, example ids renumbered by ``ids`` (see the module docstring)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / BATCHES_FILE, "w", encoding="utf-8") as f:
+        if run.first_step == 0:
+            f.write(json.dumps({"step": 0, "samples_id": []}) + "\n")
         for t, batch in enumerate(run.batches, start=1):
-            record: dict = {"step": t, "samples_id": [int(i) for i in batch]}
+            record: dict = {"step": t, "samples_id": [ids.train[int(i)] for i in batch]}
             if run.learning_rates is not None:
                 record["lr"] = float(run.learning_rates[t - 1])
             f.write(json.dumps(record) + "\n")
@@ -142,7 +168,7 @@ def write_run(
         with open(folder / TRAJECTORY_PATTERN.format(metric=metric), "w", encoding="utf-8") as f:
             for test_id, row in zip(run.test_ids, values):
                 points = [{"step": int(s), value_key: float(v)} for s, v in zip(run.steps, row)]
-                f.write(json.dumps({"id": int(test_id), list_key: points}) + "\n")
+                f.write(json.dumps({"id": ids.test[int(test_id)], list_key: points}) + "\n")
     return folder
 
 
@@ -154,9 +180,10 @@ def read_run(
     value_key: str = RELEASE_VALUE_KEY,
     run_id: str | None = None,
 ) -> Run:
-    """Read one run folder; ``metrics=None`` reads every ``all_*_trajectory.out`` present.
+    """Read one run folder with the ids as written (file ids); ``metrics=None`` reads every metric present.
 
-    Rows of every metric follow the line order of the first metric read (``loss`` when present)."""
+    Rows of every metric follow the line order of the first metric read (``loss`` when present).
+    :func:`read_task` maps the ids back to ours."""
     folder = Path(folder)
     if not (folder / BATCHES_FILE).is_file():
         raise ConfigError(f"no {BATCHES_FILE} in {folder} (is this a GPTDynamics run folder?)")
@@ -194,40 +221,88 @@ def read_run(
 
 
 def write_task(folder: str | Path, task: TaskDynamics, **keys: str) -> Path:
-    """Write ``train.json``, ``test.json`` and one folder per run (named after ``run.run_id``)."""
+    """Write ``train.json``, ``test.json`` (JSON lines) and one folder per run (named after ``run.run_id``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, examples in (("train.json", task.train_examples), ("test.json", task.test_examples)):
-        records = [{"id": int(e.id), "input": e.input, "output": e.output} for e in examples]
-        (folder / name).write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+        lines = [
+            json.dumps({"id": n, "input": e.input + e.output, "context": e.input, "output": e.output,
+                        SOURCE_ID_KEY: int(e.id)}, ensure_ascii=False)
+            for n, e in enumerate(examples)
+        ]
+        (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    ids = FileIds.of(task)
     for run in task.runs:
-        write_run(folder / run.run_id, run, **keys)
+        write_run(folder / run.run_id, run, ids, **keys)
     return folder
 
 
 def read_task(folder: str | Path, *, metrics: list[str] | None = None, **keys: str) -> TaskDynamics:
-    """Read a task folder written by :func:`write_task` (or laid out the same way by hand)."""
+    """Read a task folder in the official format (ids mapped back to ``source_id``) or an older export of ours."""
     folder = Path(folder)
-    examples = {}
-    for name in ("train.json", "test.json"):
-        path = folder / name
-        if not path.is_file():
-            raise ConfigError(f"task file {path} not found (a task folder holds train.json, test.json and run folders)")
-        records = json.loads(path.read_text(encoding="utf-8"))
-        examples[name] = [Example(id=int(r["id"]), input=r["input"], output=r["output"]) for r in records]
+    records = {name: _json_records(_task_file(folder, name)) for name in ("train.json", "test.json")}
+    to_source = {name: {int(r["id"]): int(r.get(SOURCE_ID_KEY, r["id"])) for r in rs} for name, rs in records.items()}
     run_folders = sorted((p for p in folder.iterdir() if (p / BATCHES_FILE).is_file()), key=_natural_key)
-    runs = [read_run(p, metrics=metrics, **keys) for p in run_folders]
-    return TaskDynamics(train_examples=examples["train.json"], test_examples=examples["test.json"], runs=runs)
+    runs = [_with_source_ids(read_run(p, metrics=metrics, **keys), to_source["train.json"], to_source["test.json"])
+            for p in run_folders]
+    return TaskDynamics(train_examples=[_example(r) for r in records["train.json"]],
+                        test_examples=[_example(r) for r in records["test.json"]], runs=runs)
+
+
+def read_file_ids(folder: str | Path) -> FileIds:
+    """The id map of a task folder's example files (identity for an older export of ours, which kept our ids)."""
+    folder = Path(folder)
+    maps = [{int(r.get(SOURCE_ID_KEY, r["id"])): int(r["id"]) for r in _json_records(_task_file(folder, name))}
+            for name in ("train.json", "test.json")]
+    return FileIds(train=maps[0], test=maps[1])
+
+
+def _task_file(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise ConfigError(f"task file {path} not found (a task folder holds train.json, test.json and run folders)")
+    return path
+
+
+def _json_records(path: Path) -> list[dict]:
+    """JSON lines (the official format) or one JSON list (older exports)."""
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _example(record: dict) -> Example:
+    """Prompt and target of one record: ``context`` + ``output`` when given (``input`` is then the whole text)."""
+    if "context" in record:
+        prompt = record["context"]
+        output = record["output"] if "output" in record else record["input"][len(prompt):]
+    else:
+        prompt, output = record["input"], record["output"]
+    return Example(id=int(record.get(SOURCE_ID_KEY, record["id"])), input=prompt, output=output)
+
+
+def _with_source_ids(run: Run, train: dict[int, int], test: dict[int, int]) -> Run:
+    unknown = sorted({i for batch in run.batches for i in batch} - set(train)) + sorted(set(run.test_ids) - set(test))
+    if unknown:
+        raise ConfigError(f"run {run.run_id}: ids {unknown[:10]} are not in train.json / test.json")
+    return Run(
+        run_id=run.run_id,
+        batches=[[train[i] for i in batch] for batch in run.batches],
+        trajectories=run.trajectories,
+        test_ids=[test[i] for i in run.test_ids],
+        first_step=run.first_step,
+        learning_rates=run.learning_rates,
+    )
 
 
 def _read_batches(path: Path) -> tuple[list[list[int]], list[float] | None]:
-    """Parse the batches file, either JSON lines (the release) or one JSON list."""
-    text = path.read_text(encoding="utf-8").strip()
-    if text.startswith("["):
-        records = json.loads(text)
-    else:
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
-    records.sort(key=lambda r: r["step"])
+    """Parse the batches file (JSON lines, or one JSON list); an empty step-0 entry is allowed and dropped."""
+    records = sorted(_json_records(path), key=lambda r: r["step"])
+    if records and int(records[0]["step"]) == 0:
+        if records[0]["samples_id"]:
+            raise ConfigError(f"{path}: step 0 (before training) must have an empty batch, got {records[0]['samples_id'][:5]}")
+        records = records[1:]
     steps = [int(r["step"]) for r in records]
     if steps != list(range(1, len(records) + 1)):
         raise ConfigError(f"{path}: steps must run 1..T without gaps, got {steps[:5]}...{steps[-3:]}")

@@ -24,7 +24,7 @@ from mini_lib.policy.learning_law import (ContributionSimilarity, ContributionTr
                                           zero_weight_report)
 from mini_lib.policy.lm_data import PolicyLMData, prepare_policy_lm_data
 from mini_lib.policy.optimise import PolicyConfig, PolicyResult, optimise_policy, pgd_step
-from mini_lib.policy.paper import PAPER_RESULTS, paper_vs_ours
+from mini_lib.policy.paper import PAPER_RESULTS, paper_vs_ours, speedup_summary
 from mini_lib.policy.perceptron import PerceptronSetup, PerceptronTask, make_perceptron_task, perceptron_losses
 from mini_lib.policy.perturb import PerturbedTokens, perturb_sequences
 from mini_lib.policy.problem import PolicyProblem
@@ -45,7 +45,7 @@ __all__ = [
     "lm_data_from_settings", "make_perceptron_task", "make_tiny_lm_problem", "objective_frame", "optimise_policy",
     "paper_vs_ours", "perceptron_experiment", "perceptron_losses", "perturb_sequences", "pgd_step",
     "policy_gradient", "policy_matrix", "policy_weights", "prepare_policy_lm_data", "project_to_simplex", "resolve_device",
-    "retrain_with_weights", "reweighting_schemes", "rows_as_blocks", "similarity_frame", "simulate",
+    "retrain_with_weights", "reweighting_schemes", "rows_as_blocks", "similarity_frame", "simulate", "speedup_summary",
     "summarise_policy", "tiny_lm_experiment", "trace_contributions", "uniform_policy", "weights_frame",
     "zero_weight_report",
 ]

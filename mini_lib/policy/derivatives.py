@@ -27,9 +27,14 @@ def train_losses(problem: PolicyProblem, theta: Tensor) -> Tensor:
 
 def desired_loss(problem: PolicyProblem, theta: Tensor) -> Tensor:
     """L_dsr(theta): the mean loss over the K desired examples (a 0-d tensor)."""
+    return mean_loss(problem, theta, problem.desired)
+
+
+def mean_loss(problem: PolicyProblem, theta: Tensor, data: tuple[Tensor, ...]) -> Tensor:
+    """The mean loss over the examples of ``data`` (a 0-d tensor, no graph)."""
     with torch.no_grad():
-        total = sum(problem.example_losses(theta, *batch).sum() for _, batch in problem.chunks(problem.desired))
-    return total / problem.n_desired
+        total = sum(problem.example_losses(theta, *batch).sum() for _, batch in problem.chunks(data))
+    return total / data[0].shape[0]
 
 
 def desired_grad(problem: PolicyProblem, theta: Tensor) -> Tensor:

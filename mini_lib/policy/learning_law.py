@@ -8,8 +8,8 @@ where the contribution of example n at step t is
 (how much one small step on example n lowers the desired loss). Examples that hurt (CT <= 0: noisy,
 perturbed) or no longer help (learned, redundant) get weight zero.
 
-Statistic of "equal contributions" (PAPERS.md calls it SIM; we use one definite form): at each
-recorded step, over the ACTIVE examples A_t = {n : gamma_{n,t} > active_threshold / N},
+Statistic of "equal contributions" (arXiv 2402.17759, Sec. 4, scores it with a similarity it calls SIM;
+we use one definite form): at each recorded step, over the ACTIVE examples A_t = {n : gamma_{n,t} > active_threshold / N},
 
     SNR_t = mean_{n in A_t} CT_n(t) / std_{n in A_t} CT_n(t)
 

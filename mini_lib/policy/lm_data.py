@@ -9,7 +9,9 @@ perturbs 50% of them, and scores a run on K = 512 clean "desired" sequences. Her
 2. ONE byte-level BPE tokenizer is trained on the training part (``vocab_size`` is an upper bound:
    a small corpus may fill fewer merges, and ``vocab_size`` of the result is the real |V|);
 3. each part is packed into blocks of ``seq_len + 1`` tokens (inputs 0..S-1, targets 1..S: the
-   (n, S+1) rows ``tiny_lm.make_tiny_lm_problem`` expects); the first N / K blocks are kept;
+   (n, S+1) rows ``tiny_lm.make_tiny_lm_problem`` expects); the first N / K blocks are kept, and the
+   next K blocks of the held-out part are the test rows (clean, never optimised on; as many as desired
+   rows, like the official ``base_trainer.get_data``);
 4. ``perturb_fraction`` of the training rows get random token substitutions (``perturb.perturb_sequences``).
 
 Everything is a pure function of the arguments (corpus seed, split seed, perturbation seed).
@@ -36,6 +38,7 @@ class PolicyLMData:
     clean_train: Tensor  # (N, S+1) long, the same rows before perturbation
     desired: Tensor  # (K, S+1) long, held-out clean rows
     perturbed: Tensor  # (N,) bool, rows that were edited
+    test: Tensor  # (K, S+1) long, more held-out clean rows: only evaluated
 
     @property
     def vocab_size(self) -> int:
@@ -67,7 +70,7 @@ def prepare_policy_lm_data(*, n_train: int, n_desired: int, vocab_size: int, seq
     texts = list(train_docs["text"])
     tokenizer = train_tokenizer(texts, vocab_size, model_max_length=seq_len + 1)
     rows = {}
-    for name, docs, count in (("training", train_docs, n_train), ("desired", desired_docs, n_desired)):
+    for name, docs, count in (("training", train_docs, n_train), ("held-out", desired_docs, 2 * n_desired)):
         blocks = pack_corpus(tokenizer, list(docs["text"]), list(docs["id"]), seq_len + 1)
         if len(blocks) < count:
             raise ConfigError(f"the {name} documents give {len(blocks)} blocks of {seq_len + 1} tokens, fewer than "
@@ -76,4 +79,4 @@ def prepare_policy_lm_data(*, n_train: int, n_desired: int, vocab_size: int, seq
     edited = perturb_sequences(rows["training"], fraction=perturb_fraction, edit_rate=edit_rate,
                                vocab_size=len(tokenizer), seed=seed)
     return PolicyLMData(tokenizer=tokenizer, train=edited.tokens, clean_train=rows["training"],
-                        desired=rows["desired"], perturbed=edited.perturbed)
+                        desired=rows["held-out"][:n_desired], perturbed=edited.perturbed, test=rows["held-out"][n_desired:])

@@ -5,6 +5,9 @@ Choices (the official data file is not generated in code, so the generator is ou
 - training inputs x ~ N(0, I_D) (N = 4,096); desired inputs from a shifted distribution
   x ~ N(shift * u, I_D) with u a random unit vector (K = 512), so the best use of the training data
   depends on the desired set;
+- a held-out test set of K more inputs from the desired distribution (as many as desired examples,
+  like the official ``base_trainer.get_data``, which cuts test to ``dev_num``), drawn last so the
+  other draws do not depend on it; it only measures the speed-up on unseen examples;
 - optionally a fraction ``label_noise`` of training labels is flipped (planted noise whose weight the
   learned policy should drive to zero; ``flipped`` marks them);
 - the model is the official one: logit = theta . x (no bias), loss = logistic / binary cross-entropy
@@ -71,11 +74,14 @@ def make_perceptron_task(setup: PerceptronSetup = PerceptronSetup(), *, dtype: t
     y_train = torch.where(flipped, 1 - y_train, y_train)
     bound = d ** -0.5
     theta0 = (torch.rand(d, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+    x_test = torch.randn(setup.n_desired, d, generator=gen, dtype=torch.float64) + setup.shift * direction
+    y_test = (x_test @ teacher > 0).double()
     problem = PolicyProblem(
         example_losses=perceptron_losses,
         train=(x_train.to(dtype), y_train.to(dtype)),
         desired=(x_desired.to(dtype), y_desired.to(dtype)),
         theta0=theta0.to(dtype),
         chunk_size=chunk_size,
+        test=(x_test.to(dtype), y_test.to(dtype)),
     )
     return PerceptronTask(problem=problem, teacher=teacher.to(dtype), flipped=flipped, setup=setup)

@@ -3,7 +3,8 @@
 arXiv 2402.17759 trains with full-batch gradient descent on N training examples while a learning
 policy gamma re-weights them, and scores the run on K "desired" examples. Everything the unrolled
 trainer and its adjoint need is the per-example loss l_n(theta) of a flat parameter vector, the two
-data sets and the starting point theta_0. Both settings of the paper (perceptron, tiny Transformer)
+data sets and the starting point theta_0. An optional held-out ``test`` set (drawn like the desired
+set, never used by the optimisation) is only evaluated, as the official evaluation does. Both settings of the paper (perceptron, tiny Transformer)
 build a ``PolicyProblem``; nothing downstream knows which model it is.
 
 Large data sets are processed in chunks of ``chunk_size`` examples (sums over chunks are exact), so
@@ -31,11 +32,13 @@ class PolicyProblem:
     desired: tuple[Tensor, ...]
     theta0: Tensor
     chunk_size: int | None = None
+    test: tuple[Tensor, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.theta0.dim() != 1:
             raise ConfigError(f"theta0 must be a flat 1-D parameter vector, got shape {tuple(self.theta0.shape)}")
-        for name, data in (("train", self.train), ("desired", self.desired)):
+        sets = [("train", self.train), ("desired", self.desired)] + ([("test", self.test)] if self.test is not None else [])
+        for name, data in sets:
             if not data or any(t.shape[0] != data[0].shape[0] for t in data) or data[0].shape[0] == 0:
                 raise ConfigError(f"{name} must be a non-empty tuple of tensors sharing their first (example) dimension")
         if self.chunk_size is not None and self.chunk_size < 1:
@@ -54,7 +57,8 @@ class PolicyProblem:
     def to(self, device: "str | torch.device") -> "PolicyProblem":
         """The same problem with theta_0 and all data on ``device`` (e.g. "cuda")."""
         return replace(self, train=tuple(t.to(device) for t in self.train),
-                       desired=tuple(t.to(device) for t in self.desired), theta0=self.theta0.to(device))
+                       desired=tuple(t.to(device) for t in self.desired), theta0=self.theta0.to(device),
+                       test=None if self.test is None else tuple(t.to(device) for t in self.test))
 
     def chunks(self, data: tuple[Tensor, ...]) -> Iterator[tuple[slice, tuple[Tensor, ...]]]:
         """Consecutive (slice, batch) pieces of ``data`` of at most ``chunk_size`` examples."""

@@ -3,15 +3,14 @@
 Gathers, for conventional and optimised training on the same problem: the normalised area under the
 desired-loss curve (J), the compression ratio, the learning-law fits L = L0 + (B/t)^beta with the
 relative coefficient changes |dB|/B and |dbeta|/beta, and the speed-up at the end of training (see
-``analysis`` for every definition). The speed-up is read directly off a longer conventional run when
-one is given and reaches the optimised final loss; otherwise it is extrapolated with the learning-law
-fit of the longest conventional curve available (``acceleration.extrapolated`` says which; ``inf``
-when even the fitted curve never gets there, e.g. when conventional training plateaus higher).
+``analysis`` for every definition) on the desired set the policy was optimised on and, when test
+curves are given, on held-out test examples. The speed-up is read off the longest conventional run
+given (a longer run than the optimised one when there is one); when that run never reaches the
+optimised final loss, the speed-up is the lower bound T_long / T, flagged (never extrapolated).
 
 A curve too short for a fit (fewer than ``min_points`` steps after t0) or one that is no decaying power
 law (e.g. a desired loss that turns back up as conventional training overfits) has no learning-law
-fit: its ``fit_*`` is None, the coefficient changes are NaN, and a speed-up that would need the fit
-to extrapolate is NaN (unknown) instead of an error.
+fit: its ``fit_*`` is None and the coefficient changes are NaN.
 """
 
 import math
@@ -36,25 +35,27 @@ class PolicySummary:
     fit_conventional: LearningLawFit | None
     fit_optimised: LearningLawFit | None
     fit_change: FitComparison
-    acceleration: Acceleration
+    acceleration: Acceleration  # on the desired set
+    acceleration_test: Acceleration | None  # on held-out test examples, when test curves were given
 
 
-def summarise_policy(result: PolicyResult, vocab_size: int, *,
-                     long_conventional_curve: Tensor | None = None) -> PolicySummary:
-    """The paper's numbers for ``result``; |V| = ``vocab_size`` (2 for the perceptron)."""
+def summarise_policy(result: PolicyResult, vocab_size: int, *, long_conventional_curve: Tensor | None = None,
+                     test_curves: tuple[Tensor, Tensor] | None = None) -> PolicySummary:
+    """The paper's numbers for ``result``; |V| = ``vocab_size`` (2 for the perceptron).
+
+    ``test_curves``: (conventional, optimised) test-loss curves; the conventional one as long as the
+    reference run (``long_conventional_curve`` when given)."""
     conventional, optimised = result.conventional_curve, result.optimised_curve
     fit_conventional = _fit_or_none(conventional)
     fit_optimised = _fit_or_none(optimised)
     reference = conventional if long_conventional_curve is None else long_conventional_curve
-    if float(reference.min()) <= float(optimised[-1]):
-        acceleration = acceleration_ratio(reference, optimised)
-    else:
-        reference_fit = fit_conventional if long_conventional_curve is None else _fit_or_none(reference)
-        if reference_fit is None:
-            steps = len(optimised) - 1
-            acceleration = Acceleration(float(optimised[-1]), steps, math.nan, math.nan, extrapolated=True)
-        else:
-            acceleration = acceleration_ratio(reference, optimised, conventional_fit=reference_fit)
+    acceleration = acceleration_ratio(reference, optimised)
+    acceleration_test = None
+    if test_curves is not None:
+        if len(test_curves[0]) != len(reference):
+            raise ConfigError(f"the conventional test curve has {len(test_curves[0])} points, the reference "
+                              f"desired curve {len(reference)}: give both from the same run")
+        acceleration_test = acceleration_ratio(*test_curves)
     if fit_conventional is None or fit_optimised is None:
         fit_change = FitComparison(scale_change=math.nan, exponent_change=math.nan)
     else:
@@ -64,7 +65,7 @@ def summarise_policy(result: PolicyResult, vocab_size: int, *,
         cr_conventional=compression_ratio(conventional, vocab_size),
         cr_optimised=compression_ratio(optimised, vocab_size),
         fit_conventional=fit_conventional, fit_optimised=fit_optimised,
-        fit_change=fit_change, acceleration=acceleration,
+        fit_change=fit_change, acceleration=acceleration, acceleration_test=acceleration_test,
     )
 
 

@@ -122,9 +122,11 @@ def tiny_lm_example_losses(theta: Tensor, tokens: Tensor, *, config: TinyLMConfi
 
 def make_tiny_lm_problem(train_tokens: Tensor, desired_tokens: Tensor, config: TinyLMConfig, *, seed: int = 0,
                          chunk_size: int | None = 256, pad_id: int | None = None,
-                         dtype: torch.dtype = torch.float32) -> PolicyProblem:
-    """Wrap token ids (N x (seq_len+1) train, K x (seq_len+1) desired) and a fresh theta_0 as a problem."""
-    for name, tokens in (("train_tokens", train_tokens), ("desired_tokens", desired_tokens)):
+                         dtype: torch.dtype = torch.float32, test_tokens: Tensor | None = None) -> PolicyProblem:
+    """Wrap token ids (N x (seq_len+1) train, K x (seq_len+1) desired, optional held-out test rows) and a
+    fresh theta_0 as a problem."""
+    named = [("train_tokens", train_tokens), ("desired_tokens", desired_tokens)]
+    for name, tokens in named + ([("test_tokens", test_tokens)] if test_tokens is not None else []):
         if tokens.dtype != torch.long or tokens.dim() != 2 or tokens.shape[1] != config.seq_len + 1:
             raise ConfigError(f"{name} must be a LongTensor of shape (n, seq_len + 1 = {config.seq_len + 1}), "
                               f"got {tokens.dtype} {tuple(tokens.shape)}")
@@ -134,4 +136,5 @@ def make_tiny_lm_problem(train_tokens: Tensor, desired_tokens: Tensor, config: T
     return PolicyProblem(
         example_losses=partial(tiny_lm_example_losses, config=config, pad_id=pad_id),
         train=(train_tokens,), desired=(desired_tokens,), theta0=theta0, chunk_size=chunk_size,
+        test=None if test_tokens is None else (test_tokens,),
     )

@@ -29,17 +29,20 @@ import torch
 from torch import Tensor
 
 from mini_lib.errors import ConfigError
-from mini_lib.policy.derivatives import desired_grad, desired_loss, hvp_and_directional, weighted_train_grad
+from mini_lib.policy.derivatives import (desired_grad, desired_loss, hvp_and_directional, mean_loss,
+                                        weighted_train_grad)
 from mini_lib.policy.problem import PolicyProblem
 
 
 @dataclass
 class Trajectory:
-    """One training run: the desired-loss curve L_dsr(theta_t), t = 0..T, and the parameters kept."""
+    """One training run: the desired-loss curve L_dsr(theta_t), t = 0..T, the parameters kept, and the
+    held-out test-loss curve when it was asked for."""
 
     desired_losses: Tensor
     final_theta: Tensor
     checkpoints: dict[int, Tensor] = field(default_factory=dict)
+    test_losses: Tensor | None = None
 
     @property
     def objective(self) -> float:
@@ -64,27 +67,35 @@ def uniform_policy(steps: int, n_train: int, *, dtype: torch.dtype = torch.float
 
 
 def simulate(problem: PolicyProblem, eta: float, gamma: Tensor | None = None, *, steps: int | None = None,
-             keep_every: int | None = None) -> Trajectory:
+             keep_every: int | None = None, with_test: bool = False) -> Trajectory:
     """Run T GD steps under ``gamma`` (or uniform weights for ``steps`` steps when gamma is None).
 
-    ``keep_every=k`` stores theta_t for every t < T divisible by k (the backward pass's checkpoints).
+    ``keep_every=k`` stores theta_t for every t < T divisible by k (the backward pass's checkpoints);
+    ``with_test`` also records the loss on ``problem.test`` at every step.
     """
     steps = _check_run(problem, eta, gamma, steps)
+    if with_test and problem.test is None:
+        raise ConfigError("with_test=True needs a problem with a held-out test set (PolicyProblem.test)")
     if keep_every is not None and keep_every < 1:
         raise ConfigError(f"keep_every must be a positive number of steps or None, got {keep_every}")
     uniform = torch.full((problem.n_train,), 1.0 / problem.n_train, dtype=problem.theta0.dtype,
                          device=problem.theta0.device)
     theta = problem.theta0.detach().clone()
     losses = torch.empty(steps + 1, dtype=theta.dtype, device=theta.device)
+    test_losses = torch.empty_like(losses) if with_test else None
     kept: dict[int, Tensor] = {}
     for t in range(steps):
         losses[t] = desired_loss(problem, theta)
+        if test_losses is not None:
+            test_losses[t] = mean_loss(problem, theta, problem.test)
         if keep_every is not None and t % keep_every == 0:
             kept[t] = theta
         weights = uniform if gamma is None else gamma[t]
         theta = theta - eta * weighted_train_grad(problem, theta, weights)
     losses[steps] = desired_loss(problem, theta)
-    return Trajectory(desired_losses=losses, final_theta=theta, checkpoints=kept)
+    if test_losses is not None:
+        test_losses[steps] = mean_loss(problem, theta, problem.test)
+    return Trajectory(desired_losses=losses, final_theta=theta, checkpoints=kept, test_losses=test_losses)
 
 
 def policy_gradient(problem: PolicyProblem, gamma: Tensor, eta: float, *,
