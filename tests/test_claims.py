@@ -1,0 +1,42 @@
+"""The claims rule: a verdict needs a margin above seed-to-seed noise."""
+
+import math
+
+import pytest
+
+from mini_lib.claims import Claim, claims_table, compare_seeds
+from mini_lib.errors import ConfigError
+
+
+def test_a_difference_larger_than_twice_the_paired_seed_spread_holds():
+    result = compare_seeds([1.10, 1.21, 1.30], [1.00, 1.10, 1.21])  # differences 0.10, 0.11, 0.09
+    assert result.difference == pytest.approx(0.1) and result.spread == pytest.approx(0.01)
+    assert result.margin == pytest.approx(0.02) and result.verdict == "holds"
+    assert compare_seeds([1.10, 1.21, 1.30], [1.00, 1.10, 1.21], direction=-1).verdict == "reversed"
+
+
+def test_a_difference_inside_the_noise_decides_nothing():
+    result = compare_seeds([1.0, 1.3, 0.9], [1.1, 1.0, 1.0])  # differences -0.1, +0.3, -0.1
+    assert result.verdict == "within noise" and result.margin == pytest.approx(2 * result.spread)
+
+
+def test_one_seed_needs_an_explicit_floor_to_decide():
+    assert compare_seeds([2.0], [1.0]).verdict == "within noise" and math.isnan(compare_seeds([2.0], [1.0]).spread)
+    assert compare_seeds([2.0], [1.0], floor=0.5).verdict == "holds"
+
+
+def test_unpaired_groups_use_the_pooled_spread():
+    result = compare_seeds([1.0, 1.2], [0.0, 0.2, 0.4], paired=False)
+    assert result.spread == pytest.approx(math.sqrt((0.02 + 0.04) / 2))
+    with pytest.raises(ConfigError, match="paired"):
+        compare_seeds([1.0, 1.2], [0.0, 0.2, 0.4])
+
+
+def test_claim_rows_share_one_schema_and_refuse_unknown_verdicts():
+    row = Claim("2411.15821", "25% duplication is neutral", "abstract (v1)", "+0.14% .. +0.88%", "-3.6%",
+                "mean accuracy change >= -1% beyond 2 seed spreads", "reversed", "clean data repeated 4 epochs")
+    table = claims_table([row])
+    assert list(table.columns) == ["paper", "claim", "source", "paper_value", "ours", "rule", "verdict", "note"]
+    assert row.holds is False
+    with pytest.raises(ConfigError, match="verdict"):
+        Claim("x", "y", "z", "1", "2", "r", "maybe")
