@@ -29,7 +29,7 @@ from transformers.utils import logging as hf_logging
 from mini_lib.errors import choose
 from mini_lib.models import model_size
 from mini_lib.store import Spec, cache_folder, claim, data_fingerprint, named, tensors_fingerprint
-from mini_lib.train import _RESUMABLE_CHANGES, TrainConfig, TrainResult, train
+from mini_lib.train import RESUMABLE_CHANGES, TrainConfig, TrainResult, train
 
 CELL_VERSION = 1  # bump when training or the summary row changes what a finished cell holds
 MODES = ("named", "cache")
@@ -98,7 +98,7 @@ def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[objec
     shape = {k: v for k, v in config.to_dict().items() if k not in MODEL_METADATA} if config else repr(model)
     settings = {
         "name": cell.name, "tags": cell.tags,
-        "train": {k: v for k, v in asdict(cell.config).items() if k not in _RESUMABLE_CHANGES},
+        "train": {k: v for k, v in asdict(cell.config).items() if k not in RESUMABLE_CHANGES},
         "model": shape, "initial_weights": tensors_fingerprint(list(model.state_dict().values())[:4]),
         "train_kwargs": cell.train_kwargs,
     }

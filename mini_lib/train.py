@@ -52,7 +52,7 @@ from mini_lib.seeding import seed_everything
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
 # Settings that may change between a run and its resumption without changing its numbers.
-_RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress", "sample_prompts", "sample_tokens"}
+RESUMABLE_CHANGES = {"log_every", "checkpoint_every", "keep_checkpoints", "progress", "sample_prompts", "sample_tokens"}
 # What train() writes into a run folder: a folder holding any of these holds a run.
 _RUN_FILES = ("records.jsonl", "evals.jsonl", "checkpoints", "train_meta.json")
 MANIFEST = "manifest.json"
@@ -268,7 +268,7 @@ def _resume_blockers(saved: dict, config: TrainConfig, spec: dict) -> list[str]:
     """Settings, data or model that differ from those of a checkpoint (each named, old -> new)."""
     now = asdict(config)
     changed = [f"{k} {saved['config'].get(k)!r} -> {now[k]!r}" for k in now
-               if k not in _RESUMABLE_CHANGES and saved["config"].get(k) != now[k]]
+               if k not in RESUMABLE_CHANGES and saved["config"].get(k) != now[k]]
     what = {"examples": "number of training examples", "data": "training data", "model": "model shapes"}
     saved_spec = saved.get("spec", {})
     changed += [f"{what[k]} {saved_spec.get(k)!r} -> {spec[k]!r}" for k in spec if saved_spec.get(k) != spec[k]]
