@@ -31,7 +31,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
     params = dict(parse_parameter(p) for p in args.param)
     result = run_notebook(args.notebook, args.profile, params, run_name=args.name, log_output=args.log,
-                          replace=args.replace)
+                          progress=not args.quiet, replace=args.replace)
     print(f"ran {result.notebook} ({result.profile}); outputs in {result.run_dir}")
 
 
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     run.add_argument("--name", default=None, help="run folder name (default: <profile>-<timestamp>)")
     run.add_argument("--log", action="store_true", help="stream cell output while running")
+    run.add_argument("--quiet", action="store_true", help="no line per finished cell (CI)")
     run.add_argument("--replace", action="store_true",
                      help="move an existing run of --name aside (runs/<notebook>/.replaced/) instead of refusing")
     run.set_defaults(func=_cmd_run)

@@ -149,11 +149,13 @@ def run_notebook(
     run_name: str | None = None,
     log_output: bool = False,
     replace: bool = False,
+    progress: bool = False,
 ) -> NotebookRun:
     """Run one notebook end to end; raises NotebookFailed with the failing cell's error.
 
     ``run_name`` reruns resume or are refused as the module docstring says; ``replace`` moves an
-    existing run of that name aside first."""
+    existing run of that name aside first; ``progress`` prints a line per finished cell (the CLI's
+    default), ``log_output`` streams every cell's output too."""
     notebook = resolve_notebook(notebook)
     params = dict(params or {})
     if run_name is not None:
@@ -163,6 +165,8 @@ def run_notebook(
     record = {"notebook": notebook, "profile": profile, "settings": json.loads(json.dumps(asdict(settings)))}
     import papermill  # after the checks: a typo costs no import
     from papermill.exceptions import PapermillExecutionError
+
+    from mini_lib.execution import ENGINE_NAME, IPCKernelManager
 
     with ExitStack() as held:
         if run_name is not None:  # a second run with this --name stops here, before touching the folder
@@ -179,8 +183,10 @@ def run_notebook(
                 parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
                 kernel_name=KERNEL_NAME,
                 cwd=str(NOTEBOOK_DIR),
-                progress_bar=False,
+                progress_bar=progress,
                 log_output=log_output,
+                engine_name=ENGINE_NAME,
+                kernel_manager_class=IPCKernelManager,
             )
         except PapermillExecutionError as err:
             raise NotebookFailed(
