@@ -61,6 +61,7 @@ def test_ci_and_readme_use_the_same_setup():
     assert "bash .ci/setup" in (REPO / ".ci" / "run").read_text()
     readme = (REPO / "README.md").read_text()
     assert "bash .ci/setup --quickstart" in readme and ".venv/bin/python -m pytest" in readme
+    assert "`.venv/bin/jupyter lab`" in readme and "pip install jupyterlab" not in readme
     assert ".venv/bin/python -m pytest" in (REPO / ".ci" / "run").read_text()
 
 

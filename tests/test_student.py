@@ -91,3 +91,10 @@ def test_cli_runs_as_a_module_and_names_bad_notebooks(tmp_path, capsys):
 def test_answer_block_matches_hint_and_solution_summaries(summary):
     assert ANSWER_BLOCK.fullmatch(f"<details><summary>{summary}</summary>\nx\n</details>\n")
     assert not ANSWER_BLOCK.search(f"<details><summary>About {summary}</summary>x</details>")
+
+
+def test_readme_documents_the_command_and_the_markers():
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "python -m mini_lib.student" in readme
+    assert "<details><summary>Hint</summary>" in readme and f"`{SOLUTION_TAG}`" in readme
+    assert ANSWER_BLOCK.search("<details><summary>Hint</summary> ... </details>")  # the README's example works
