@@ -101,7 +101,9 @@ def test_every_package_in_the_venv_is_pinned_at_its_version():
     frozen = subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
                             capture_output=True, text=True, check=True).stdout
     for line in frozen.splitlines():
-        name, version = PIN.match(line).groups()
+        match = PIN.match(line)
+        assert match, f"{line!r} in {VENV} is not a release from the index: pin it in binder/constraints.txt"
+        name, version = match.groups()
         key = name.lower().replace("_", "-")
         assert key in pins, f"{name}=={version} is installed in {VENV} but not pinned in binder/constraints.txt"
         assert version.split("+")[0] == pins[key], f"{name} is {version} in {VENV}, pinned {pins[key]}"
