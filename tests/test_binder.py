@@ -121,11 +121,13 @@ def test_binder_install_in_a_fresh_python311_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", "binder/requirements.txt"], cwd=repo, check=True)
-    activated = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}  # postBuild's pip is the venv's
+    # Activated as on Binder: postBuild's pip is the venv's, and no PYTHONPATH points at another checkout.
+    activated = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    activated.pop("PYTHONPATH", None)
     subprocess.run(["bash", "binder/postBuild"], cwd=repo, check=True, env=activated)
     out = subprocess.run([str(venv / "bin" / "python"), "-c", "import mini_lib, torch; print(mini_lib.__file__)"],
-                         capture_output=True, text=True, check=True, cwd=tmp_path)
+                         capture_output=True, text=True, check=True, cwd=tmp_path, env=activated)
     assert Path(out.stdout.strip()).is_relative_to(repo)
     lab = subprocess.run([str(venv / "bin" / "jupyter"), "lab", "--version"], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=activated)
     assert lab.stdout.strip() == _pins(BINDER / "constraints.txt")["jupyterlab"]
