@@ -8,7 +8,11 @@ from mini_lib.ablations.vocabulary import (
     load_word_list,
     vocabulary_from_corpus,
 )
+from mini_lib.ablations.span_filter import filter_corpus, in_vocabulary, words
+from mini_lib.corpora.storyworld import generate_stories, realise, simple_vocabulary, story_plan
 from mini_lib.errors import ConfigError
+from mini_lib.zero_shot_benchmarks import simplify
+from mini_lib.zero_shot_tasks import storyworld_tasks
 
 
 def test_paper_csv_loads_all_21037_words(aochildes_vocab_path):
@@ -52,6 +56,34 @@ def test_builtin_vocabulary_is_a_real_child_vocabulary():
     assert {"the", "mommy", "dog", "ran", "running", "happy", "dont"} <= vocab
     assert not {"photosynthesis", "quantum", "jurisdiction"} & vocab
     assert all(w.isalpha() and w == w.lower() for w in vocab)
+
+
+def _oov_words(texts, vocabulary):
+    return {w for text in texts for w in words(text) if not in_vocabulary(w, vocabulary)}
+
+
+def test_builtin_vocabulary_covers_every_word_of_the_simple_tier():
+    """Without ../shared/data notebook 02 uses the built-in list: the simple tier must pass it whole."""
+    vocab = builtin_vocabulary()
+    for seed in (0, 1, 2, 1234):  # 6,000 stories, names included (the filter sees every word)
+        texts = [realise(story_plan(i, seed), "simple") for i in range(1500)]
+        assert not _oov_words(texts, vocab), f"seed {seed}: simple-tier words missing from the built-in list"
+    _, stats = filter_corpus(generate_stories(300, seed=0)["text"], vocab)  # notebook 02's check
+    assert stats.n_docs_kept >= 0.99 * stats.n_docs and stats.kept_fraction >= 0.99, stats
+    tasks = storyworld_tasks(16, tier="simple", seed=0)  # "every item should pass" the task simplification
+    assert all(len(simplify(items, vocab).kept) == len(items) for items in tasks.values())
+
+
+def test_rich_tier_words_stay_outside_the_builtin_vocabulary():
+    """The list is a child vocabulary, not every word storyworld knows: the rich tier's synonyms fail it."""
+    vocab = builtin_vocabulary()
+    rich_texts = [realise(story_plan(i, 0), "rich") for i in range(1500)]
+    rich_only = {w for text in rich_texts for w in words(text)} - simple_vocabulary()
+    assert len(rich_only) >= 500
+    outside = _oov_words(rich_texts, vocab) & rich_only
+    assert len(outside) >= 0.75 * len(rich_only), f"only {len(outside)}/{len(rich_only)} rich-only words are OOV"
+    _, stats = filter_corpus(rich_texts[:300], vocab)
+    assert stats.kept_fraction < 0.05, stats
 
 
 def test_builtin_vocabulary_is_a_subset_of_aochildes(aochildes_vocab_path):

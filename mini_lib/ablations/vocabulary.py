@@ -8,7 +8,8 @@ lower-case words, the form the span filter looks up):
 * ``"file"``: a word list on disk (the paper's csv, or a txt with one word per line);
 * ``"corpus"``: the top-k most frequent words of some texts (split into words exactly as the
   filter does), to build a vocabulary tier from any corpus;
-* ``"builtin"``: a ~2,000-word basic child vocabulary that ships with the package.
+* ``"builtin"``: a ~2,150-word basic child vocabulary that ships with the package, and covers
+  every word storyworld's simple tier can print (so notebook 02 reads the same without the paper's list).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mini_lib.ablations.span_filter import words
+from mini_lib.corpora.storyworld import simple_vocabulary
 from mini_lib.errors import ConfigError, choose
 from mini_lib.paths import require_file
 
@@ -59,13 +61,16 @@ def vocabulary_from_corpus(texts: Iterable[str], top_k: int) -> frozenset[str]:
 
 
 def builtin_vocabulary() -> frozenset[str]:
-    """The package's basic child vocabulary (``data/basic_words.txt``, ~2,000 words).
+    """The package's basic child vocabulary: ``data/basic_words.txt`` plus storyworld's simple tier.
 
     Source: written for this project (licence Apache-2.0, the project's): everyday words a young
     child hears, with verb/noun inflections and apostrophe-free contractions, restricted to words
     that also appear in the AO-CHILDES list so results stay comparable with the paper's vocabulary.
+    The simple tier's words (``storyworld.simple_vocabulary()``, names included, about 160 beyond
+    the file) are AO-CHILDES words too; adding them keeps the built-in list true to its promise that
+    the simple tier is child language, while the rich tier's rarer synonyms stay outside it.
     """
-    return load_word_list(BUILTIN_WORDS)
+    return load_word_list(BUILTIN_WORDS) | simple_vocabulary()
 
 
 def get_vocabulary(source: str, **kw) -> frozenset[str]:
