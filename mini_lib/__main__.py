@@ -17,11 +17,19 @@ import sys
 from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged
 
 
-def _cmd_list(_: argparse.Namespace) -> None:
-    from mini_lib.profiles import PROFILES, notebook_names, parameter_names
+def _cmd_list(args: argparse.Namespace) -> None:
+    from mini_lib.profiles import PROFILES, notebook_names, parameter_names, profile_values, resolve_notebook
 
+    if args.notebook:
+        rows = [("parameter", *PROFILES), *profile_values(args.notebook)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        print(f"{resolve_notebook(args.notebook)}: what each profile sets (override with -p key=value)")
+        for row in rows:
+            print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        return
     print("profiles:", ", ".join(PROFILES), "(default: cpu)")
-    print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value):")
+    print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value;"
+          " values per profile: python -m mini_lib list <name>):")
     for name in notebook_names():
         print(f"  {name}\n      parameters: {', '.join(parameter_names(name))}")
 
@@ -56,7 +64,9 @@ def _cmd_report(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mini_lib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="show notebooks, profiles and parameters").set_defaults(func=_cmd_list)
+    listing = sub.add_parser("list", help="show notebooks, profiles and parameters (list NB: values per profile)")
+    listing.add_argument("notebook", nargs="?", default=None)
+    listing.set_defaults(func=_cmd_list)
     run = sub.add_parser("run", help="execute a notebook headless with papermill")
     run.add_argument("notebook", help="e.g. 00, quickstart or 00_quickstart")
     run.add_argument("--profile", default="cpu", help="smoke | cpu | gpu (default cpu)")

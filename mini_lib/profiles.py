@@ -550,6 +550,12 @@ def parameter_names(notebook: str) -> list[str]:
     return [f.name for f in fields(first)]
 
 
+def profile_values(notebook: str) -> list[tuple[str, ...]]:
+    """(parameter, smoke value, cpu value, gpu value) rows: what each profile sets, as ``list NB`` shows."""
+    profiles = NOTEBOOK_PROFILES[resolve_notebook(notebook)]
+    return [(name, *(repr(getattr(profiles[p], name)) for p in PROFILES)) for name in parameter_names(notebook)]
+
+
 # --- value rules: what each setting may hold, checked before a kernel starts ---
 
 

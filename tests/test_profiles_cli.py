@@ -122,3 +122,11 @@ def test_an_unknown_preset_is_refused_without_loading_torch():
             "except ConfigError as err:\n    print('refused', 'pythia-7b' in str(err), 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["refused", "True", "False"]
+
+
+def test_list_of_one_notebook_shows_each_profiles_values(capsys):
+    assert main(["list", "03"]) == 0
+    out = capsys.readouterr().out
+    row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["n_stories"])
+    profiles = NOTEBOOK_PROFILES["03_quality_quantity"]
+    assert row[1:] == [str(profiles[p].n_stories) for p in ("smoke", "cpu", "gpu")]
