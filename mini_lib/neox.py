@@ -23,7 +23,7 @@ from mini_lib.evaluate import per_example_loss
 def supports(model: nn.Module) -> bool:
     """Whether ``CompactNeoX`` computes exactly what ``model`` computes: GPT-NeoX with the default
     rotary and no dropout (dropout would draw random numbers in a different order)."""
-    if not isinstance(model, GPTNeoXForCausalLM) or model.is_gradient_checkpointing:
+    if not isinstance(model, GPTNeoXForCausalLM) or model.gpt_neox.gradient_checkpointing:
         return False
     config = model.config
     return (
