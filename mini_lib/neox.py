@@ -38,8 +38,10 @@ def rotary_tables(head_dim: int, rotary_dims: int, base: float, max_len: int) ->
 
     GPT-NeoX rotates the first ``rotary_dims`` of each head, pairing dim i with i + rotary_dims/2
     (``rotate_half``). Over the other dims cos = 1 and sin = 0, so no slicing or concatenation is
-    needed. An odd ``rotary_dims`` rotates one more dim, as transformers does. Returns cos, sin (max_len, 2 * head_dim) and the signed permutation of ``rotate_half``
-    both as an index (gather form) and as a matrix (``x @ rotation``: one matmul, fastest in eager).
+    needed. An odd ``rotary_dims`` rotates one more dim, as transformers does.
+
+    Returns cos and sin (max_len, 2 * head_dim; sin carries ``rotate_half``'s minus signs) and its
+    permutation both as an index (gather form) and as a 0/1 matrix (``x @ rotation``: one matmul).
     """
     inv_freq = 1.0 / (base ** (torch.arange(0, rotary_dims, 2, dtype=torch.float) / rotary_dims))
     angles = torch.arange(max_len, dtype=torch.float)[:, None] * inv_freq
