@@ -135,3 +135,16 @@ def test_deterministic_algorithms_on_during_cpu_training_and_restored_after(tmp_
         assert torch.is_deterministic_algorithms_warn_only_enabled() is False
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+
+def test_loop_losses_equal_the_generic_path_for_other_models(tmp_path):
+    """Any other model keeps the generic step (its logits, per_example_loss); on GPT-NeoX both agree."""
+    tokenizer, blocks = tiny_setup()
+    config = TrainConfig(steps=3, batch_size=4, lr=3e-3, precision="fp32", device="cpu", progress=False)
+    with mock.patch.object(neox, "CompactNeoX", wraps=neox.CompactNeoX) as built:
+        compact = train(tiny_model(len(tokenizer)), blocks, config, tmp_path / "compact", resume=False)
+        assert built.call_count == 1
+        with mock.patch.object(neox, "supports", return_value=False):
+            generic = train(tiny_model(len(tokenizer)), blocks, config, tmp_path / "generic", resume=False)
+        assert built.call_count == 1
+    assert compact.records["loss"].tolist() == pytest.approx(generic.records["loss"].tolist(), abs=1e-5)
