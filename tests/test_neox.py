@@ -12,6 +12,7 @@ from mini_lib.models import build_model, neox_config
 from mini_lib.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one thread is faster
 VOCAB, SEQ = 97, 24
 
 # (preset, partial_rotary_factor, use_parallel_residual, tied embeddings): Pythia's 25%, half, full,
