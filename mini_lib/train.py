@@ -31,6 +31,7 @@ import warnings
 from datetime import datetime
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from types import MethodType
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -38,16 +39,16 @@ import pandas as pd
 import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState
-from accelerate.utils import broadcast_object_list
+from accelerate.utils import broadcast_object_list, convert_outputs_to_fp32, get_mixed_precision_context_manager
 from tqdm import tqdm
 
-from mini_lib import models
+from mini_lib import models, neox
 from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged, choose
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.locking import folder_lock
 from mini_lib.paths import write_text_atomic
-from mini_lib.seeding import seed_everything
+from mini_lib.seeding import deterministic_algorithms, seed_everything
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -324,6 +325,16 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool) ->
     return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, fused=fused)
 
 
+def _autocast_forward(model: torch.nn.Module, accelerator: Accelerator) -> None:
+    """Give ``model`` the forward ``accelerator.prepare`` gives the models it prepares (autocast to the
+    mixed precision, fp32 outputs): the transformers model behind our compact forward is not prepared
+    itself, yet evaluation, callbacks and the returned model must run as they always have."""
+    if accelerator.native_amp:
+        autocast = get_mixed_precision_context_manager(accelerator.native_amp, accelerator.autocast_handler)
+        model._original_forward = model.forward
+        model.forward = MethodType(convert_outputs_to_fp32(autocast(model.forward.__func__)), model)
+
+
 def _flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
     config = getattr(model, "config", None)
     if getattr(config, "model_type", None) == "gpt_neox":
@@ -345,7 +356,20 @@ def _holding_run_lock(train_fn: Callable[..., "TrainResult"]) -> Callable[..., "
     return locked
 
 
+def _deterministic_on_cpu(train_function: Callable) -> Callable:
+    """Deterministic algorithms on for CPU runs (reproducible) and off on a GPU (they cost ~9% of a
+    step there), whatever the caller had set (``notebook.start`` turns them on); restored on return."""
+
+    @functools.wraps(train_function)
+    def wrapper(model, data, config: TrainConfig, *args, **kwargs):
+        with deterministic_algorithms(resolve_device(config.device) != "cuda"):
+            return train_function(model, data, config, *args, **kwargs)
+
+    return wrapper
+
+
 @_holding_run_lock
+@_deterministic_on_cpu
 def train(
     model: torch.nn.Module,
     data: TrainData,
@@ -384,7 +408,7 @@ def train(
         raise ConfigError(f"order has {len(order)} batches but config.steps is {config.steps}: make them equal")
 
     use_cuda = resolve_device(config.device) == "cuda"
-    seed_everything(config.seed, deterministic=not use_cuda)
+    seed_everything(config.seed, deterministic=False)  # the switch is _deterministic_on_cpu's
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_batch, remainder = divmod(config.batch_size, world)
@@ -408,8 +432,13 @@ def train(
     )
     precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
     optimizer = build_optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
-    model, optimizer = accelerator.prepare(model, optimizer)
-    raw_model = accelerator.unwrap_model(model)
+    # GPT-NeoX trains through our compact forward + loss (same parameters, same state_dict keys);
+    # callbacks, evaluation and the result get the transformers model itself.
+    raw_model = model
+    compact = neox.supports(model)
+    model, optimizer = accelerator.prepare(neox.CompactNeoX(model) if compact else model, optimizer)
+    if compact:
+        _autocast_forward(raw_model, accelerator)
 
     records_path, evals_path = run_dir / "records.jsonl", run_dir / "evals.jsonl"
     start_step, resumed_from = 0, None
@@ -479,7 +508,7 @@ def train(
                 batch = {k: v.to(accelerator.device) for k, v in data.collate(idx).items()}
                 labels = batch.pop("labels")
                 with accelerator.accumulate(model):
-                    losses = per_example_loss(model(**batch).logits, labels)
+                    losses = model(labels=labels, **batch) if compact else per_example_loss(model(**batch).logits, labels)
                     # DDP averages over processes and accelerate divides by accum: undo both so the
                     # gradient is exactly that of sum_i w_i * loss_i over the global batch.
                     accelerator.backward((losses * w).sum() * world * accum)
