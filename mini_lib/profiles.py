@@ -216,6 +216,7 @@ class QualityQuantitySettings:
     construction: str = "one_document"  # the paper's; "many" = k-fold repeats of many documents
     repeat_k: int = 4  # copies per repeated document ("many")
     hold: str = "documents"  # "many": hold the document or the token count constant
+    sweep_epochs: tuple[float, ...] = ()  # extra clean + 25% cells whose clean data is seen this many times
     corpus_path: str = ""
     corpus_name: str = "roneneldan/TinyStories"
     tier: str = "simple"
@@ -232,15 +233,17 @@ NOTEBOOK_PROFILES["03_quality_quantity"] = {
         corpus="storyworld", n_stories=6000, val_fraction=0.05, vocab_size=1024, seq_len=64, n_layers=2,
         d_model=64, n_heads=2, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
         n_seeds=3, steps=120, batch_size=16, lr=2e-3, warmup_steps=12, eval_every=40, eval_examples=128,
+        sweep_epochs=(2.0, 4.0),
     ),
     "gpu": QualityQuantitySettings(
         corpus="storyworld", n_stories=300_000, val_fraction=0.02, vocab_size=8192, seq_len=128, n_layers=4,
         d_model=128, n_heads=4, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
         n_seeds=3, steps=1000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=100, eval_examples=1024,
+        sweep_epochs=(1.0, 2.0, 4.0),
     ),
 }
 GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {  # lists, not tuples: papermill passes tuples as strings
-    "n_stories": 3000, "size_fractions": [1.0], "duplication_rates": [0.0, 1.0], "n_seeds": 1,
+    "n_stories": 3000, "size_fractions": [1.0], "duplication_rates": [0.0, 1.0], "n_seeds": 1, "sweep_epochs": [],
     "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
 }
 
@@ -628,6 +631,7 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("seed", _at_least(0)),
     ("lr", POSITIVE), ("*_lr", POSITIVE), ("*_eta", POSITIVE),
     ("val_fraction", OPEN_FRACTION), ("desired_fraction", OPEN_FRACTION),
+    ("sweep_epochs", POSITIVE),
     ("size_fractions", SHARE), ("data_fractions", SHARE), ("keep_fractions", SHARE),
     ("warmup_fraction", PROPER), ("noise_fraction", PROPER), ("beta?", PROPER),
     ("*_fraction*", FRACTION), ("*_rate*", FRACTION), ("*_ratio", FRACTION), ("*_noise", FRACTION),
