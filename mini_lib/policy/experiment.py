@@ -28,6 +28,7 @@ from torch import Tensor
 
 from mini_lib.errors import ConfigError
 from mini_lib.hardware import resolve_device
+from mini_lib.policy.analysis import fit_interval
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, trace_contributions,
                                           zero_weight_report)
 from mini_lib.policy.lm_data import PolicyLMData, prepare_policy_lm_data
@@ -145,11 +146,16 @@ def headline(experiment: PolicyExperiment, *, active_threshold: float = 0.1,
     if test is not None:
         out.update({"speedup_test": test.ratio, "speedup_test_lower_bound": test.lower_bound,
                     "final_test_loss_optimised": test.target_loss})
+    curves = {"conventional": result.conventional_curve, "optimised": result.optimised_curve}
     for run, fit in (("conventional", summary.fit_conventional), ("optimised", summary.fit_optimised)):
         out[f"fit_{run}"] = None if fit is None else {
             "B": fit.scale, "beta": fit.exponent, "L0": fit.offset, "t0": fit.t0, "r2": fit.r2,
             "rms_relative_error": fit.rms_relative_error,
         }
+        if fit is not None:
+            interval = fit_interval(curves[run], fit)
+            out[f"fit_{run}"] |= {"B_range": list(interval.scale), "beta_range": list(interval.exponent),
+                                  "windows": interval.n_windows, "identifiable": interval.identifiable}
     for name, trace in (("conventional", experiment.conventional_trace), ("optimised", experiment.optimised_trace)):
         stats = contribution_similarity(trace, active_threshold=active_threshold)
         late = slice(len(stats.snr) // 2, None)  # the second half of training
