@@ -214,3 +214,6 @@ def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_s
     assert "NOT identifiable" in rows[0].ours and "3.16e+08 -> 1.99e+07" in rows[2].paper_value
     no_fit = scaling_law_claims({**short, "fit_optimised": None}, paper_like)[0]
     assert no_fit.verdict == "within noise" and no_fit.ours.startswith("no fit")
+    one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "identifiable": False}
+    point = scaling_law_claims(short, {**paper_like, "fit_optimised": one_window})[2]
+    assert point.verdict == "within noise"  # disjoint, but a one-window fit pins nothing down

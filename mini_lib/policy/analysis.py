@@ -28,7 +28,7 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
   chosen one and every end in ``WINDOW_ENDS`` (fractions of T), and reports the range of B and beta over
   those windows. The fit is identifiable when B varies by at most ``IDENTIFIABLE_SCALE_RATIO`` and beta
   by at most ``IDENTIFIABLE_EXPONENT_RATIO`` (max / min) across windows. Two runs' coefficients differ
-  only where their intervals do not overlap (``interval_verdict``).
+  only where both fits are identifiable and their ranges do not overlap (``interval_verdict``).
 """
 
 import math

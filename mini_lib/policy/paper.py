@@ -44,7 +44,8 @@ _COEFFICIENTS = (("B", "B", -1, "smaller B"), ("beta", "beta", 1, "larger beta")
 
 def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[Claim]:
     """One row per setting and coefficient: does the optimised fit's range of B (beta) over fit windows lie
-    wholly below (above) the conventional one's? Overlap, or a curve with no fit, is "within noise"."""
+    wholly below (above) the conventional one's? Overlap, a fit that is not identifiable
+    (``analysis.FitInterval``) or a curve with no fit is "within noise"."""
     rows = []
     for ours in (perceptron, lm):
         setting = ours["setting"]
@@ -53,9 +54,9 @@ def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[C
             conventional, near_optimal = PAPER_RESULTS["fit_conventional"][key], PAPER_RESULTS["fit_near_optimal"][key]
             paper = (f"{name} {conventional:.3g} -> {near_optimal:.3g} (Transformer, T=4K)" if setting == "tiny_lm"
                      else "not given (the paper fits its Transformer)")
-            rule = (f"holds: the optimised run's range of {name} over fit windows lies wholly on the "
-                    f"{'low' if direction < 0 else 'high'} side of the conventional one's; reversed: wholly on the "
-                    f"other side; overlapping ranges (or no fit): within noise")
+            rule = (f"holds: both fits identifiable and the optimised run's range of {name} over fit windows lies "
+                    f"wholly on the {'low' if direction < 0 else 'high'} side of the conventional one's; reversed: "
+                    f"wholly on the other side; overlapping ranges, a fit not identifiable, or no fit: within noise")
             claim = f"{_SETTING_NAMES[setting]}: the near-optimal policy gives a {wording}"
             if None in fits:
                 rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, "no fit (curve too short or no power law)",
@@ -65,8 +66,9 @@ def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[C
             text = "; ".join(f"{run} {fit[key]:.3g} [{low:.3g}, {high:.3g}] ({fit['windows']} windows, "
                              f"{'identifiable' if fit['identifiable'] else 'NOT identifiable'})"
                              for run, fit, (low, high) in zip(("conventional", "optimised"), fits, ranges))
-            rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, text, rule,
-                              interval_verdict(ranges[0], ranges[1], direction), _scale_note(ours)))
+            identifiable = all(fit["identifiable"] for fit in fits)
+            verdict = interval_verdict(ranges[0], ranges[1], direction) if identifiable else "within noise"
+            rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, text, rule, verdict, _scale_note(ours)))
     return rows
 
 
