@@ -381,6 +381,7 @@ class OptimalLearningSettings:
     perceptron_shift: float = 1.0  # desired inputs ~ N(shift * u, I)
     perceptron_label_noise: float = 0.0  # the paper: clean teacher labels; > 0 flips that fraction
     perceptron_eta: float = 0.1
+    perceptron_fit_steps: tuple[int, ...] = ()  # extra policy runs of these T: is the learning-law fit identifiable?
     lm_seq_len: int = 64
     desired_fraction: float = 0.2  # of the stories held out for desired rows
     perturb_fraction: float = 0.5  # of the training rows perturbed (the paper: 50%)
@@ -409,6 +410,7 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
         lm_d_model=32, lm_n_layers=2, lm_n_heads=4, lm_n_train=64, lm_n_desired=32, lm_steps=20, lm_eta=1.0,
         lm_epochs=3, lm_outer_lr=5.0, lm_long_factor=5, lm_trace_every=2, lm_checkpoint_every=0,
         lm_chunk_size=64, retrain_steps=60, retrain_batch_size=16, retrain_lr=3e-3, retrain_eval_every=4,
+        perceptron_fit_steps=(100, 200, 1000),
     ),
     "gpu": OptimalLearningSettings(
         perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=100, perceptron_outer_lr=0.25,
@@ -416,13 +418,14 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
         lm_d_model=128, lm_n_layers=2, lm_n_heads=8, lm_n_train=4096, lm_n_desired=512, lm_steps=1000, lm_eta=0.1,
         lm_epochs=5, lm_outer_lr=0.5, lm_long_factor=5, lm_trace_every=50, lm_checkpoint_every=50,
         lm_chunk_size=512, retrain_steps=1000, retrain_batch_size=64, retrain_lr=1e-3, retrain_eval_every=50,
+        perceptron_fit_steps=(500, 1000, 4000),
     ),
 }
 GPU_ON_CPU_OVERRIDES["05_optimal_learning"] = {
     "perceptron_steps": 20, "perceptron_epochs": 1, "perceptron_long_factor": 2, "perceptron_trace_every": 10,
     "n_stories": 2000, "lm_n_train": 32, "lm_n_desired": 8, "lm_steps": 2, "lm_epochs": 1, "lm_long_factor": 2,
     "lm_trace_every": 1, "lm_checkpoint_every": 1, "retrain_steps": 2, "retrain_batch_size": 8,
-    "retrain_eval_every": 1,
+    "retrain_eval_every": 1, "perceptron_fit_steps": [],
 }
 
 # --- 06_data_selection ---

@@ -18,6 +18,7 @@ from mini_lib.policy.analysis import (Acceleration, FitComparison, FitInterval, 
                                       fit_learning_law_curve, identifiability_by_steps, interval_verdict)
 from mini_lib.policy.experiment import (PolicyExperiment, contributions_frame, curves_frame, fit_frame, headline,
                                         lm_config, lm_data_from_settings, objective_frame, perceptron_experiment,
+                                        perceptron_fits_by_steps,
                                         policy_matrix, resolve_device, similarity_frame, tiny_lm_experiment,
                                         weights_frame)
 from mini_lib.policy.learning_law import (ContributionSimilarity, ContributionTrace, ZeroWeightReport,
@@ -45,7 +46,7 @@ __all__ = [
     "curves_frame", "fit_frame", "fit_interval", "fit_learning_law_curve", "headline", "identifiability_by_steps",
     "interval_verdict", "init_tiny_lm", "lm_config",
     "lm_data_from_settings", "make_perceptron_task", "make_tiny_lm_problem", "objective_frame", "optimise_policy",
-    "paper_vs_ours", "perceptron_experiment", "perceptron_losses", "perturb_sequences", "pgd_step", "scaling_law_claims",
+    "paper_vs_ours", "perceptron_experiment", "perceptron_fits_by_steps", "perceptron_losses", "perturb_sequences", "pgd_step", "scaling_law_claims",
     "policy_gradient", "policy_matrix", "policy_weights", "prepare_policy_lm_data", "project_to_simplex", "resolve_device",
     "retrain_with_weights", "reweighting_schemes", "rows_as_blocks", "similarity_frame", "simulate", "speedup_summary",
     "summarise_policy", "tiny_lm_experiment", "trace_contributions", "uniform_policy", "weights_frame",

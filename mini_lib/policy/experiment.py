@@ -18,7 +18,7 @@ Settings are read by name from any object with the fields of ``profiles.OptimalL
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,27 @@ def perceptron_experiment(settings: Any, *, on_epoch: OnEpoch | None = None) -> 
     return _run("perceptron", problem, config, vocab_size=2, long_factor=settings.perceptron_long_factor,
                 trace_every=settings.perceptron_trace_every, groups=groups, marked=marked,
                 n_parameters=settings.perceptron_dim, on_epoch=on_epoch)
+
+
+def perceptron_fits_by_steps(settings: Any) -> pd.DataFrame:
+    """The learning-law fit of both perceptron runs (conventional, optimised) for every T in
+    ``settings.perceptron_fit_steps``, each a full policy optimisation of T steps (no long run, no traces):
+    is the optimised curve's (B, beta) identifiable at any affordable T? Rows: T, run, B, beta, ranges."""
+    rows = []
+    for steps in settings.perceptron_fit_steps:
+        short = replace(settings, perceptron_steps=steps, perceptron_long_factor=1, perceptron_trace_every=steps)
+        result = perceptron_experiment(short)
+        fits = {"conventional": result.summary.fit_conventional, "optimised": result.summary.fit_optimised}
+        curves = {"conventional": result.result.conventional_curve, "optimised": result.result.optimised_curve}
+        for run, fit in fits.items():
+            row: dict[str, Any] = {"T": steps, "run": run, "fitted": fit is not None}
+            if fit is not None:
+                interval = fit_interval(curves[run], fit)
+                row |= {"B": fit.scale, "beta": fit.exponent, "B_low": interval.scale[0], "B_high": interval.scale[1],
+                        "beta_low": interval.exponent[0], "beta_high": interval.exponent[1],
+                        "windows": interval.n_windows, "identifiable": interval.identifiable}
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def lm_data_from_settings(settings: Any) -> PolicyLMData:
