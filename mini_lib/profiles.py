@@ -216,6 +216,7 @@ class QualityQuantitySettings:
     construction: str = "one_document"  # the paper's; "many" = k-fold repeats of many documents
     repeat_k: int = 4  # copies per repeated document ("many")
     hold: str = "documents"  # "many": hold the document or the token count constant
+    sweep_epochs: tuple[float, ...] = ()  # extra clean + 25% cells whose clean data is seen this many times
     corpus_path: str = ""
     corpus_name: str = "roneneldan/TinyStories"
     tier: str = "simple"
@@ -232,15 +233,17 @@ NOTEBOOK_PROFILES["03_quality_quantity"] = {
         corpus="storyworld", n_stories=6000, val_fraction=0.05, vocab_size=1024, seq_len=64, n_layers=2,
         d_model=64, n_heads=2, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
         n_seeds=3, steps=120, batch_size=16, lr=2e-3, warmup_steps=12, eval_every=40, eval_examples=128,
+        sweep_epochs=(2.0, 4.0),
     ),
     "gpu": QualityQuantitySettings(
         corpus="storyworld", n_stories=300_000, val_fraction=0.02, vocab_size=8192, seq_len=128, n_layers=4,
         d_model=128, n_heads=4, size_fractions=(0.25, 0.5, 1.0), duplication_rates=(0.0, 0.25, 0.5, 0.75, 1.0),
         n_seeds=3, steps=1000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=100, eval_examples=1024,
+        sweep_epochs=(1.0, 2.0, 4.0),
     ),
 }
 GPU_ON_CPU_OVERRIDES["03_quality_quantity"] = {  # lists, not tuples: papermill passes tuples as strings
-    "n_stories": 3000, "size_fractions": [1.0], "duplication_rates": [0.0, 1.0], "n_seeds": 1,
+    "n_stories": 3000, "size_fractions": [1.0], "duplication_rates": [0.0, 1.0], "n_seeds": 1, "sweep_epochs": [],
     "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
 }
 
@@ -378,6 +381,7 @@ class OptimalLearningSettings:
     perceptron_shift: float = 1.0  # desired inputs ~ N(shift * u, I)
     perceptron_label_noise: float = 0.0  # the paper: clean teacher labels; > 0 flips that fraction
     perceptron_eta: float = 0.1
+    perceptron_fit_steps: tuple[int, ...] = ()  # extra policy runs of these T: is the learning-law fit identifiable?
     lm_seq_len: int = 64
     desired_fraction: float = 0.2  # of the stories held out for desired rows
     perturb_fraction: float = 0.5  # of the training rows perturbed (the paper: 50%)
@@ -406,6 +410,7 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
         lm_d_model=32, lm_n_layers=2, lm_n_heads=4, lm_n_train=64, lm_n_desired=32, lm_steps=20, lm_eta=1.0,
         lm_epochs=3, lm_outer_lr=5.0, lm_long_factor=5, lm_trace_every=2, lm_checkpoint_every=0,
         lm_chunk_size=64, retrain_steps=60, retrain_batch_size=16, retrain_lr=3e-3, retrain_eval_every=4,
+        perceptron_fit_steps=(100, 200, 1000),
     ),
     "gpu": OptimalLearningSettings(
         perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=100, perceptron_outer_lr=0.25,
@@ -413,13 +418,14 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
         lm_d_model=128, lm_n_layers=2, lm_n_heads=8, lm_n_train=4096, lm_n_desired=512, lm_steps=1000, lm_eta=0.1,
         lm_epochs=5, lm_outer_lr=0.5, lm_long_factor=5, lm_trace_every=50, lm_checkpoint_every=50,
         lm_chunk_size=512, retrain_steps=1000, retrain_batch_size=64, retrain_lr=1e-3, retrain_eval_every=50,
+        perceptron_fit_steps=(500, 1000, 4000),
     ),
 }
 GPU_ON_CPU_OVERRIDES["05_optimal_learning"] = {
     "perceptron_steps": 20, "perceptron_epochs": 1, "perceptron_long_factor": 2, "perceptron_trace_every": 10,
     "n_stories": 2000, "lm_n_train": 32, "lm_n_desired": 8, "lm_steps": 2, "lm_epochs": 1, "lm_long_factor": 2,
     "lm_trace_every": 1, "lm_checkpoint_every": 1, "retrain_steps": 2, "retrain_batch_size": 8,
-    "retrain_eval_every": 1,
+    "retrain_eval_every": 1, "perceptron_fit_steps": [],
 }
 
 # --- 06_data_selection ---
@@ -634,6 +640,7 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("seed", _at_least(0)),
     ("lr", POSITIVE), ("*_lr", POSITIVE), ("*_eta", POSITIVE),
     ("val_fraction", OPEN_FRACTION), ("desired_fraction", OPEN_FRACTION),
+    ("sweep_epochs", POSITIVE),
     ("size_fractions", SHARE), ("data_fractions", SHARE), ("keep_fractions", SHARE),
     ("warmup_fraction", PROPER), ("noise_fraction", PROPER), ("beta?", PROPER),
     ("*_fraction*", FRACTION), ("*_rate*", FRACTION), ("*_ratio", FRACTION), ("*_noise", FRACTION),

@@ -7,6 +7,7 @@ import math
 import nbformat
 import pytest
 
+from mini_lib.claims import VERDICTS
 from mini_lib.paths import NOTEBOOK_DIR
 from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
 from mini_lib.runner import NotebookFailed, run_notebook
@@ -62,6 +63,7 @@ def _duplication_hurts(results):
     assert clean["val_loss"] < math.log(vocab) - 1.0
     assert collapsed["val_loss"] > clean["val_loss"] + 0.3 and collapsed["val_accuracy"] < clean["val_accuracy"]
     assert clean["val_correct_per_128"] == pytest.approx(1.28 * clean["val_accuracy_pct"])
+    assert len(results["claims"]) == 4 and {row["verdict"] for row in results["claims"]} <= set(VERDICTS)
 
 
 def _equal_budgets_and_sane_grid(results):
@@ -80,6 +82,7 @@ def _policy_learns_faster(results):
     zero = results["tiny_lm"]["zero_weight"]
     assert zero["mean_weight_marked"] < zero["mean_weight_unmarked"]  # perturbed rows lose weight
     assert {row["setting"] for row in results["paper_vs_ours"]} == {"Perceptron", "Transformer LM"}
+    assert len(results["claims"]) == 4 and {row["verdict"] for row in results["claims"]} <= set(VERDICTS)
 
 
 def _simulators_scored(results):

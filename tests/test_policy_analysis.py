@@ -9,10 +9,12 @@ from torch.func import grad, vmap
 
 from mini_lib.errors import ConfigError
 from mini_lib.policy.analysis import (acceleration_ratio, area_under_curve, compare_fits, compression_ratio,
-                                      fit_learning_law_curve)
+                                      fit_interval, fit_learning_law_curve, identifiability_by_steps,
+                                      interval_verdict)
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, contributions,
                                           trace_contributions, zero_weight_report)
 from mini_lib.policy.optimise import PolicyConfig, PolicyResult
+from mini_lib.policy.paper import scaling_law_claims
 from mini_lib.policy.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
 from mini_lib.policy.summary import summarise_policy
 
@@ -162,3 +164,56 @@ def test_summary_reports_the_test_set_speedup_beside_the_desired_one():
     assert summary.acceleration.ratio == pytest.approx(3.0) and summary.acceleration_test.ratio == pytest.approx(1.5)
     with pytest.raises(ConfigError, match="same run"):
         summarise_policy(result, 2, long_conventional_curve=long_desired, test_curves=(long_test[:101], optimised_test))
+
+
+def test_fit_interval_is_tight_on_a_law_and_wide_on_a_short_noisy_curve():
+    exact = _law(3.16e8, 0.12, 1.0, 400)
+    interval = fit_interval(exact)
+    assert interval.scale[0] <= 3.16e8 * (1 + 1e-6) and interval.scale[1] >= 3.16e8 * (1 - 1e-6)
+    assert interval.scale[1] / interval.scale[0] < 1.001 and interval.identifiable and interval.n_windows > 10
+    noise = 1 + 0.01 * np.random.default_rng(0).standard_normal(21)
+    short = fit_interval(_law(50.0, 0.5, 0.3, 20) * noise)
+    assert not short.identifiable and short.scale[1] / short.scale[0] > 2
+
+
+def test_interval_verdict_needs_disjoint_intervals():
+    assert interval_verdict((1e7, 2e7), (1e6, 5e6), direction=-1) == "holds"
+    assert interval_verdict((1e7, 2e7), (3e7, 5e7), direction=-1) == "reversed"
+    assert interval_verdict((1e7, 2e7), (1.5e7, 5e7), direction=-1) == "within noise"
+    assert interval_verdict((0.10, 0.12), (0.13, 0.15), direction=1) == "holds"
+    with pytest.raises(ConfigError, match="direction"):
+        interval_verdict((0, 1), (2, 3), direction=0)
+
+
+def test_identifiability_by_steps_fits_each_prefix_of_the_curve():
+    noisy = _law(50.0, 0.5, 0.3, 20) * (1 + 0.01 * np.random.default_rng(0).standard_normal(21))
+    exact = _law(50.0, 0.5, 0.3, 3000)
+    rows = identifiability_by_steps(np.concatenate([noisy, exact[21:]]), [20, 3000, 5000])
+    assert [row["T"] for row in rows] == [20, 3000]  # 5000 is beyond the curve
+    assert rows[0]["identifiable"] is False and rows[1]["identifiable"] is True
+    assert rows[1]["beta_low"] <= 0.5 <= rows[1]["beta_high"]
+
+
+def _headline_fit(curve: np.ndarray) -> dict:
+    fit = fit_learning_law_curve(curve)
+    interval = fit_interval(curve, fit)
+    return {"B": fit.scale, "beta": fit.exponent, "B_range": list(interval.scale), "beta_range": list(interval.exponent),
+            "windows": interval.n_windows, "identifiable": interval.identifiable}
+
+
+def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_short_run():
+    paper_like = {"setting": "tiny_lm", "steps": 400, "n_train": 16384, "outer_epochs": 1,
+                  "fit_conventional": _headline_fit(_law(3.16e8, 0.12, 1.0, 400)),
+                  "fit_optimised": _headline_fit(_law(1.99e7, 0.14, 1.0, 400))}
+    rng = np.random.default_rng(0)
+    short = {"setting": "perceptron", "steps": 20, "n_train": 64, "outer_epochs": 1,
+             "fit_conventional": _headline_fit(_law(50.0, 0.5, 0.3, 20) * (1 + 0.01 * rng.standard_normal(21))),
+             "fit_optimised": _headline_fit(_law(40.0, 0.5, 0.3, 20) * (1 + 0.01 * rng.standard_normal(21)))}
+    rows = scaling_law_claims(short, paper_like)
+    assert [row.verdict for row in rows] == ["within noise", "within noise", "holds", "holds"]
+    assert "NOT identifiable" in rows[0].ours and "3.16e+08 -> 1.99e+07" in rows[2].paper_value
+    no_fit = scaling_law_claims({**short, "fit_optimised": None}, paper_like)[0]
+    assert no_fit.verdict == "within noise" and no_fit.ours.startswith("no fit")
+    one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "identifiable": False}
+    point = scaling_law_claims(short, {**paper_like, "fit_optimised": one_window})[2]
+    assert point.verdict == "within noise"  # disjoint, but a one-window fit pins nothing down

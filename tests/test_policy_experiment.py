@@ -157,6 +157,17 @@ def test_flipped_labels_become_the_groups():
     assert "zero_weight" in ex.headline(noisy)
 
 
+def test_perceptron_fits_by_steps_runs_one_policy_per_t_and_reports_fit_ranges(perceptron):
+    table = ex.perceptron_fits_by_steps(replace(TINY, perceptron_fit_steps=(16, 24)))
+    assert table[["T", "run"]].values.tolist() == [[16, "conventional"], [16, "optimised"], [24, "conventional"],
+                                                   [24, "optimised"]]
+    fitted = table[table.fitted]
+    assert (fitted.B_low <= fitted.B).all() and (fitted.B <= fitted.B_high).all() and fitted.identifiable.notna().all()
+    same = table[(table["T"] == 16) & (table.run == "conventional")].iloc[0]
+    assert same.B == pytest.approx(perceptron.summary.fit_conventional.scale)  # the same run as the T=16 experiment
+    assert ex.perceptron_fits_by_steps(TINY).empty
+
+
 def test_lm_data_rows_split_and_perturbation(lm_data):
     assert lm_data.train.shape == lm_data.clean_train.shape == (8, 17) and lm_data.desired.shape == (4, 17)
     assert lm_data.test.shape == (4, 17) and not (lm_data.test[:, None] == lm_data.desired[None]).all(dim=2).any()

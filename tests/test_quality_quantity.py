@@ -5,6 +5,7 @@ import math
 from dataclasses import replace
 from types import SimpleNamespace
 
+import datasets
 import numpy as np
 import pandas as pd
 import pytest
@@ -246,20 +247,67 @@ def test_paper_table_and_paper_vs_ours_has_every_cell():
     assert np.isnan(missing.ours_loss) and missing.n_seeds == 0 and missing.paper_loss == 3.252
 
 
-def test_claims_hold_on_the_papers_own_table_and_fail_on_ours_when_they_should():
-    paper_side = qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 30.0}))),
-                                 side="paper")
-    assert paper_side["holds"].tolist() == [True, True, True, True]
-    sizes = (0.25, 0.5, 1.0)
-    loss = {(0.0, s): 4.0 + 0.2 * i for i, s in enumerate(sizes)}  # size matters: 10% spread
-    loss |= {(0.25, s): 4.4 for s in sizes} | {(0.75, s): 4.1 for s in sizes} | {(1.0, s): 5.0 for s in sizes}
-    acc = {k: 30.0 for k in loss} | {(0.25, s): 27.0 for s in sizes} | {(1.0, s): 20.0 for s in sizes}
-    ours = qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results(loss, acc))))
-    assert ours["holds"].tolist() == [False, False, False, False]
-    assert qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 30.0}))))[
-        "holds"].tolist() == [None, None, None, None]
-    with pytest.raises(ConfigError, match="side"):
-        qq.check_claims(qq.paper_vs_ours(qq.summarise(fake_results(loss, acc))), side="theirs")
+def cells(accuracy: dict, loss: dict | None = None, epochs: dict | None = None) -> pd.DataFrame:
+    """Per-seed cells: ``accuracy[(rate, size)]`` is a list of per-seed token accuracies (seed = position);
+    loss defaults to 4 - accuracy, epochs of a size to 0.5."""
+    rows = []
+    for (rate, size), values in accuracy.items():
+        for seed, value in enumerate(values):
+            val_loss = (loss or {}).get((rate, size), [4.0 - value] * len(values))[seed]
+            rows.append({"size": size, "rate": rate, "seed": seed, "val_loss": val_loss, "val_accuracy": value,
+                         "val_perplexity": math.exp(val_loss), "val_perplexity_batch_mean": math.exp(val_loss),
+                         "final_train_loss": 1.0, "tokens": 1000,
+                         "variant_tokens": 1000 / (epochs or {}).get(size, 0.5)})
+    return qq.add_paper_metrics(pd.DataFrame(rows))
+
+
+def test_claims_hold_on_the_papers_own_single_seed_table():
+    paper = {(rate, size): ([acc / 128], [loss]) for (rate, size), (acc, loss) in qq.PAPER_RESULTS.items()}
+    rows = qq.claims(cells({k: v[0] for k, v in paper.items()}, {k: v[1] for k, v in paper.items()}))
+    assert [row.verdict for row in rows] == ["holds"] * 4
+    assert rows[1].paper == "2411.15821" and "0.87" in rows[1].source
+
+
+def test_claims_follow_the_seed_margin_rules():
+    sizes = (0.25, 1.0)
+    clean = {(0.0, s): [0.300, 0.310, 0.320] for s in sizes}
+    harmful = {(0.25, s): [0.285, 0.294, 0.304] for s in sizes}  # -5% in every seed
+    noisy = {(0.25, s): [0.330, 0.279, 0.320] for s in sizes}  # +10%, -10%, 0%: too noisy to call neutral
+    neutral = {(0.25, s): [0.3003, 0.3097, 0.3203] for s in sizes}  # within 0.1%
+    heavy = {(0.75, s): [0.0, 0.0, 0.0] for s in sizes} | {(1.0, s): [0.01, 0.02, 0.03] for s in sizes}
+    verdict = {name: [row.verdict for row in qq.claims(cells(clean | case | heavy))]
+               for name, case in (("harmful", harmful), ("noisy", noisy), ("neutral", neutral))}
+    assert verdict["harmful"][1] == "reversed" and verdict["noisy"][1] == "within noise"
+    assert verdict["neutral"] == ["holds"] * 4
+    small_loss = {(0.75, s): [3.81, 3.80, 3.79] for s in sizes}  # loss +0.7%: not "sharp"
+    rows = qq.claims(cells(clean | neutral | heavy, loss={**{k: [3.7, 3.69, 3.68] for k in clean}, **small_loss}))
+    assert rows[2].verdict == "within noise" and "margin 5.00%" in rows[2].ours
+    size_matters = {(0.0, 0.25): [0.30, 0.31, 0.32], (0.0, 1.0): [0.36, 0.37, 0.38]}
+    assert qq.claims(cells(size_matters))[0].verdict == "reversed"
+    assert [row.verdict for row in qq.claims(cells({(0.0, 1.0): [0.3, 0.3]}))] == ["not run"] * 4
+
+
+def test_neutral_claim_uses_only_the_papers_regime_and_notes_the_effect_by_epochs():
+    clean = {(0.0, s): [0.300, 0.310, 0.320] for s in (0.05, 1.0)}
+    dup = {(0.25, 1.0): [0.3003, 0.3097, 0.3203], (0.25, 0.05): [0.25, 0.26, 0.27]}  # harmful only at 4 epochs
+    results = cells(clean | dup, epochs={1.0: 0.2, 0.05: 4.0})
+    row = qq.claims(results)[1]
+    assert row.verdict == "holds" and "3 (size, seed) pairs" in row.ours
+    assert "0.2 ep" in row.note and "4 ep -16" in row.note
+    table = qq.duplication_by_epochs(results)
+    assert table.clean_epochs.tolist() == pytest.approx([0.2, 4.0]) and table.verdict.tolist() == ["holds", "reversed"]
+
+
+def test_epoch_sweep_sizes_hit_the_epochs_and_name_sub_percent_variants():
+    data = SimpleNamespace(train_docs=SimpleNamespace(lengths=np.full(1000, 100)))  # 100,000 clean tokens
+    settings = SimpleNamespace(steps=10, batch_size=10, seq_len=100, sweep_epochs=(0.5, 2.0, 3.0))
+    assert qq.epoch_sweep_sizes(data, settings) == [0.2, 0.05, 0.0333]
+    with pytest.raises(ConfigError, match="sweep_epochs 0.05 needs 2 of the corpus"):
+        qq.epoch_sweep_sizes(data, SimpleNamespace(**{**vars(settings), "sweep_epochs": (0.05,)}))
+    index = datasets.Dataset.from_dict({"id": np.arange(1000), "n_tokens": np.full(1000, 99)})
+    names = {qq.make_variant(index, size, 0.25, seed=0).name for size in (0.0333, 0.033, 0.03, 0.05)}
+    assert names == {"size003p330_dup025_seed0", "size003p300_dup025_seed0", "size003_dup025_seed0",
+                     "size005_dup025_seed0"}
 
 
 def test_paired_changes_are_relative_to_the_clean_cell_of_the_same_size_and_seed():

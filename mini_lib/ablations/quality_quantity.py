@@ -23,13 +23,18 @@ that recipe into ``grid.GridCell``s for the one training loop:
   batch order. Within a replicate, cells differ only in their data (a paired comparison).
 
 The paper's table is ``PAPER_RESULTS`` (arXiv 2411.15821, its results table); ``paper_vs_ours``
-puts it beside our numbers and ``check_claims`` tests the paper's four claims on them.
-``abstract_vs_table`` shows where the abstract's percentages disagree with that table.
+puts it beside our numbers and ``claims`` states the paper's four claims as ``mini_lib.claims.Claim``
+rows, each decided over seeds by ``compare_seeds`` with a rule fixed here. ``abstract_vs_table`` shows
+where the abstract's percentages disagree with that table.
+
+The paper's models never see a story twice (4.1M training tokens from 2.12M stories); ``epoch_sweep``
+adds cells whose clean data is seen several times in the same number of steps, so the 25% duplication
+effect can be read as a function of epochs over the clean data (``duplication_by_epochs``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import datasets
@@ -47,6 +52,7 @@ from mini_lib.ablations.duplication import (
     paper_accuracy_per_window,
     size_variant,
 )
+from mini_lib.claims import Claim, SeedComparison, compare_seeds
 from mini_lib.corpora.loaders import load_corpus, train_val_split
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell
@@ -55,6 +61,7 @@ from mini_lib.tokenization import PackedBlocks, pack_corpus, train_tokenizer
 from mini_lib.train import TrainConfig
 
 CONSTRUCTIONS = ("one_document", "many")
+PAPER_ID = "2411.15821"
 
 # The paper's results table (arXiv 2411.15821): (duplication rate, size fraction) ->
 # (validation accuracy as correct tokens per 128-token window, validation loss). One seed each.
@@ -86,18 +93,24 @@ PAPER_PERPLEXITY: dict[tuple[float, float], float] = {
 }
 ABSTRACT_SOURCE = "arXiv 2411.15821 abstract (v1, v3, v4)"
 
-# How check_claims reads "barely", "neutral", "sharply" and "collapse" (the paper's own table
-# satisfies every rule with a wide margin: spread 0.06%, +0.14..+0.88%, +8.4..+8.9%, -85..-88%).
-SIZE_SPREAD_TOLERANCE = 0.01  # size barely matters: clean losses of all sizes within 1% of each other
-NEUTRAL_TOLERANCE = 0.01  # 25% duplication: mean relative accuracy change >= -1%
-SHARP_LOSS_INCREASE = 0.05  # 75% duplication: loss >= 5% above clean and above the 50% loss
-COLLAPSE_ACCURACY_DROP = 0.5  # 100% duplication: accuracy at least halved
-CLAIMS = (
-    "size barely matters at this budget (clean cells)",
-    "25% duplication is neutral to slightly positive",
-    "heavy (75%) duplication degrades sharply",
-    "100% duplication collapses",
-)
+# The claims' rules, fixed before any run (``claims``). The paper's own single-seed table passes all four
+# (spread 0.06%, +0.14..+0.88%, +8.4..+8.9%, -85..-88%). Every difference must also exceed
+# SEED_MARGIN_K seed standard deviations (``mini_lib.claims.compare_seeds``).
+SEED_MARGIN_K = 2.0
+SIZE_TOLERANCE_PCT = 1.0  # "size barely matters": smallest vs largest size, clean loss within 1%
+NEUTRAL_TOLERANCE_PCT = 1.0  # "neutral": 25% duplication costs at most 1% accuracy
+SHARP_LOSS_INCREASE_PCT = 5.0  # "degrades sharply": 75% duplication raises the loss by more than 5%
+COLLAPSE_ACCURACY_DROP_PCT = 50.0  # "collapses": 100% duplication at least halves the accuracy
+PAPER_REGIME_EPOCHS = 1.0  # the paper's regime: the clean data is seen at most once
+SWEEP_RATES = (0.0, 0.25)  # the epoch sweep trains only what the 25% claim needs
+PAPER_CLAIMS: dict[str, tuple[str, str, str]] = {  # key -> (claim, paper's evidence, where)
+    "size": ("size barely matters at this budget (clean cells)", "0.06% loss spread (3.184 / 3.185 / 3.186)",
+             "results table"),
+    "neutral": ("25% duplication is neutral to slightly positive", "accuracy +0.14% .. +0.88% (one seed per size)",
+                "results table; abstract: +0.87%"),
+    "sharp": ("heavy (75%) duplication degrades sharply", "loss +8.4% .. +8.9% (50%: +2.1%)", "results table"),
+    "collapse": ("100% duplication collapses", "accuracy -84.6% .. -86.8%", "results table"),
+}
 
 
 # ---- data: one split, one tokenizer, one tokenised training split -----------------------------
@@ -234,7 +247,9 @@ class Variant:
     @property
     def name(self) -> str:
         """Folder name of the variant's model: the paper's construction is the unmarked default."""
-        name = f"size{round(self.size * 100):03d}_dup{round(self.rate * 100):03d}_seed{self.seed}"
+        percent = self.size * 100
+        size = f"{round(percent):03d}" if np.isclose(percent, round(percent)) else f"{percent:07.3f}".replace(".", "p")
+        name = f"size{size}_dup{round(self.rate * 100):03d}_seed{self.seed}"
         return name if self.construction == "one_document" else f"{name}_{self.construction}"
 
 
@@ -278,6 +293,29 @@ def make_variants(data: QualityQuantityData, settings: Any) -> list[Variant]:
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
+
+
+def epoch_sweep_sizes(data: QualityQuantityData, settings: Any) -> list[float]:
+    """The size fractions at which the clean data is seen ``settings.sweep_epochs`` times in the same
+    ``steps * batch_size * seq_len`` tokens (4 decimals; a size above 1 cannot be reached)."""
+    budget = settings.steps * settings.batch_size * settings.seq_len
+    clean_tokens = int(data.train_docs.lengths.sum())
+    sizes = []
+    for epochs in settings.sweep_epochs:
+        size = round(budget / (epochs * clean_tokens), 4)
+        if not 0 < size <= 1:
+            raise ConfigError(f"sweep_epochs {epochs:g} needs {size:g} of the corpus ({clean_tokens:,} tokens for "
+                              f"{budget:,} training tokens): use epochs >= {budget / clean_tokens:.3g} or more n_stories")
+        sizes.append(size)
+    return sizes
+
+
+def epoch_sweep(data: QualityQuantityData, settings: Any) -> list[Variant]:
+    """Clean and 25% variants (``SWEEP_RATES``) at every ``epoch_sweep_sizes`` size, every seed: the same
+    steps as the grid, only the clean data is smaller, so it is repeated for the given epochs."""
+    index = data.index()
+    return [make_variant(index, size, rate, settings.seed + r, settings.construction, settings.repeat_k, settings.hold)
+            for r in range(settings.n_seeds) for size in epoch_sweep_sizes(data, settings) for rate in SWEEP_RATES]
 
 
 def duplication_table(data: QualityQuantityData, variants: Sequence[Variant], **analyser: Any) -> pd.DataFrame:
@@ -382,7 +420,79 @@ def paired_changes(results: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     out["loss_change_pct"] = 100 * (results["val_loss"].to_numpy() / clean["val_loss"].reindex(keys).to_numpy() - 1)
     out["acc_change_pct"] = 100 * (results["val_accuracy"].to_numpy() / clean["val_accuracy"].reindex(keys).to_numpy() - 1)
+    if "epochs" in results:
+        out["clean_epochs"] = clean["epochs"].reindex(keys).to_numpy()
     return out
+
+
+def duplication_by_epochs(results: pd.DataFrame, rate: float = 0.25) -> pd.DataFrame:
+    """The accuracy change at ``rate`` (paired with the clean cell of the same size and seed) per size,
+    with the epochs of its clean data and the verdict of the "neutral" rule (``neutral_comparison``)."""
+    changes = paired_changes(results)
+    rows = []
+    for size, group in changes[np.isclose(changes.rate, rate)].dropna(subset=["acc_change_pct"]).groupby("size"):
+        comparison, verdict = neutral_comparison(group["acc_change_pct"].to_numpy(), NEUTRAL_TOLERANCE_PCT)
+        rows.append({"size": size, "clean_epochs": group["clean_epochs"].mean(), "n_seeds": len(group),
+                     "acc_change_pct_mean": comparison.difference, "acc_change_pct_std": comparison.spread,
+                     "margin_pct": comparison.margin, "verdict": verdict})
+    columns = ["size", "clean_epochs", "n_seeds", "acc_change_pct_mean", "acc_change_pct_std", "margin_pct", "verdict"]
+    return pd.DataFrame(rows, columns=columns).sort_values("clean_epochs", ignore_index=True)
+
+
+def neutral_comparison(changes_pct: np.ndarray, tolerance: float, two_sided: bool = False) -> tuple[SeedComparison, str]:
+    """"No (harmful) effect" over seeds: ``reversed`` when the mean change is below zero (or, ``two_sided``,
+    away from zero) by more than max(``tolerance``, k seed sd); ``holds`` when it is not and the margin is
+    the tolerance itself (seed noise below it; a single seed counts at face value); else ``within noise``
+    (the seeds are too noisy to tell a neutral effect from a harmful one)."""
+    changes_pct = np.asarray(changes_pct, dtype=float)
+    comparison = compare_seeds(changes_pct, np.zeros_like(changes_pct), direction=1, k=SEED_MARGIN_K,
+                               floor=tolerance)
+    harmful = comparison.verdict == "reversed" or (two_sided and comparison.verdict == "holds")
+    if harmful:
+        return comparison, "reversed"
+    return comparison, "holds" if comparison.margin <= tolerance else "within noise"
+
+
+def claims(results: pd.DataFrame) -> list[Claim]:
+    """The paper's four claims as ``Claim`` rows, decided on per-seed values (rules: the constants above).
+
+    ``results``: one row per trained cell (``add_paper_metrics``), with an ``epochs`` column. Every
+    size's paired changes are pooled; the 25% claim uses only the cells in the paper's regime
+    (clean data seen at most ``PAPER_REGIME_EPOCHS`` times). A claim whose cells were not run is "not run".
+    """
+    changes = paired_changes(results)
+    in_regime = changes[changes.clean_epochs <= PAPER_REGIME_EPOCHS]
+    k = f"{SEED_MARGIN_K:g} seed sd"
+    clean = in_regime[in_regime.rate == 0]
+    sizes = sorted(clean["size"].unique())
+    size_change = np.array([])
+    if len(sizes) >= 2:
+        by_seed = clean.pivot_table(index="seed", columns="size", values="val_loss").dropna()
+        size_change = 100 * (by_seed[sizes[0]] / by_seed[sizes[-1]] - 1).to_numpy()
+    rows = [
+        _claim("size", size_change, f"clean loss of size {sizes[0]:g} vs {sizes[-1]:g}" if len(sizes) >= 2 else "",
+               f"holds: |change| <= {SIZE_TOLERANCE_PCT:g}% with {k} <= {SIZE_TOLERANCE_PCT:g}%; "
+               f"reversed: |change| > max({SIZE_TOLERANCE_PCT:g}%, {k})",
+               lambda v: neutral_comparison(v, SIZE_TOLERANCE_PCT, two_sided=True)),
+        _claim("neutral", _at_rate(in_regime, 0.25, "acc_change_pct"),
+               f"accuracy change, cells with clean data seen <= {PAPER_REGIME_EPOCHS:g} epoch",
+               f"reversed: change < -max({NEUTRAL_TOLERANCE_PCT:g}%, {k}); holds: not, and {k} <= "
+               f"{NEUTRAL_TOLERANCE_PCT:g}%", lambda v: neutral_comparison(v, NEUTRAL_TOLERANCE_PCT)),
+        _claim("sharp", _at_rate(changes, 0.75, "loss_change_pct"), "loss change",
+               f"holds: change > max({SHARP_LOSS_INCREASE_PCT:g}%, {k})",
+               lambda v: _verdict(compare_seeds(v, np.zeros_like(v), direction=1, k=SEED_MARGIN_K,
+                                                floor=SHARP_LOSS_INCREASE_PCT))),
+        _claim("collapse", _at_rate(changes, 1.0, "acc_change_pct"), "accuracy change",
+               f"holds: change < -max({COLLAPSE_ACCURACY_DROP_PCT:g}%, {k})",
+               lambda v: _verdict(compare_seeds(v, np.zeros_like(v), direction=-1, k=SEED_MARGIN_K,
+                                                floor=COLLAPSE_ACCURACY_DROP_PCT))),
+    ]
+    by_epochs = duplication_by_epochs(results)
+    if len(by_epochs) and rows[1].verdict != "not run":
+        note = "25% accuracy change by epochs over the clean data: " + "; ".join(
+            f"{row.clean_epochs:.2g} ep {row.acc_change_pct_mean:+.2f}% ({row.verdict})" for row in by_epochs.itertuples())
+        rows[1] = replace(rows[1], note=note)
+    return rows
 
 
 def paper_table() -> pd.DataFrame:
@@ -432,55 +542,27 @@ def paper_vs_ours(summary: pd.DataFrame) -> pd.DataFrame:
                   "paper_loss_change_pct", "ours_loss_change_pct", "n_seeds"]]
 
 
-def check_claims(table: pd.DataFrame, side: str = "ours") -> pd.DataFrame:
-    """The paper's four claims tested on ``side`` ("ours" or "paper") of a ``paper_vs_ours`` table.
+def _at_rate(changes: pd.DataFrame, rate: float, column: str) -> np.ndarray:
+    """Per (size, seed) values of ``column`` at ``rate`` (pooled over sizes)."""
+    return changes.loc[np.isclose(changes.rate, rate), column].dropna().to_numpy()
 
-    One row per claim: the paper's evidence, ours, and ``holds`` (True / False, or None when the
-    grid lacks the cells the claim needs). Thresholds are the module constants above.
-    """
-    choose("side", side, ("ours", "paper"))
-    loss, acc = f"{side}_loss", f"{side}_correct_per_128"
-    ran = table.dropna(subset=[loss, acc])
 
-    def at(rate: float) -> pd.DataFrame:
-        return ran[np.isclose(ran.rate, rate)]
+def _verdict(comparison: SeedComparison) -> tuple[SeedComparison, str]:
+    return comparison, comparison.verdict
 
-    def change(rate: float, column: str) -> pd.Series:
-        return at(rate).set_index("size")[column]
 
-    rows = []
-    clean = at(0.0)
-    if clean["size"].nunique() >= 2:
-        spread = (clean[loss].max() - clean[loss].min()) / clean[loss].mean()
-        rows.append((CLAIMS[0], "0.06% loss spread (3.184 / 3.185 / 3.186)", f"{100 * spread:.2f}% loss spread "
-                     f"({' / '.join(f'{v:.3f}' for v in clean.sort_values('size')[loss])})",
-                     bool(spread <= SIZE_SPREAD_TOLERANCE)))
-    else:
-        rows.append((CLAIMS[0], "0.06% loss spread", "needs 2+ sizes at 0%", None))
-    rows.append(_rate_claim(
-        CLAIMS[1], "accuracy +0.14% .. +0.88%",
-        change(0.25, f"{side}_acc_change_pct"), lambda c: c.mean() >= -100 * NEUTRAL_TOLERANCE))
-    heavy, mid = change(0.75, f"{side}_loss_change_pct"), change(0.5, f"{side}_loss_change_pct")
-    rows.append(_rate_claim(
-        CLAIMS[2], "loss +8.4% .. +8.9% (50%: +2.1%)", heavy,
-        lambda c: c.mean() >= 100 * SHARP_LOSS_INCREASE and (mid.empty or c.mean() > mid.mean())))
-    rows.append(_rate_claim(
-        CLAIMS[3], "accuracy -84.6% .. -86.8%",
-        change(1.0, f"{side}_acc_change_pct"), lambda c: c.mean() <= -100 * COLLAPSE_ACCURACY_DROP))
-    return pd.DataFrame(rows, columns=["claim", "paper", side, "holds"])
+def _claim(key: str, values: np.ndarray, what: str, rule: str, decide) -> Claim:
+    claim, paper_value, source = PAPER_CLAIMS[key]
+    if len(values) == 0:
+        return Claim(PAPER_ID, claim, source, paper_value, "cells not in this run", rule, "not run")
+    comparison, verdict = decide(np.asarray(values, dtype=float))
+    ours = f"{what}: {comparison.describe('%', 2)}, {len(values)} (size, seed) pairs"
+    return Claim(PAPER_ID, claim, source, paper_value, ours, rule, verdict)
 
 
 def to_records(frame: pd.DataFrame) -> list[dict]:
     """JSON-ready rows: missing numbers (cells one side did not run) become None, not NaN."""
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-
-def _rate_claim(claim: str, paper: str, changes: pd.Series, rule) -> tuple:
-    changes = changes.dropna()
-    if changes.empty:
-        return claim, paper, "rate not in this grid (or no clean cell)", None
-    shown = " / ".join(f"{v:+.2f}%" for v in changes.sort_index())
-    return claim, paper, f"{shown} (sizes {', '.join(f'{s:g}' for s in sorted(changes.index))})", bool(rule(changes))
 
 
 def _check_grid_settings(settings: Any) -> None:

@@ -22,7 +22,13 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
   relative error of the fitted loss on the window wins), t0 over a geometric grid up to
   ``max_t0_fraction * T``: t0 is the EARLIEST candidate whose fit has RMS relative error <= ``tolerance``
   (the law holds from there on, and the fit uses the most data); if none does, the best-fitting one.
-  Coefficient changes are |B_opt - B_conv| / B_conv and |beta_opt - beta_conv| / beta_conv.
+  Coefficient changes are |B_opt - B_conv| / B_conv and |beta_opt - beta_conv| / beta_conv;
+- is the fit identifiable? A loss curve is deterministic, so its "noise" is how much B and beta move
+  when the fit window moves: ``fit_interval`` refits with every start t0 of the grid at or after the
+  chosen one and every end in ``WINDOW_ENDS`` (fractions of T), and reports the range of B and beta over
+  those windows. The fit is identifiable when B varies by at most ``IDENTIFIABLE_SCALE_RATIO`` and beta
+  by at most ``IDENTIFIABLE_EXPONENT_RATIO`` (max / min) across windows. Two runs' coefficients differ
+  only where both fits are identifiable and their ranges do not overlap (``interval_verdict``).
 """
 
 import math
@@ -34,6 +40,9 @@ from torch import Tensor
 
 from mini_lib.errors import ConfigError, check_fraction
 
+WINDOW_ENDS = (0.5, 0.75, 1.0)  # fit windows end at these fractions of T (fit_interval)
+IDENTIFIABLE_SCALE_RATIO = 2.0  # B may move by at most a factor 2 across fit windows
+IDENTIFIABLE_EXPONENT_RATIO = 1.25  # beta by at most 25%
 _REJECTED = 1e30  # score of an offset that gives no decaying power law (finite keeps the line search quiet)
 
 
@@ -51,6 +60,21 @@ class LearningLawFit:
     def predict(self, t: "np.ndarray | float") -> np.ndarray:
         """Fitted loss at step(s) t."""
         return self.offset + (self.scale / np.asarray(t, dtype=float)) ** self.exponent
+
+
+@dataclass(frozen=True)
+class FitInterval:
+    """Range of B and beta over the fit windows of one curve (``fit_interval``)."""
+
+    scale: tuple[float, float]
+    exponent: tuple[float, float]
+    n_windows: int
+
+    @property
+    def identifiable(self) -> bool:
+        """B and beta both stable across windows (at least two windows)."""
+        return (self.n_windows >= 2 and self.scale[1] <= IDENTIFIABLE_SCALE_RATIO * self.scale[0]
+                and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0])
 
 
 @dataclass(frozen=True)
@@ -112,10 +136,8 @@ def fit_learning_law_curve(curve: Tensor, *, tolerance: float = 0.01, max_t0_fra
     values = _as_curve(curve)
     check_fraction("max_t0_fraction", max_t0_fraction, allow_zero=False, allow_one=False)
     steps = np.arange(len(values), dtype=float)
-    last_t0 = int(max_t0_fraction * (len(values) - 1))
-    candidates = sorted({int(round(t)) for t in np.geomspace(1, max(last_t0, 1), n_t0)})
     fits = []
-    for t0 in candidates:
+    for t0 in _t0_candidates(len(values) - 1, max_t0_fraction, n_t0):
         window = steps > t0
         if window.sum() >= min_points:
             fits.append(_fit_window(steps[window], values[window], t0, n_offsets))
@@ -127,12 +149,70 @@ def fit_learning_law_curve(curve: Tensor, *, tolerance: float = 0.01, max_t0_fra
     return good[0] if good else min(fits, key=lambda fit: fit.rms_relative_error)
 
 
+def fit_interval(curve: Tensor, fit: LearningLawFit | None = None, *, max_t0_fraction: float = 0.5, n_t0: int = 12,
+                 n_offsets: int = 64, min_points: int = 8) -> FitInterval:
+    """B and beta over every window [t0, end] with t0 a grid start >= the fit's t0 and end in ``WINDOW_ENDS``
+    (at least ``min_points`` points each); see the module docstring."""
+    values = _as_curve(curve)
+    fit = fit or fit_learning_law_curve(values, max_t0_fraction=max_t0_fraction, n_t0=n_t0, n_offsets=n_offsets,
+                                        min_points=min_points)
+    last = len(values) - 1
+    starts = [t0 for t0 in _t0_candidates(last, max_t0_fraction, n_t0) if t0 >= fit.t0]
+    fits = []
+    for end in sorted({int(round(fraction * last)) for fraction in WINDOW_ENDS}):
+        for t0 in starts:
+            if end - t0 >= min_points:
+                t = np.arange(t0 + 1, end + 1, dtype=float)
+                fits.append(_fit_window(t, values[t0 + 1 : end + 1], t0, n_offsets))
+    fits = [f for f in fits if f is not None and math.isfinite(f.scale)] or [fit]
+    scales, exponents = [f.scale for f in fits], [f.exponent for f in fits]
+    return FitInterval((min(scales), max(scales)), (min(exponents), max(exponents)), len(fits))
+
+
+def interval_verdict(conventional: tuple[float, float], optimised: tuple[float, float], direction: int) -> str:
+    """"holds" when the optimised interval lies wholly on the ``direction`` side (+1 above, -1 below) of the
+    conventional one, "reversed" when wholly on the other side, "within noise" when they overlap."""
+    if direction not in (1, -1):
+        raise ConfigError(f"direction must be 1 or -1, got {direction}")
+    above, below = optimised[0] > conventional[1], optimised[1] < conventional[0]
+    if (above and direction == 1) or (below and direction == -1):
+        return "holds"
+    return "reversed" if above or below else "within noise"
+
+
+def identifiability_by_steps(curve: Tensor, steps: "list[int] | tuple[int, ...]") -> list[dict]:
+    """Fit and interval of the first T steps of ``curve`` for each T in ``steps`` (those the curve covers):
+    the shortest T whose fit is identifiable is how long a run must be to measure B and beta at all."""
+    values = _as_curve(curve)
+    rows = []
+    for t in steps:
+        if t >= len(values):
+            continue
+        try:
+            fit = fit_learning_law_curve(values[: t + 1])
+        except ConfigError:
+            rows.append({"T": t, "fitted": False, "identifiable": False})
+            continue
+        interval = fit_interval(values[: t + 1], fit)
+        rows.append({"T": t, "fitted": True, "B": fit.scale, "beta": fit.exponent, "t0": fit.t0,
+                     "B_low": interval.scale[0], "B_high": interval.scale[1], "beta_low": interval.exponent[0],
+                     "beta_high": interval.exponent[1], "windows": interval.n_windows,
+                     "identifiable": interval.identifiable})
+    return rows
+
+
 def compare_fits(conventional: LearningLawFit, optimised: LearningLawFit) -> FitComparison:
     """|dB|/B and |dbeta|/beta relative to the conventional fit."""
     return FitComparison(
         scale_change=abs(optimised.scale - conventional.scale) / conventional.scale,
         exponent_change=abs(optimised.exponent - conventional.exponent) / conventional.exponent,
     )
+
+
+def _t0_candidates(last: int, max_t0_fraction: float, n_t0: int) -> list[int]:
+    """Fit starts: a geometric grid from 1 to ``max_t0_fraction * last``."""
+    last_t0 = int(max_t0_fraction * last)
+    return sorted({int(round(t)) for t in np.geomspace(1, max(last_t0, 1), n_t0)})
 
 
 def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> LearningLawFit | None:

@@ -18,7 +18,7 @@ Settings are read by name from any object with the fields of ``profiles.OptimalL
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from torch import Tensor
 
 from mini_lib.errors import ConfigError
 from mini_lib.hardware import resolve_device
+from mini_lib.policy.analysis import fit_interval
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, trace_contributions,
                                           zero_weight_report)
 from mini_lib.policy.lm_data import PolicyLMData, prepare_policy_lm_data
@@ -78,6 +79,27 @@ def perceptron_experiment(settings: Any, *, on_epoch: OnEpoch | None = None) -> 
     return _run("perceptron", problem, config, vocab_size=2, long_factor=settings.perceptron_long_factor,
                 trace_every=settings.perceptron_trace_every, groups=groups, marked=marked,
                 n_parameters=settings.perceptron_dim, on_epoch=on_epoch)
+
+
+def perceptron_fits_by_steps(settings: Any) -> pd.DataFrame:
+    """The learning-law fit of both perceptron runs (conventional, optimised) for every T in
+    ``settings.perceptron_fit_steps``, each a full policy optimisation of T steps (no long run, no traces):
+    is the optimised curve's (B, beta) identifiable at any affordable T? Rows: T, run, B, beta, ranges."""
+    rows = []
+    for steps in settings.perceptron_fit_steps:
+        short = replace(settings, perceptron_steps=steps, perceptron_long_factor=1, perceptron_trace_every=steps)
+        result = perceptron_experiment(short)
+        fits = {"conventional": result.summary.fit_conventional, "optimised": result.summary.fit_optimised}
+        curves = {"conventional": result.result.conventional_curve, "optimised": result.result.optimised_curve}
+        for run, fit in fits.items():
+            row: dict[str, Any] = {"T": steps, "run": run, "fitted": fit is not None}
+            if fit is not None:
+                interval = fit_interval(curves[run], fit)
+                row |= {"B": fit.scale, "beta": fit.exponent, "B_low": interval.scale[0], "B_high": interval.scale[1],
+                        "beta_low": interval.exponent[0], "beta_high": interval.exponent[1],
+                        "windows": interval.n_windows, "identifiable": interval.identifiable}
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def lm_data_from_settings(settings: Any) -> PolicyLMData:
@@ -145,11 +167,16 @@ def headline(experiment: PolicyExperiment, *, active_threshold: float = 0.1,
     if test is not None:
         out.update({"speedup_test": test.ratio, "speedup_test_lower_bound": test.lower_bound,
                     "final_test_loss_optimised": test.target_loss})
+    curves = {"conventional": result.conventional_curve, "optimised": result.optimised_curve}
     for run, fit in (("conventional", summary.fit_conventional), ("optimised", summary.fit_optimised)):
         out[f"fit_{run}"] = None if fit is None else {
             "B": fit.scale, "beta": fit.exponent, "L0": fit.offset, "t0": fit.t0, "r2": fit.r2,
             "rms_relative_error": fit.rms_relative_error,
         }
+        if fit is not None:
+            interval = fit_interval(curves[run], fit)
+            out[f"fit_{run}"] |= {"B_range": list(interval.scale), "beta_range": list(interval.exponent),
+                                  "windows": interval.n_windows, "identifiable": interval.identifiable}
     for name, trace in (("conventional", experiment.conventional_trace), ("optimised", experiment.optimised_trace)):
         stats = contribution_similarity(trace, active_threshold=active_threshold)
         late = slice(len(stats.snr) // 2, None)  # the second half of training
