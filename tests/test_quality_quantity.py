@@ -175,7 +175,7 @@ def test_two_cells_train_and_save_the_first_replicate(data, settings, tmp_path):
     assert list(result.summary["rate"]) == [0.0, 1.0]
     assert np.isfinite(result.summary["val_loss"]).all()
     assert set(result.models) == {"size100_dup000_seed0", "size100_dup100_seed0"}
-    assert (tmp_path / "grid" / "size100_dup100_seed0" / "model" / "config.json").is_file()
+    assert (tmp_path / "grid" / "size100_dup100_seed0" / "result" / "model" / "config.json").is_file()
     metrics = qq.add_paper_metrics(result.summary)
     assert metrics["epochs"].tolist() == pytest.approx(
         (result.summary["tokens"] / result.summary["variant_tokens"]).tolist())
