@@ -24,7 +24,7 @@ models), and compares zero-shot accuracy on benchmarks filtered to the child voc
   one-epoch cosine run, since the middle of a longer run is not a shorter run) and compute C (the
   lower envelope of every simple model's validation curve against training FLOPs, Kaplan's L(C)).
 * ``size_ratio_to_match``: the paper's "comparable to models ~6x larger", answered with our numbers.
-* ``PAPER`` and ``paper_vs_ours``: the paper's figures (``/work/shared/PAPERS.md`` section 2) beside ours.
+* ``PAPER`` and ``paper_vs_ours``: the paper's figures (arXiv 2404.02204) beside ours.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ HIDDEN_SIZES = (32, 64, 128, 256, 512, 1024)
 LAYER_COUNTS = (2, 4, 8)
 N_HEADS = 8
 
-# The paper's figures, from /work/shared/PAPERS.md section 2.
+# The paper's figures (arXiv 2404.02204: its data, model and zero-shot evaluation; code text-machine-lab/mini_gpt).
 PAPER = {
     "vocabulary_words": 21_037,  # AO-CHILDES
     "tokenizer_vocab": 15_000,  # BPE per corpus
@@ -675,7 +675,7 @@ def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[st
         (f"simple model matches unrestricted models ~{PAPER['size_ratio']}x larger",
          f"~{PAPER['size_ratio']}x (165M vs Pythia-1B, on simplified tasks)",
          " | ".join(f"{k}: {m.statement()}" for k, m in matches.items())),
-        ("evaluation loss of simple models follows power laws in N, D, C", "yes (plots; exponents not in PAPERS.md)",
+        ("evaluation loss of simple models follows power laws in N, D, C", "yes (plots; exponents not transcribed)",
          laws),
         ("largest simple model", f"{PAPER['params_range'][1] / 1e6:.0f}M parameters", _millions(int(best_simple))),
     ]
