@@ -94,6 +94,7 @@ def start(notebook: str, profile: str = "cpu", overrides: dict | None = None, ru
     folder.mkdir(parents=True, exist_ok=True)
     seed_everything(getattr(settings, "seed", 0))
     _plot_style()
+    _table_style()
     session = Session(notebook, profile, settings, folder.resolve())
     session.save_json("settings", {"notebook": notebook, "profile": profile, "settings": settings})
     return session
@@ -107,6 +108,16 @@ def _plot_style() -> None:
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+
+
+def _table_style() -> None:
+    """One display setting for every notebook: text columns (claims, notes, settings) are shown whole,
+    not cut at pandas' default 50 characters, and wide tables wrap instead of hiding columns."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_columns", 40)
 
 
 def _in_notebook() -> bool:
