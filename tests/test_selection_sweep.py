@@ -14,6 +14,7 @@ from mini_lib.selection.experiment import (
     first_auroc_that_beats,
     run_scorer_sweep,
     selection_claims,
+    sweep_figure,
     sweep_subsets,
     sweep_verdicts,
 )
@@ -101,3 +102,13 @@ def test_sweep_trains_every_scorer_once_per_seed(corpus, tmp_path):
         run_scorer_sweep(corpus, fake_scores(corpus), tok, val, tmp_path, aurocs=[1.0], keep_fraction=0.3,
                          density_fraction=0.8, seeds=[], large=ModelShape(1, 16, 2), small=ModelShape(1, 8, 2),
                          train_config=config, seq_len=32, lr=3e-3)
+
+
+def test_sweep_figure_draws_both_panels_with_every_scorer():
+    fig = sweep_figure(fake_sweep(LOSSES, AUROCS))
+    over, loss = fig.axes
+    labels = loss.get_legend_handles_labels()[1]
+    assert {"askllm (per seed)", "perplexity (per seed)", "full data", "random"} <= set(labels)
+    line = over.get_lines()[0]  # the synthetic scorers' mean: one point per target AUROC, in order
+    assert list(line.get_xdata()) == pytest.approx([0.5, 0.7, 0.9, 1.0])
+    assert loss.get_lines()[0].get_ydata()[-1] == pytest.approx(3.7)
