@@ -470,7 +470,8 @@ def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, v
                      large: ModelShape, small: ModelShape, train_config: TrainConfig, seq_len: int, lr: float,
                      sketch: SketchConfig = SketchConfig()) -> pd.DataFrame:
     """Train every kept set of ``sweep_subsets`` once per seed (seed = model init, data order and the
-    synthetic scorers' noise); one row per model with ``seed`` and ``scorer_auroc`` (NaN: no scorer)."""
+    synthetic scorers' noise); one row per model with ``seed`` and ``scorer_auroc`` (NaN: no scorer).
+    Only the final validation loss counts here, so periodic evaluation is switched off."""
     from dataclasses import replace
 
     if not seeds:
@@ -480,7 +481,7 @@ def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, v
         subsets, auroc = sweep_subsets(scores, corpus, aurocs, keep_fraction, density_fraction=density_fraction,
                                        seed=seed, sketch=sketch)
         run = run_selection_grid(corpus, subsets, tokenizer, val_blocks, Path(run_dir) / f"seed{seed}", large=large,
-                                 small=small, train_config=replace(train_config, seed=seed), seq_len=seq_len, lr=lr,
+                                 small=small, train_config=replace(train_config, seed=seed, eval_every=0), seq_len=seq_len, lr=lr,
                                  seed=seed)
         frames.append(run.summary.assign(seed=seed, scorer_auroc=run.summary["sampler"].map(auroc)))
     return pd.concat(frames, ignore_index=True)
