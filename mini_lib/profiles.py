@@ -629,6 +629,8 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("hold", _one_of("mini_lib.ablations.duplication:HOLD_CHOICES")),
     ("samplers", _one_of("mini_lib.selection.samplers:SAMPLERS")),
     ("askllm_variants", _one_of("mini_lib.selection.askllm:PROMPT_VARIANTS")),
+    ("sweep_aurocs", _within(0.5, 1)),  # a scorer's AUROC, from chance to perfect
+    ("sweep_seeds", _at_least(0)),
     ("filter_mode", _one_of("mini_lib.ablations.span_filter:MODES")),
     ("*eval_every", _at_least(0)),  # 0 = only at the end (fit_eval_every: once per epoch)
     ("*checkpoint_every", _at_least(0)),  # 0 = no checkpoints (lm_: keep every step)

@@ -112,3 +112,11 @@ def test_sweep_figure_draws_both_panels_with_every_scorer():
     line = over.get_lines()[0]  # the synthetic scorers' mean: one point per target AUROC, in order
     assert list(line.get_xdata()) == pytest.approx([0.5, 0.7, 0.9, 1.0])
     assert loss.get_lines()[0].get_ydata()[-1] == pytest.approx(3.7)
+
+
+def test_sweep_settings_are_checked_before_a_kernel_starts():
+    from mini_lib.profiles import check_value
+
+    check_value("06_data_selection", "sweep_seeds", (0, 1), (0, 1, 2))  # seed 0 is a seed
+    with pytest.raises(ConfigError, match="sweep_aurocs got 0.3"):
+        check_value("06_data_selection", "sweep_aurocs", (0.3, 1.0), (0.5, 1.0))
