@@ -438,6 +438,7 @@ def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFram
 
 SWEEP_PREFIX = "auroc="  # sampler name of a synthetic scorer in the sweep, e.g. "auroc=0.70"
 REAL_SCORERS = ("askllm", "perplexity")
+REAL_STYLE = {"askllm": {"marker": "s", "color": "tab:red"}, "perplexity": {"marker": "^", "color": "tab:green"}}
 
 
 def sweep_subsets(scores: CorpusScores, corpus: SelectionCorpus, aurocs: Sequence[float], keep_fraction: float, *,
@@ -584,8 +585,8 @@ def sweep_figure(sweep: pd.DataFrame):
         ax.scatter(synthetic["scorer_auroc"], synthetic[column], color="tab:blue", s=12, alpha=0.5)
         means = synthetic.groupby("sampler")[["scorer_auroc", column]].mean().sort_values("scorer_auroc")
         ax.plot(means["scorer_auroc"], means[column], color="tab:blue", marker="o", label="label + noise (seed mean)")
-        for (name, rows), marker in zip(real.groupby("sampler"), ("s", "^")):
-            ax.scatter(rows["scorer_auroc"], rows[column], marker=marker, s=50, label=f"{name} (per seed)")
+        for name, rows in real.groupby("sampler"):
+            ax.scatter(rows["scorer_auroc"], rows[column], s=50, label=f"{name} (per seed)", **REAL_STYLE[name])
         ax.axhline(large.loc[large["sampler"] == FULL, column].mean(), color="black", ls="--", label="full data")
         ax.axhline(large.loc[large["sampler"] == "random", column].mean(), color="gray", ls=":", label="random")
         ax.set(xlabel="scorer AUROC (clean vs low-quality)", ylabel=column.replace("_", " "))
