@@ -15,6 +15,11 @@ Scores are computed once per corpus and cached in the artefact store (``mini_lib
 a local instruction-tuned model (default SmolLM2-135M-Instruct), perplexity from a proxy LM
 pre-trained by the training core on a small clean sample, MiniLM embeddings for Density, SemDeDup and
 SSL Prototypes.
+
+The scorer sweep (``run_scorer_sweep``) asks why a quality sampler wins or loses: it keeps the corpus,
+tokenizer and budget fixed and swaps the scorer for synthetic ones of known AUROC (the clean label plus
+noise, ``metrics.scorer_of_auroc``), next to the real scorers, over several seeds; ``selection_claims``
+decides the paper's claims on those seeds with ``claims.compare_seeds``.
 """
 
 from __future__ import annotations
