@@ -78,7 +78,10 @@ def test_claims_follow_the_rule():
                                                    density_fraction=0.8)}
     assert [c.verdict for c in claims.values()] == ["reversed", "reversed", "within noise"]
     assert "AUROC 0.46" in next(iter(claims.values())).note
-    assert "from AUROC 0.90" in next(iter(claims.values())).note
+    assert "beat full data from AUROC 0.90" in next(iter(claims.values())).note
+    hopeless = dict(LOSSES, **{f"auroc={a}": [4.5, 4.6, 4.7] for a in ("0.50", "0.70", "0.90", "1.00")})
+    note = selection_claims(fake_sweep(hopeless, AUROCS), keep_fraction=0.2, density_fraction=0.8)[0].note
+    assert "no synthetic scorer, a perfect one included, beats full data beyond noise" in note
     table = claims_table(list(claims.values()))
     assert list(table["verdict"]) == ["reversed", "reversed", "within noise"]
     better = dict(LOSSES, askllm=[3.5, 3.6, 3.7])
