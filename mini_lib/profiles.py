@@ -440,7 +440,11 @@ class DataSelectionSettings:
     sampler; empty: no Ask-LLM scoring). SmolLM2 scores about 1 doc/s on one CPU core (few-shot: 3 s),
     so smoke uses perplexity only and cpu the paper's prompt on 400 documents (cached after the first
     run); gpu scores with the measured-best few_shot variant and the paper's prompt, and
-    ``scorer_path`` (a local HF folder) swaps in a bigger scorer.
+    ``scorer_path`` (a local HF folder, causal or seq2seq such as Flan-T5) swaps in a bigger scorer.
+    The scorer sweep trains the large model at ``sweep_keep_fraction`` on the kept sets of synthetic
+    scorers of AUROC ``sweep_aurocs`` (labels plus noise) and of the real scorers, Density at
+    ``sweep_density_fraction``, random and full data, once per ``sweep_seeds`` entry (final eval only);
+    the claims are decided on these seeds.
     """
 
     n_stories: int
@@ -470,6 +474,10 @@ class DataSelectionSettings:
     zero_shot_n: int
     zero_shot_tasks: tuple[str, ...]
     kde_docs: int  # documents compared between the density sketch and the exact KDE
+    sweep_aurocs: tuple[float, ...]
+    sweep_seeds: tuple[int, ...]
+    sweep_keep_fraction: float = 0.2  # the paper's headline fraction
+    sweep_density_fraction: float = 0.8  # Density's best fraction in the one-seed grid
     kde_bandwidth: float = 0.5
     sketch_hashes: int = 1024  # the SketchConfig default: Spearman ~0.9 against the exact KDE on real text
     sketch_buckets: int = 4096
@@ -488,6 +496,7 @@ NOTEBOOK_PROFILES["06_data_selection"] = {
         vocab_size=512, seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1, small_d_model=32,
         small_n_heads=2, steps=30, batch_size=16, lr=3e-3, warmup_steps=3, eval_every=10, eval_examples=64,
         zero_shot_n=8, zero_shot_tasks=("blimp_word_order", "sst2_ending"), kde_docs=300,
+        sweep_aurocs=(0.5, 1.0), sweep_seeds=(0, 1),
     ),
     "cpu": DataSelectionSettings(
         n_stories=400, noise_fraction=0.3, duplicate_rate=0.2, repeat_k=4,
@@ -496,6 +505,7 @@ NOTEBOOK_PROFILES["06_data_selection"] = {
         seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1, small_d_model=32, small_n_heads=2,
         steps=100, batch_size=16, lr=3e-3, warmup_steps=10, eval_every=10, eval_examples=128, zero_shot_n=40,
         zero_shot_tasks=("blimp_word_order", "blimp_subject_verb", "sst2_ending", "copa_next_event"), kde_docs=400,
+        sweep_aurocs=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0), sweep_seeds=(0, 1, 2),
     ),
     "gpu": DataSelectionSettings(
         n_stories=20_000, noise_fraction=0.3, duplicate_rate=0.2, repeat_k=4,
@@ -507,12 +517,14 @@ NOTEBOOK_PROFILES["06_data_selection"] = {
         zero_shot_tasks=("blimp_subject_verb", "blimp_determiner_noun", "blimp_word_order", "boolq_story",
                          "sst2_ending", "copa_next_event"),
         kde_docs=3000, n_clusters=100, askllm_batch_size=32,
+        sweep_aurocs=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0), sweep_seeds=(0, 1, 2, 3, 4),
     ),
 }
 GPU_ON_CPU_OVERRIDES["06_data_selection"] = {  # lists, not tuples: papermill passes tuples as strings
     "n_stories": 300, "samplers": ["random", "density"], "keep_fractions": [0.2], "askllm_variants": [],
     "proxy_docs": 400, "proxy_steps": 2, "steps": 2, "warmup_steps": 1, "eval_every": 0, "eval_examples": 8,
     "zero_shot_n": 4, "zero_shot_tasks": ["sst2_ending"], "kde_docs": 100, "n_clusters": 10,
+    "sweep_aurocs": [1.0], "sweep_seeds": [0, 1],
 }
 
 
@@ -629,6 +641,8 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("hold", _one_of("mini_lib.ablations.duplication:HOLD_CHOICES")),
     ("samplers", _one_of("mini_lib.selection.samplers:SAMPLERS")),
     ("askllm_variants", _one_of("mini_lib.selection.askllm:PROMPT_VARIANTS")),
+    ("sweep_aurocs", _within(0.5, 1)),  # a scorer's AUROC, from chance to perfect
+    ("sweep_seeds", _at_least(0)),
     ("filter_mode", _one_of("mini_lib.ablations.span_filter:MODES")),
     ("*eval_every", _at_least(0)),  # 0 = only at the end (fit_eval_every: once per epoch)
     ("*checkpoint_every", _at_least(0)),  # 0 = no checkpoints (lm_: keep every step)

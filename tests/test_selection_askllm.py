@@ -224,3 +224,25 @@ def test_reusing_the_shared_prefix_cache_gives_the_same_scores():
     assert sum(embedded) < fresh_tokens / 2  # the demonstrations ran once, not once per text
     np.testing.assert_allclose(cached.p_yes, fresh.p_yes, atol=1e-6)
     np.testing.assert_allclose(cached.p_no, fresh.p_no, atol=1e-6)
+
+
+def test_scorer_path_loads_a_local_seq2seq_folder(tmp_path):
+    """The gpu profile's ``scorer_path`` takes a Flan-T5-shaped folder (config + weights + tokenizer):
+    it loads as a seq2seq scorer and scores exactly like the model it was saved from."""
+    from mini_lib.selection.experiment import askllm_scores_cached, load_scorer
+
+    torch.manual_seed(0)
+    config = T5Config(vocab_size=len(WORDS), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                      decoder_start_token_id=0, pad_token_id=0, eos_token_id=2)
+    model, tok = T5ForConditionalGeneration(config).eval(), word_tokenizer(chat=False)
+    folder = tmp_path / "flan-t5-tiny"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    loaded, _ = load_scorer(str(folder))
+    assert loaded.config.is_encoder_decoder
+    texts = ["the cat sat on the mat", "dog"]
+    p_yes, p_no = askllm_scores_cached(texts, ["paper"], scorer_path=str(folder), cache_folder=tmp_path / "cache")
+    direct = ask_llm_scores(model, tok, texts)
+    assert np.allclose(p_yes["paper"], direct.p_yes, rtol=1e-5) and np.allclose(p_no["paper"], direct.p_no, rtol=1e-5)
+    with pytest.raises(ConfigError, match="not a local model folder"):
+        load_scorer(str(tmp_path / "missing"))

@@ -5,7 +5,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from mini_lib.errors import ConfigError
-from mini_lib.selection.metrics import equal_token_budget_epochs, over_scaling, scorer_auroc, selection_quality
+from mini_lib.selection.metrics import (
+    equal_token_budget_epochs,
+    over_scaling,
+    scorer_auroc,
+    scorer_of_auroc,
+    selection_quality,
+)
 
 
 def test_selection_quality_counts():
@@ -25,6 +31,22 @@ def test_scorer_auroc_matches_sklearn_including_ties():
     assert scorer_auroc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
     assert scorer_auroc(np.array([3.0, 2.0, 1.0]), np.array([1, 1, 0])) == 1.0
     assert scorer_auroc(np.array([1.0, 1.0]), np.array([True, False])) == 0.5
+
+
+@pytest.mark.parametrize("target", [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+def test_synthetic_scorer_hits_its_target_auroc(target):
+    labels = np.random.default_rng(1).random(400) < 0.7  # the cpu corpus: 400 rows, 70% clean
+    scores = scorer_of_auroc(labels, target, seed=3)
+    assert roc_auc_score(labels, scores) == pytest.approx(target, abs=0.002)
+    again = scorer_of_auroc(labels, target, seed=3)
+    assert np.array_equal(scores, again)  # same seed, same scorer
+    assert not np.array_equal(scores, scorer_of_auroc(labels, target, seed=4))
+
+
+def test_synthetic_scorer_rejects_targets_outside_chance_to_perfect():
+    for bad in (0.49, 1.01):
+        with pytest.raises(ConfigError, match="target_auroc"):
+            scorer_of_auroc(np.array([True, False, True]), bad)
 
 
 def test_over_scaling_formula_and_direction():

@@ -15,6 +15,11 @@ Scores are computed once per corpus and cached in the artefact store (``mini_lib
 a local instruction-tuned model (default SmolLM2-135M-Instruct), perplexity from a proxy LM
 pre-trained by the training core on a small clean sample, MiniLM embeddings for Density, SemDeDup and
 SSL Prototypes.
+
+The scorer sweep (``run_scorer_sweep``) asks why a quality sampler wins or loses: it keeps the corpus,
+tokenizer and budget fixed and swaps the scorer for synthetic ones of known AUROC (the clean label plus
+noise, ``metrics.scorer_of_auroc``), next to the real scorers, over several seeds; ``selection_claims``
+decides the paper's claims on those seeds with ``claims.compare_seeds``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,13 @@ from mini_lib.models import PythiaPreset, build_model, neox_config
 from mini_lib.paths import cache_dir, texts_fingerprint
 from mini_lib.store import Spec, cached_array
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
-from mini_lib.selection.metrics import equal_token_budget_epochs, over_scaling, scorer_auroc, selection_quality
+from mini_lib.selection.metrics import (
+    equal_token_budget_epochs,
+    over_scaling,
+    scorer_auroc,
+    scorer_of_auroc,
+    selection_quality,
+)
 from mini_lib.selection.samplers import SAMPLERS, select
 from mini_lib.tokenization import pack_corpus
 from mini_lib.train import TrainConfig
@@ -426,3 +437,167 @@ def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFram
                      "ours_at_keep_fraction": float(best["keep_fraction"]),
                      "note": "best density val loss minus full-data val loss (<= 0: recovered)"})
     return pd.DataFrame(rows)
+
+
+# ---- the value of a quality sampler is the value of its scorer -------------------------------------
+
+SWEEP_PREFIX = "auroc="  # sampler name of a synthetic scorer in the sweep, e.g. "auroc=0.70"
+REAL_SCORERS = ("askllm", "perplexity")
+REAL_STYLE = {"askllm": {"marker": "s", "color": "tab:red"}, "perplexity": {"marker": "^", "color": "tab:green"}}
+
+
+def sweep_subsets(scores: CorpusScores, corpus: SelectionCorpus, aurocs: Sequence[float], keep_fraction: float, *,
+                  density_fraction: float, seed: int, sketch: SketchConfig = SketchConfig()
+                  ) -> tuple[dict[tuple[str, float], np.ndarray], dict[str, float]]:
+    """Kept sets of one seed of the scorer sweep, and the AUROC of every scorer behind them.
+
+    At ``keep_fraction``: random, the real scorers (Ask-LLM when scored, perplexity) and one
+    synthetic scorer per target AUROC (``metrics.scorer_of_auroc``: the clean label plus noise drawn
+    from ``seed``); Density at ``density_fraction``; full data. Everything else stays fixed (corpus,
+    tokenizer, budget), so the scorer is the only thing that changes along the AUROC axis.
+    """
+    samplers = ["random", "perplexity"] + (["askllm"] if scores.askllm else [])
+    subsets = make_subsets(scores, samplers, [keep_fraction], seed=seed, sketch=sketch)
+    subsets["density", float(density_fraction)] = select("density", density_fraction, seed=seed, config=sketch,
+                                                         embeddings=scores.embeddings)
+    auroc = {"perplexity": scorer_auroc(-scores.perplexity, corpus.is_good)}
+    if scores.askllm:
+        auroc["askllm"] = scorer_auroc(next(iter(scores.askllm.values())), corpus.is_good)
+    for target in aurocs:
+        synthetic = scorer_of_auroc(corpus.is_good, target, seed=seed)
+        name = f"{SWEEP_PREFIX}{target:.2f}"
+        subsets[name, float(keep_fraction)] = select("askllm", keep_fraction, scores=synthetic)
+        auroc[name] = scorer_auroc(synthetic, corpus.is_good)
+    return subsets, auroc
+
+
+def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, val_blocks, run_dir: "str | Path", *,
+                     aurocs: Sequence[float], keep_fraction: float, density_fraction: float, seeds: Sequence[int],
+                     large: ModelShape, small: ModelShape, train_config: TrainConfig, seq_len: int, lr: float,
+                     sketch: SketchConfig = SketchConfig()) -> pd.DataFrame:
+    """Train every kept set of ``sweep_subsets`` once per seed (seed = model init, data order and the
+    synthetic scorers' noise); one row per model with ``seed`` and ``scorer_auroc`` (NaN: no scorer).
+    Only the final validation loss counts here, so periodic evaluation is switched off."""
+    from dataclasses import replace
+
+    if not seeds:
+        raise ConfigError("the scorer sweep needs at least one seed")
+    frames = []
+    for seed in seeds:
+        subsets, auroc = sweep_subsets(scores, corpus, aurocs, keep_fraction, density_fraction=density_fraction,
+                                       seed=seed, sketch=sketch)
+        run = run_selection_grid(corpus, subsets, tokenizer, val_blocks, Path(run_dir) / f"seed{seed}", large=large,
+                                 small=small, train_config=replace(train_config, seed=seed, eval_every=0), seq_len=seq_len, lr=lr,
+                                 seed=seed)
+        frames.append(run.summary.assign(seed=seed, scorer_auroc=run.summary["sampler"].map(auroc)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _per_seed(sweep: pd.DataFrame, sampler: str, column: str = "val_loss") -> np.ndarray:
+    """``column`` of the large model trained on ``sampler``'s kept set, in seed order."""
+    rows = sweep[(sweep["model"] == "large") & (sweep["sampler"] == sampler)].sort_values("seed")
+    if rows.empty:
+        raise ConfigError(f"the sweep has no large model for sampler {sampler!r}")
+    return rows[column].to_numpy(dtype=float)
+
+
+def sweep_verdicts(sweep: pd.DataFrame, *, k: float = 2.0, floor: float = 0.0) -> pd.DataFrame:
+    """Per scorer: mean AUROC, over-scaling and val loss over seeds, and whether it beats full data and
+    random (``claims.compare_seeds`` on val loss, paired by seed: lower is better)."""
+    from mini_lib.claims import compare_seeds
+
+    full, rand = _per_seed(sweep, FULL), _per_seed(sweep, "random")
+    rows = []
+    for sampler in [s for s in sweep["sampler"].unique() if s in REAL_SCORERS or s.startswith(SWEEP_PREFIX)]:
+        loss = _per_seed(sweep, sampler)
+        vs_full = compare_seeds(full, loss, k=k, floor=floor)
+        vs_random = compare_seeds(rand, loss, k=k, floor=floor)
+        rows.append({"scorer": sampler, "auroc": float(np.mean(_per_seed(sweep, sampler, "scorer_auroc"))),
+                     "over_scaling": float(np.mean(_per_seed(sweep, sampler, "over_scaling"))),
+                     "val_loss": float(loss.mean()), "gain_vs_full": vs_full.difference,
+                     "vs_full": vs_full.verdict, "gain_vs_random": vs_random.difference,
+                     "vs_random": vs_random.verdict})
+    return pd.DataFrame(rows).sort_values("auroc", ignore_index=True)
+
+
+def first_auroc_that_beats(verdicts: pd.DataFrame, against: str) -> float:
+    """The lowest synthetic-scorer AUROC from which every higher one beats ``against`` ("full" or
+    "random") beyond noise; NaN when even the best does not."""
+    synthetic = verdicts[verdicts["scorer"].str.startswith(SWEEP_PREFIX)].sort_values("auroc")
+    wins = (synthetic[f"vs_{against}"] == "holds").to_numpy()
+    if not len(wins) or not wins[-1]:
+        return float("nan")
+    first = len(wins) - int(np.argmin(wins[::-1])) if not wins.all() else 0
+    return float(synthetic["auroc"].iloc[first])
+
+
+CLAIM_K, CLAIM_FLOOR = 2.0, 0.01  # the rule, fixed before any run: 2 paired seed spreads, at least 0.01 nats
+
+
+def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fraction: float) -> list:
+    """The paper's headline claims as ``claims.Claim`` rows, decided on the sweep's seeds by
+    ``compare_seeds`` on clean validation loss (paired by seed, lower is better)."""
+    from mini_lib.claims import Claim, compare_seeds
+
+    rule = (f"val loss difference over {sweep['seed'].nunique()} paired seeds beyond max({CLAIM_K:g} seed spreads, "
+            f"{CLAIM_FLOOR} nats)")
+    verdicts = sweep_verdicts(sweep, k=CLAIM_K, floor=CLAIM_FLOOR)
+    beats_full, beats_random = first_auroc_that_beats(verdicts, FULL), first_auroc_that_beats(verdicts, "random")
+    mechanism = "; ".join(f"no synthetic scorer, a perfect one included, beats {what} beyond noise" if np.isnan(auroc)
+                          else f"synthetic scorers beat {what} from AUROC {auroc:.2f}"
+                          for what, auroc in (("full data", beats_full), ("random", beats_random)))
+    full = _per_seed(sweep, FULL)
+    claims = []
+    if "askllm" in set(sweep["sampler"]):
+        ask = _per_seed(sweep, "askllm")
+        auroc = float(_per_seed(sweep, "askllm", "scorer_auroc")[0])
+        os_ask = float(np.mean(_per_seed(sweep, "askllm", "over_scaling")))
+        c = compare_seeds(full, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
+        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], "PAPERS.md sec. 5",
+                            f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} at 20% (T5-Large)",
+                            f"over-scaling {os_ask:+.1f} at {keep_fraction:.0%}; full - Ask-LLM loss "
+                            f"{c.describe(' nats')}", rule + "; holds if full data's loss is higher", c.verdict,
+                            f"scorer AUROC {auroc:.2f}; {mechanism}"))
+        ppl = _per_seed(sweep, "perplexity")
+        c = compare_seeds(ppl, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
+        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", "PAPERS.md sec. 5",
+                            f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} vs "
+                            f"{PAPER_OVER_SCALING_20PCT['perplexity']} at 20%",
+                            f"perplexity - Ask-LLM loss {c.describe(' nats')} at {keep_fraction:.0%}",
+                            rule + "; holds if perplexity's loss is higher", c.verdict,
+                            f"AUROC Ask-LLM {auroc:.2f} vs perplexity "
+                            f"{float(_per_seed(sweep, 'perplexity', 'scorer_auroc')[0]):.2f}"))
+    dens = _per_seed(sweep, "density")
+    c = compare_seeds(dens, full, direction=-1, k=CLAIM_K, floor=CLAIM_FLOOR)
+    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], "PAPERS.md sec. 5",
+                        f"over-scaling +{PAPER_OVER_SCALING_20PCT['density']} at 20%",
+                        f"density at {density_fraction:.0%} - full loss {c.describe(' nats')}",
+                        rule + "; holds if density's loss is lower, reversed if higher", c.verdict,
+                        "an equal-quality claim: 'within noise' means no difference this run can see"))
+    return claims
+
+
+def sweep_figure(sweep: pd.DataFrame):
+    """Over-scaling and clean val loss of the large model against its scorer's AUROC: synthetic scorers
+    (every seed, and their mean), the real scorers at their measured AUROC, random and full data as
+    horizontal lines (seed means)."""
+    import matplotlib.pyplot as plt
+
+    large = sweep[sweep["model"] == "large"]
+    synthetic = large[large["sampler"].str.startswith(SWEEP_PREFIX)]
+    real = large[large["sampler"].isin(REAL_SCORERS)]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, column in zip(axes, ("over_scaling", "val_loss")):
+        ax.scatter(synthetic["scorer_auroc"], synthetic[column], color="tab:blue", s=12, alpha=0.5)
+        means = synthetic.groupby("sampler")[["scorer_auroc", column]].mean().sort_values("scorer_auroc")
+        ax.plot(means["scorer_auroc"], means[column], color="tab:blue", marker="o", label="label + noise (seed mean)")
+        for name, rows in real.groupby("sampler"):
+            ax.scatter(rows["scorer_auroc"], rows[column], s=50, label=f"{name} (per seed)", **REAL_STYLE[name])
+        ax.axhline(large.loc[large["sampler"] == FULL, column].mean(), color="black", ls="--", label="full data")
+        ax.axhline(large.loc[large["sampler"] == "random", column].mean(), color="gray", ls=":", label="random")
+        ax.set(xlabel="scorer AUROC (clean vs low-quality)", ylabel=column.replace("_", " "))
+    axes[0].set_title("over-scaling vs scorer quality")
+    axes[1].set_title("clean validation loss vs scorer quality")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

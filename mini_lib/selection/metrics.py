@@ -5,6 +5,8 @@
   share of the clean ones it kept.
 * ``scorer_auroc``: how well a score ranks clean above low-quality documents, independent of any
   keep fraction (0.5 = chance, 1 = perfect).
+* ``scorer_of_auroc``: a synthetic scorer of chosen AUROC (the true label blended with noise), so the
+  value of a quality sampler can be measured against the quality of its scorer.
 * ``over_scaling``: the summary metric of "How to Train Data-Efficient LLMs" (arXiv 2402.09668).
 * ``equal_token_budget_epochs``: the paper trains every subset on the same token budget, repeating
   smaller samples for more epochs.
@@ -80,6 +82,29 @@ def scorer_auroc(scores: np.ndarray, is_good: np.ndarray) -> float:
         raise ConfigError("AUROC needs both clean and low-quality examples in is_good")
     ranks = rankdata(scores)  # average ranks: ties count one half
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def scorer_of_auroc(is_good: np.ndarray, target_auroc: float, *, seed: int = 0) -> np.ndarray:
+    """Scores ``strength * is_good + noise`` whose AUROC for ``is_good`` is ``target_auroc`` in [0.5, 1].
+
+    Why: Ask-LLM is only as good as its scorer; sweeping scorers of known quality shows where a
+    quality sampler starts to pay. The noise is standard normal (fixed by ``seed``); ``strength`` is
+    then found by bisection, which hits the target to within one clean/low-quality pair, because
+    for fixed noise each pair is won by the clean document once ``strength`` exceeds the pair's
+    noise gap (the empirical AUROC is a non-decreasing step function of ``strength``).
+    """
+    labels = _as_labels(is_good)
+    if not 0.5 <= float(target_auroc) <= 1.0:
+        raise ConfigError(f"target_auroc must lie in [0.5, 1] (0.5 = chance, 1 = perfect), got {target_auroc}")
+    noise = np.random.default_rng(seed).standard_normal(len(labels))
+    low, high = -1.0, float(noise.max() - noise.min()) + 1.0  # AUROC at ``high`` is exactly 1
+    for _ in range(60):
+        mid = (low + high) / 2
+        if scorer_auroc(mid * labels + noise, labels) < target_auroc:
+            low = mid
+        else:
+            high = mid
+    return high * labels + noise
 
 
 def over_scaling(metric_sampler: float, metric_full: float, metric_small_full: float) -> float:
