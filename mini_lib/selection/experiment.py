@@ -1,7 +1,7 @@
 """The data-selection experiment of notebook 06: score once, sample at several fractions, pre-train on
 an equal token budget, compare with full data.
 
-Follows "How to Train Data-Efficient LLMs" (arXiv 2402.09668; PAPERS.md section 5): every sampler
+Follows "How to Train Data-Efficient LLMs" (arXiv 2402.09668): every sampler
 keeps {10, 20, 40, 60, 80}% of a corpus, the same model is pre-trained on each subset for the SAME
 number of tokens (a smaller subset is repeated for more epochs), and the result is compared with
 full-data training by the paper's over-scaling metric (``metrics.over_scaling``: the larger model on
@@ -52,7 +52,7 @@ from mini_lib.selection.samplers import SAMPLERS, select
 from mini_lib.tokenization import pack_corpus
 from mini_lib.train import TrainConfig
 
-# PAPERS.md section 5 (arXiv 2402.09668), T5-Large trained on 20% samples of C4, same token budget.
+# arXiv 2402.09668: T5-Large trained on 20% samples of C4, same token budget.
 PAPER_OVER_SCALING_20PCT: dict[str, float] = {"askllm": 33.0, "density": 2.8, "random": -6.5, "perplexity": -32.7}
 PAPER_CLAIMS: dict[str, str] = {
     "askllm_beats_full_at_10pct": "Ask-LLM beats full-data training even when 90% of the data is rejected",
@@ -416,7 +416,7 @@ def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFram
             "paper": PAPER_OVER_SCALING_20PCT.get(sampler, float("nan")),
             "ours": float(mine["over_scaling"].iloc[0]) if len(mine) else float("nan"),
             "ours_at_keep_fraction": float(mine["keep_fraction"].iloc[0]) if len(mine) else float("nan"),
-            "note": "" if sampler in PAPER_OVER_SCALING_20PCT else "no number for this sampler in PAPERS.md",
+            "note": "" if sampler in PAPER_OVER_SCALING_20PCT else "the paper reports no number for this sampler here",
         })
     ask = large[large["sampler"] == "askllm"]
     if len(ask):
@@ -553,14 +553,14 @@ def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fract
         auroc = float(_per_seed(sweep, "askllm", "scorer_auroc")[0])
         os_ask = float(np.mean(_per_seed(sweep, "askllm", "over_scaling")))
         c = compare_seeds(full, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], "PAPERS.md sec. 5",
+        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], "arXiv 2402.09668, T5-Large results",
                             f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} at 20% (T5-Large)",
                             f"over-scaling {os_ask:+.1f} at {keep_fraction:.0%}; full - Ask-LLM loss "
                             f"{c.describe(' nats')}", rule + "; holds if full data's loss is higher", c.verdict,
                             f"scorer AUROC {auroc:.2f}; {mechanism}"))
         ppl = _per_seed(sweep, "perplexity")
         c = compare_seeds(ppl, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", "PAPERS.md sec. 5",
+        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", "arXiv 2402.09668, T5-Large results",
                             f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} vs "
                             f"{PAPER_OVER_SCALING_20PCT['perplexity']} at 20%",
                             f"perplexity - Ask-LLM loss {c.describe(' nats')} at {keep_fraction:.0%}",
@@ -569,7 +569,7 @@ def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fract
                             f"{float(_per_seed(sweep, 'perplexity', 'scorer_auroc')[0]):.2f}"))
     dens = _per_seed(sweep, "density")
     c = compare_seeds(dens, full, direction=-1, k=CLAIM_K, floor=CLAIM_FLOOR)
-    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], "PAPERS.md sec. 5",
+    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], "arXiv 2402.09668, T5-Large results",
                         f"over-scaling +{PAPER_OVER_SCALING_20PCT['density']} at 20%",
                         f"density at {density_fraction:.0%} - full loss {c.describe(' nats')}",
                         rule + "; holds if density's loss is lower, reversed if higher", c.verdict,

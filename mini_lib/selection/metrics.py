@@ -117,8 +117,8 @@ def over_scaling(metric_sampler: float, metric_full: float, metric_small_full: f
     the full data (T5-Large and T5-Small in the paper). It is the sampler's gain over full-data
     training, in units of the gain that scaling the model up brings; +100% means the subset helps
     as much as going from the small to the large model. The paper reports, for T5-Large at 20%,
-    Ask-LLM +33.0, Density +2.8, Random -6.5, Perplexity -32.7 (PAPERS.md, section 5). PAPERS.md
-    names the metric but not its formula: this is our reading of the paper's description (the
+    Ask-LLM +33.0, Density +2.8, Random -6.5, Perplexity -32.7 (arXiv 2402.09668, its T5-Large
+    results). The formula is our reading of the paper's description (the
     relative improvement over full data, normalised by the small-to-large improvement). Being a
     ratio of differences, it needs no direction flag: for a lower-is-better metric (loss,
     perplexity) both differences change sign together.
