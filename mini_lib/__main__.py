@@ -30,8 +30,13 @@ def _cmd_list(args: argparse.Namespace) -> None:
     print("profiles:", ", ".join(PROFILES), "(default: cpu)")
     print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value;"
           " values per profile: python -m mini_lib list <name>):")
+    from mini_lib.acceptance import committed_projections
+
+    gpu_hours = committed_projections()
     for name in notebook_names():
         print(f"  {name}\n      parameters: {', '.join(parameter_names(name))}")
+        if name in gpu_hours:
+            print(f"      gpu profile: {gpu_hours[name]}")
 
 
 def _cmd_run(args: argparse.Namespace) -> None:

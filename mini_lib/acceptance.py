@@ -385,6 +385,20 @@ def readme_table(notebooks: dict) -> str:
     return "\n".join(rows)
 
 
+def committed_projections() -> dict[str, str]:
+    """notebook -> "about X h on <device> (acceptance run <date>)" from the newest committed notebooks JSON,
+    for ``python -m mini_lib list``; empty when none is committed."""
+    files = sorted(RESULTS_DIR.glob("gpu-acceptance-notebooks-*.json"))
+    if not files:
+        return {}
+    report = json.loads(files[-1].read_text())
+    date = files[-1].stem.rsplit("-", 1)[-1]
+    gaps = report.get("known_gaps", [])
+    return {name: f"{'>= ' if any(g.startswith(name) for g in gaps) else ''}{r['projected_s'] / 3600:.2f} h on one "
+                  f"{report['environment']['device']} (projected by the acceptance run of {date})"
+            for name, r in report["notebooks"].items() if r["passed"]}
+
+
 # --------------------------------------------------------------------------------------------- wheels
 
 

@@ -102,3 +102,13 @@ def test_acceptance_of_a_notebook_runs_it_and_projects_its_training(tmp_path, mo
     log = tmp_path / "runs" / "acceptance" / "00_quickstart-acc.timing.jsonl"
     (line,) = [json.loads(x) for x in log.read_text().splitlines()]
     assert line["steps_run"] == line["steps_planned"] == 12 and line["batch_size"] == 16
+
+
+def test_list_states_each_notebooks_projected_gpu_hours(capsys):
+    from mini_lib.__main__ import main
+
+    projections = acc.committed_projections()
+    assert set(projections) == set(NOTEBOOK_PROFILES)  # every notebook passed in the committed run
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"gpu profile: {text}" in out for text in projections.values())
