@@ -377,7 +377,9 @@ def signal_study(
     variance), a feature-free simulator (Simfluence on blind runs: knows the steps, not the examples),
     Simfluence, GPTfluence, and GPTfluence with the training features shuffled across examples (if it
     is as good as with the true features, the features carry no signal). ``explained`` is
-    1 - MSE / MSE(mean trajectory): the share of the run-to-run variance a source accounts for.
+    1 - MSE / MSE(mean trajectory): the share of the run-to-run variance a source accounts for;
+    ``run_to_run_share`` is MSE(mean trajectory) / MSE(the step-0 value held flat): how much of the
+    trajectories' movement differs between runs at all, i.e. could depend on the training examples.
     ``heldout``: setting name -> runs to judge on (e.g. the held-out runs, runs with unseen examples)."""
     settings = settings or SimulatorSettings()
     features = features or Features.of(collected, settings.pooling)
@@ -394,11 +396,12 @@ def signal_study(
     for setting, runs in heldout.items():
         if not runs:
             raise ConfigError(f"signal_study: no runs for setting {setting!r}")
+        flat = score_runs("flat", metric, runs, {r.run_id: np.repeat(r.trajectories[metric][:, :1], len(r.steps), axis=1) for r in runs})
         reference = None
         for source, simulate in simulators.items():
             result = score_runs(source, metric, runs, {r.run_id: simulate(r) for r in runs})
             reference = result.scores.mse.mean if reference is None else reference
             rows.append({"task": collected.task.name, "setting": setting, "source": source, "mse": result.scores.mse.mean,
                          "spearman": result.scores.spearman, "explained": 1 - result.scores.mse.mean / reference,
-                         "mse_by_run": list(result.run_mse.values())})
+                         "run_to_run_share": reference / flat.scores.mse.mean, "mse_by_run": list(result.run_mse.values())})
     return pd.DataFrame(rows)

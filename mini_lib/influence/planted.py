@@ -24,7 +24,7 @@ from mini_lib.influence.splits import runs_touching
 from mini_lib.influence.synthetic import SyntheticConfig, synthetic_task
 
 PLANTED = SyntheticConfig(
-    n_train=100, n_sampled=64, n_test=24, n_runs=11, holdout_train=20, holdout_runs=3, feature_dim=384, intrinsic_dim=8,
+    n_train=100, n_sampled=64, n_test=24, holdout_train=20, holdout_runs=3, feature_dim=384, intrinsic_dim=8,
     alpha_spread=0.03, beta_spread=0.03, initial_low=3.0, initial_high=3.0, noise=0.005,
 )
 SETTINGS = ("seen training examples", "unseen training examples")
@@ -40,18 +40,18 @@ class PlantedStudy:
 
 
 def planted_study(config: SyntheticConfig = PLANTED, settings: SimulatorSettings | None = None, *, n_fit: int = 5,
-                  n_val: int = 1, seed: int = 0) -> PlantedStudy:
-    """Fit GPTfluence and Simfluence on ``n_fit`` runs of planted dynamics; score both (and the mean
-    trajectory, which ignores the batches) on the remaining regular runs and on the runs with unseen
-    training examples."""
+                  n_val: int = 1, n_seen: int = 2, seed: int = 0) -> PlantedStudy:
+    """Fit GPTfluence and Simfluence on ``n_fit`` runs of planted dynamics (``n_val`` more for early
+    stopping); score both, and the mean trajectory, which ignores the batches, on ``n_seen`` more
+    regular runs and on the ``config.holdout_runs`` runs with unseen training examples."""
     settings = settings or SimulatorSettings()
-    config = replace(config, seed=seed)
+    if n_fit < 1 or n_val < 1 or n_seen < 1:
+        raise ConfigError(f"n_fit, n_val and n_seen must be >= 1, got {n_fit}, {n_val}, {n_seen}")
     if not config.holdout_train or not config.holdout_runs:
         raise ConfigError("planted_study needs holdout_train > 0 and holdout_runs > 0 (runs with unseen training examples)")
+    config = replace(config, seed=seed, n_runs=n_fit + n_val + n_seen + config.holdout_runs)
     data = synthetic_task(config)
     regular = data.task.runs[: config.n_runs - config.holdout_runs]
-    if n_fit < 1 or n_val < 1 or n_fit + n_val >= len(regular):
-        raise ConfigError(f"n_fit={n_fit} + n_val={n_val} must leave at least one of {len(regular)} regular runs held out")
     fit, val, seen = regular[:n_fit], regular[n_fit : n_fit + n_val], regular[n_fit + n_val :]
     unseen = runs_touching(data.task.runs[len(regular):], data.holdout_train_ids)
     sim = GPTfluenceSimulator(data.task.train_ids, data.train_features, data.task.test_ids, data.test_features,
