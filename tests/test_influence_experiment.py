@@ -20,6 +20,7 @@ from mini_lib.influence.experiment import (
     blind_run,
     mean_trajectory,
     order_ablation,
+    runs_frame,
     signal_study,
     task_split,
     trajectory_frame,
@@ -117,6 +118,9 @@ def test_order_ablation_and_trajectory_frame(setup):
     results = {"simfluence": fit_method("simfluence", collected, split.fit).evaluate(split.test)}
     frame = trajectory_frame(split.test[0], results, "loss", rows=[0, 2])
     assert len(frame) == 2 * 2 * (CONFIG.steps + 1) and set(frame["source"]) == {"true", "simfluence"}
+    runs = runs_frame(split.fit[:2], "loss", test_rows=[1])
+    assert len(runs) == 2 * (CONFIG.steps + 1) and set(runs["test_id"]) == {split.fit[0].test_ids[1]}
+    assert list(runs[runs["run"] == split.fit[1].run_id]["value"]) == list(split.fit[1].trajectories["loss"][1])
 
 
 def test_paper_vs_ours_lists_the_papers_numbers_beside_ours():

@@ -29,6 +29,7 @@ from mini_lib.influence.experiment import (
     mean_trajectory,
     order_ablation,
     run_method,
+    runs_frame,
     signal_study,
     task_split,
     trajectory_frame,
@@ -75,7 +76,7 @@ from mini_lib.influence.tracin import (
 from mini_lib.influence.verdicts import notebook_claims
 
 __all__ = [
-    "PLANTED", "PlantedStudy", "detection_over_splits", "mean_trajectory", "notebook_claims", "planted_study", "signal_study",
+    "PLANTED", "PlantedStudy", "detection_over_splits", "mean_trajectory", "notebook_claims", "planted_study", "runs_frame", "signal_study",
     "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example",
     "FileIds", "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
     "GradientProjection", "KINDS", "LinearRescale", "METHODS", "MeanStd", "MethodResult", "PAPER", "PretrainConfig",

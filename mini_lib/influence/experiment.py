@@ -321,6 +321,12 @@ def trajectory_frame(run: Run, results: dict[str, MethodResult], metric: str, ro
     return pd.concat(frames, ignore_index=True)
 
 
+def runs_frame(runs: Sequence[Run], metric: str, test_rows: Sequence[int]) -> pd.DataFrame:
+    """Long table (run, step, value, test_id) of some test examples (row positions) over several runs."""
+    return pd.concat([pd.DataFrame({"run": r.run_id, "step": r.steps, "value": r.trajectories[metric][row], "test_id": r.test_ids[row]})
+                      for r in runs for row in test_rows], ignore_index=True)
+
+
 def average_over_tasks(table: pd.DataFrame, metric: str = "loss") -> pd.DataFrame:
     """Mean over tasks of each method's MSE, MAE and Spearman (the paper's task average)."""
     chosen = table[table["metric"] == metric]
