@@ -297,6 +297,7 @@ class GPTfluenceSettings:
     fit_eval_every: int
     fit_patience: int
     flip_fraction: float = 0.4
+    mislabel_splits: int = 3  # run splits the detection areas are compared over (the verdict's noise unit)
     sim_layers: int = 2
     task_source: str = "storyworld"  # storyworld | hub (network)
     tier: str = "simple"

@@ -11,19 +11,24 @@ from mini_lib.errors import ConfigError
 from mini_lib.influence.collect import BaseModel, CollectConfig, collect_task
 from mini_lib.influence.experiment import (
     METHODS,
+    SIGNAL_SOURCES,
     Features,
     SimulatorSettings,
     average_over_tasks,
     compare_methods,
     fit_method,
+    blind_run,
+    mean_trajectory,
     order_ablation,
+    runs_frame,
+    signal_study,
     task_split,
     trajectory_frame,
     unseen_study,
 )
 from mini_lib.influence.gptfluence import FitConfig
 from mini_lib.influence.metrics import score_simulator
-from mini_lib.influence.mislabel import curve_frame, detection_table, retrain_after_removal, self_influence_scores
+from mini_lib.influence.mislabel import curve_frame, detection_over_splits, detection_table, retrain_after_removal, self_influence_scores
 from mini_lib.influence.paper import PAPER, paper_vs_ours
 from mini_lib.influence.tasks import make_task
 from mini_lib.tokenization import train_tokenizer
@@ -113,6 +118,9 @@ def test_order_ablation_and_trajectory_frame(setup):
     results = {"simfluence": fit_method("simfluence", collected, split.fit).evaluate(split.test)}
     frame = trajectory_frame(split.test[0], results, "loss", rows=[0, 2])
     assert len(frame) == 2 * 2 * (CONFIG.steps + 1) and set(frame["source"]) == {"true", "simfluence"}
+    runs = runs_frame(split.fit[:2], "loss", test_rows=[1])
+    assert len(runs) == 2 * (CONFIG.steps + 1) and set(runs["test_id"]) == {split.fit[0].test_ids[1]}
+    assert list(runs[runs["run"] == split.fit[1].run_id]["value"]) == list(split.fit[1].trajectories["loss"][1])
 
 
 def test_paper_vs_ours_lists_the_papers_numbers_beside_ours():
@@ -153,3 +161,38 @@ def test_mislabel_scores_and_retraining_without_flagged_examples(setup, tmp_path
     assert table["accuracy"].between(0, 1).all()
     with pytest.raises(ConfigError, match="n_remove"):
         retrain_after_removal(base, collected.task, scores, CONFIG, tmp_path, n_remove=20)
+
+
+def test_mean_trajectory_mse_is_the_run_to_run_variance_and_blind_runs_hide_the_examples(setup):
+    _, collected, _, split = setup
+    runs = split.fit
+    pred = mean_trajectory(runs)(runs[0])
+    stacked = np.stack([r.trajectories["loss"] for r in runs])
+    np.testing.assert_allclose(pred[:, 1:], stacked.mean(axis=0)[:, 1:])
+    np.testing.assert_allclose(pred[:, 0], runs[0].trajectories["loss"][:, 0])
+    blind = blind_run(runs[0])
+    assert {i for b in blind.batches for i in b} == {0} and [len(b) for b in blind.batches] == [len(b) for b in runs[0].batches]
+
+
+def test_signal_study_measures_what_the_examples_explain(setup):
+    _, collected, features, split = setup
+    full = collected.full_pool_runs()
+    table = signal_study(collected, split, {"held-out runs": split.test, "unseen": full}, settings=SETTINGS, features=features)
+    assert list(table["setting"].unique()) == ["held-out runs", "unseen"]
+    rows = table[table["setting"] == "held-out runs"].set_index("source")
+    assert list(rows.index) == list(SIGNAL_SOURCES) and rows.loc["mean trajectory", "explained"] == 0.0
+    assert rows.loc["gptfluence", "explained"] == pytest.approx(1 - rows.loc["gptfluence", "mse"] / rows.loc["mean trajectory", "mse"])
+    assert rows.loc["gptfluence", "mse"] != rows.loc["gptfluence, shuffled features", "mse"]  # the control sees other features
+    assert [len(v) for v in table[table["setting"] == "unseen"]["mse_by_run"]] == [len(full)] * len(SIGNAL_SOURCES)
+    with pytest.raises(ConfigError, match="no runs"):
+        signal_study(collected, split, {"empty": []}, settings=SETTINGS, features=features)
+
+
+def test_detection_over_splits_gives_one_area_per_split_and_method(setup):
+    _, collected, features, _ = setup
+    table, scores = detection_over_splits(collected, 2, settings=SETTINGS, features=features)
+    assert list(table["split"]) == [0, 0, 0, 1, 1, 1] and set(table["method"]) == {"gptfluence", "tracin-cp", "random"}
+    assert not np.array_equal(scores[0]["random"], scores[1]["random"])  # each split draws its own random order
+    assert not np.array_equal(scores[0]["gptfluence"], scores[1]["gptfluence"])
+    with pytest.raises(ConfigError, match="n_splits"):
+        detection_over_splits(collected, len(collected.runs) + 1, settings=SETTINGS, features=features)

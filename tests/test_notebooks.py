@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from mini_lib.claims import VERDICTS
+from mini_lib.influence.experiment import SIGNAL_SOURCES
 from mini_lib.paths import NOTEBOOK_DIR
 from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
 from mini_lib.runner import NotebookFailed, run_notebook
@@ -94,6 +95,8 @@ def _simulators_scored(results):
     assert len(results["unseen"]) == 8 and all(0 <= row["area"] <= 1 for row in results["detection"])
     assert all(0 <= row["accuracy"] <= 1 for row in results["retrain"])
     assert {row["section"] for row in results["paper_vs_ours"]} >= {"cost", "unseen data (GPTfluence)"}
+    assert len(results["claims"]) == 6 and all(row["verdict"] in VERDICTS and row["rule"] for row in results["claims"])
+    assert {row["source"] for row in results["signal"]} == set(SIGNAL_SOURCES) and results["planted"]
 
 
 def _selection_sane(results):

@@ -26,8 +26,11 @@ from mini_lib.influence.experiment import (
     average_over_tasks,
     compare_methods,
     fit_method,
+    mean_trajectory,
     order_ablation,
     run_method,
+    runs_frame,
+    signal_study,
     task_split,
     trajectory_frame,
     unseen_study,
@@ -40,11 +43,13 @@ from mini_lib.influence.gptfluence import FitConfig, FitReport, GPTfluenceConfig
 from mini_lib.influence.metrics import MeanStd, SimulatorScores, score_simulator
 from mini_lib.influence.mislabel import (
     curve_frame,
+    detection_over_splits,
     detection_table,
     retrain_after_removal,
     self_influence_scores,
 )
 from mini_lib.influence.paper import PAPER, paper_vs_ours
+from mini_lib.influence.planted import PLANTED, PlantedStudy, planted_study
 from mini_lib.influence.simfluence import Simfluence
 from mini_lib.influence.splits import RunSplit, split_examples, split_runs
 from mini_lib.influence.synthetic import SyntheticConfig, synthetic_task
@@ -68,8 +73,10 @@ from mini_lib.influence.tracin import (
     predicted_trajectories,
     tracin_self_influence,
 )
+from mini_lib.influence.verdicts import notebook_claims
 
 __all__ = [
+    "PLANTED", "PlantedStudy", "detection_over_splits", "mean_trajectory", "notebook_claims", "planted_study", "runs_frame", "signal_study",
     "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example",
     "FileIds", "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
     "GradientProjection", "KINDS", "LinearRescale", "METHODS", "MeanStd", "MethodResult", "PAPER", "PretrainConfig",

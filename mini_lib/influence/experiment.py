@@ -36,12 +36,13 @@ from mini_lib.influence.collect import CollectedTask
 from mini_lib.influence.features import encode_examples
 from mini_lib.influence.gptdynamics import Run
 from mini_lib.influence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
-from mini_lib.influence.metrics import SimulatorScores, score_simulator
+from mini_lib.influence.metrics import SimulatorScores, all_steps_errors, score_simulator
 from mini_lib.influence.simfluence import Simfluence
 from mini_lib.influence.splits import RunSplit, runs_touching, split_examples, split_runs
 from mini_lib.influence.tracin import LinearRescale, predicted_trajectories
 
 METHODS = ("tracin-cp", "grad-dot", "simfluence", "gptfluence")
+SIGNAL_SOURCES = ("mean trajectory", "feature-free simulator", "simfluence", "gptfluence", "gptfluence, shuffled features")
 GRADIENT_METHODS = ("tracin-cp", "grad-dot")
 
 
@@ -85,6 +86,7 @@ class MethodResult:
     simulate_seconds: float
     gradient_seconds: float = 0.0  # TracIn-CP / Grad-Dot: collection time spent on the gradients they use
     detail: str = ""
+    run_mse: dict[str, float] = field(default_factory=dict)  # run_id -> all-steps MSE over its test trajectories (the seed unit of a verdict)
 
     @property
     def seconds_per_sample(self) -> float:
@@ -114,9 +116,8 @@ class FittedMethod:
         started = time.perf_counter()
         predictions = {r.run_id: self.simulate(r) for r in test_runs}
         simulate_seconds = time.perf_counter() - started
-        scores = score_simulator([predictions[r.run_id] for r in test_runs], [r.trajectories[self.metric] for r in test_runs])
-        return MethodResult(self.method, self.metric, scores, predictions, self.fit_seconds, simulate_seconds,
-                            self._gradient_seconds(test_runs), self.detail)
+        return score_runs(self.method, self.metric, test_runs, predictions, self.fit_seconds, simulate_seconds,
+                       self._gradient_seconds(test_runs), self.detail)
 
     def _gradient_seconds(self, test_runs: Sequence[Run]) -> float:
         """Collection time spent on the gradients the held-out runs need (gradient methods only)."""
@@ -150,7 +151,7 @@ def fit_method(
         raise ConfigError(f"{method} simulates the loss only (a loss gradient says nothing about {metric}); use metric='loss'")
     started = time.perf_counter()
     if method == "simfluence":
-        table, l2 = _simfluence(fit_runs, val_runs, metric, settings.simfluence_l2)
+        table, l2 = fit_simfluence(fit_runs, val_runs, metric, settings.simfluence_l2)
         detail = f"ridge {l2:g}"
 
         def simulate(run: Run) -> np.ndarray:
@@ -190,7 +191,7 @@ def run_method(
     return fit_method(method, collected, fit_runs, val_runs, metric, settings, features).evaluate(test_runs)
 
 
-def _simfluence(fit_runs: Sequence[Run], val_runs: Sequence[Run], metric: str, l2s: Sequence[float]) -> tuple[Simfluence, float]:
+def fit_simfluence(fit_runs: Sequence[Run], val_runs: Sequence[Run], metric: str, l2s: Sequence[float]) -> tuple[Simfluence, float]:
     """The table with the ridge of lowest validation rollout MSE (the first ridge without validation runs)."""
     if not l2s:
         raise ConfigError("simfluence_l2 needs at least one ridge strength")
@@ -281,9 +282,11 @@ def unseen_study(
                 continue
             if (method, which) not in fitted:
                 fitted[method, which] = fit_method(method, collected, *fits[which], metric, settings, features)
-            scores = fitted[method, which].evaluate(test).row()
+            result = fitted[method, which].evaluate(test)
+            scores = result.row()
             note = "unseen training examples get the average factors" if method == "simfluence" and test is full else ""
-            rows.append({**row, **{k: scores[k] for k in ("mse", "mse_std", "mae", "mae_std", "spearman")}, "note": note})
+            rows.append({**row, **{k: scores[k] for k in ("mse", "mse_std", "mae", "mae_std", "spearman")},
+                         "mse_by_run": list(result.run_mse.values()), "note": note})
     return pd.DataFrame(rows)
 
 
@@ -318,8 +321,93 @@ def trajectory_frame(run: Run, results: dict[str, MethodResult], metric: str, ro
     return pd.concat(frames, ignore_index=True)
 
 
+def runs_frame(runs: Sequence[Run], metric: str, test_rows: Sequence[int]) -> pd.DataFrame:
+    """Long table (run, step, value, test_id) of some test examples (row positions) over several runs."""
+    return pd.concat([pd.DataFrame({"run": r.run_id, "step": r.steps, "value": r.trajectories[metric][row], "test_id": r.test_ids[row]})
+                      for r in runs for row in test_rows], ignore_index=True)
+
+
 def average_over_tasks(table: pd.DataFrame, metric: str = "loss") -> pd.DataFrame:
     """Mean over tasks of each method's MSE, MAE and Spearman (the paper's task average)."""
     chosen = table[table["metric"] == metric]
     out = chosen.groupby("method", sort=False)[["mse", "mae", "spearman", "seconds_per_sample", "fit_seconds"]].mean()
     return out.assign(n_tasks=chosen.groupby("method", sort=False)["task"].nunique()).reset_index()
+
+
+def score_runs(method: str, metric: str, runs: Sequence[Run], predictions: dict[str, np.ndarray], fit_seconds: float = 0.0,
+            simulate_seconds: float = 0.0, gradient_seconds: float = 0.0, detail: str = "") -> MethodResult:
+    """Score ``predictions`` (run_id -> trajectories) against ``runs``, overall and per run."""
+    preds, trues = [predictions[r.run_id] for r in runs], [r.trajectories[metric] for r in runs]
+    run_mse = {r.run_id: float(all_steps_errors(p, t)[0].mean()) for r, p, t in zip(runs, preds, trues)}
+    return MethodResult(method, metric, score_simulator(preds, trues), predictions, fit_seconds, simulate_seconds,
+                        gradient_seconds, detail, run_mse)
+
+
+def mean_trajectory(fit_runs: Sequence[Run], metric: str = "loss") -> Callable[[Run], np.ndarray]:
+    """The simulator that ignores the batches: each test example's mean trajectory over the fitting runs
+    (from the run's true first value). Its MSE on held-out runs is the run-to-run variance of the
+    trajectories, i.e. all that the choice and order of training examples can explain."""
+    if not fit_runs:
+        raise ConfigError("mean_trajectory needs at least one fitting run")
+
+    def simulate(run: Run) -> np.ndarray:
+        stacked = [r.with_test_ids(run.test_ids).trajectories[metric] for r in fit_runs]
+        if any(v.shape != run.trajectories[metric].shape for v in stacked):
+            raise ConfigError(f"run {run.run_id} has another number of steps than the fitting runs: no mean trajectory to compare")
+        pred = np.mean(stacked, axis=0)
+        pred[:, 0] = run.trajectories[metric][:, 0]
+        return pred
+
+    return simulate
+
+
+def blind_run(run: Run) -> Run:
+    """The run with every training example replaced by one and the same id (0): a simulator fitted on
+    blind runs knows how many examples a step saw, never which."""
+    return Run(run.run_id, [[0] * len(b) for b in run.batches], run.trajectories, run.test_ids, run.first_step, run.learning_rates)
+
+
+def signal_study(
+    collected: CollectedTask,
+    split: RunSplit,
+    heldout: dict[str, Sequence[Run]],
+    *,
+    metric: str = "loss",
+    settings: SimulatorSettings | None = None,
+    features: Features | None = None,
+) -> pd.DataFrame:
+    """Where a simulator can stop: how much of the held-out trajectories depends on the training
+    examples at all, and how much of that each simulator explains.
+
+    Sources (``SIGNAL_SOURCES``): the mean trajectory (ignores the batches: its MSE is the run-to-run
+    variance), a feature-free simulator (Simfluence on blind runs: knows the steps, not the examples),
+    Simfluence, GPTfluence, and GPTfluence with the training features shuffled across examples (if it
+    is as good as with the true features, the features carry no signal). ``explained`` is
+    1 - MSE / MSE(mean trajectory): the share of the run-to-run variance a source accounts for;
+    ``run_to_run_share`` is MSE(mean trajectory) / MSE(the step-0 value held flat): how much of the
+    trajectories' movement differs between runs at all, i.e. could depend on the training examples.
+    ``heldout``: setting name -> runs to judge on (e.g. the held-out runs, runs with unseen examples)."""
+    settings = settings or SimulatorSettings()
+    features = features or Features.of(collected, settings.pooling)
+    shuffled = Features(features.train[np.random.default_rng([settings.seed, 7]).permutation(len(features.train))], features.test)
+    blind, _ = fit_simfluence([blind_run(r) for r in split.fit], [blind_run(r) for r in split.val], metric, settings.simfluence_l2)
+    simulators = {
+        "mean trajectory": mean_trajectory(split.fit, metric),
+        "feature-free simulator": lambda run: blind.simulate(blind_run(run), metric),
+        "simfluence": fit_method("simfluence", collected, split.fit, split.val, metric, settings).simulate,
+        "gptfluence": fit_method("gptfluence", collected, split.fit, split.val, metric, settings, features).simulate,
+        "gptfluence, shuffled features": fit_method("gptfluence", collected, split.fit, split.val, metric, settings, shuffled).simulate,
+    }
+    rows = []
+    for setting, runs in heldout.items():
+        if not runs:
+            raise ConfigError(f"signal_study: no runs for setting {setting!r}")
+        flat = score_runs("flat", metric, runs, {r.run_id: np.repeat(r.trajectories[metric][:, :1], len(r.steps), axis=1) for r in runs})
+        reference = None
+        for source, simulate in simulators.items():
+            result = score_runs(source, metric, runs, {r.run_id: simulate(r) for r in runs})
+            reference = result.scores.mse.mean if reference is None else reference
+            rows.append({"task": collected.task.name, "setting": setting, "source": source, "mse": result.scores.mse.mean,
+                         "spearman": result.scores.spearman, "explained": 1 - result.scores.mse.mean / reference,
+                         "run_to_run_share": reference / flat.scores.mse.mean, "mse_by_run": list(result.run_mse.values())})
+    return pd.DataFrame(rows)

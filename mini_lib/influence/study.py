@@ -27,7 +27,8 @@ from mini_lib.influence.collect import (
 )
 from mini_lib.influence.experiment import SimulatorSettings
 from mini_lib.influence.gptfluence import FitConfig
-from mini_lib.influence.splits import RunSplit, split_runs
+from mini_lib.influence.gptdynamics import Run
+from mini_lib.influence.splits import RunSplit, runs_touching, split_runs
 from mini_lib.influence.tasks import KINDS, FineTuneTask, make_task
 
 MISLABEL_TASK = "sst2"
@@ -91,6 +92,16 @@ def collect_mislabel(s: Any, base: BaseModel, folder: str | Path, *, log: Callab
 def comparison_split(s: Any, collected: CollectedTask) -> RunSplit:
     """The paper's 25 / 2 / 5 split (here ``n_fit`` / ``n_val`` / ``n_heldout``) of the regular runs."""
     return split_runs(collected.regular_runs(), s.n_fit, s.n_val, s.n_heldout)
+
+
+def signal_settings(s: Any, collected: dict[str, CollectedTask], splits: dict[str, RunSplit]) -> dict[str, dict[str, list[Run]]]:
+    """Per task, the runs ``experiment.signal_study`` judges: the held-out runs, and for the
+    ``unseen_task`` also the full-pool runs that train on examples no fitting run saw."""
+    out = {name: {"held-out runs": splits[name].test} for name in collected}
+    if s.unseen_task:
+        c = collected[s.unseen_task]
+        out[s.unseen_task]["runs with unseen training examples"] = runs_touching(c.full_pool_runs(), c.holdout_train_ids())
+    return out
 
 
 def mislabel_split(collected: CollectedTask) -> RunSplit:
