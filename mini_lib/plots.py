@@ -50,3 +50,34 @@ def heatmap(frame: pd.DataFrame, index: str, columns: str, values: str, ax=None,
     sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", ax=ax, **kw)
     ax.set_title(values)
     return ax
+
+
+def readable_log_axis(axis) -> None:
+    """Log-axis ticks at 1, 2 and 5 times powers of ten, labelled plainly (1e+11, 2e+11): a range of
+    less than a decade otherwise gets overlapping minor-tick labels."""
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(StrMethodFormatter("{x:.0e}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def loss_vs_size_and_compute(curves: pd.DataFrame, summary: pd.DataFrame, hue: str = "preset"):
+    """Validation loss during training, at the end vs parameters, and vs training FLOPs: one figure,
+    models listed (and coloured) from the smallest to the largest by their actual parameter count."""
+    order = summary.sort_values("parameters")[hue].tolist()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    sns.lineplot(data=curves, x="step", y="val_loss", hue=hue, hue_order=order, marker="o", ax=axes[0])
+    sns.scatterplot(data=summary, x="parameters", y="val_loss", hue=hue, hue_order=order, s=80, ax=axes[1])
+    sns.lineplot(data=curves[curves.step > 0], x="flops", y="val_loss", hue=hue, hue_order=order, ax=axes[2])
+    titles = ("Validation loss during training", "Final loss vs model size", "Loss vs training compute")
+    xlabels = ("optimiser step", "parameters", "training FLOPs")
+    for ax, title, xlabel in zip(axes, titles, xlabels):
+        ax.set(title=title, xlabel=xlabel, ylabel="validation loss (nats/token)")
+    axes[1].set_xscale("log")
+    axes[1].minorticks_off()
+    sizes = summary.sort_values("parameters")["parameters"]
+    axes[1].set_xticks(sizes, [f"{p / 1e6:.1f}M" for p in sizes])  # each model's own size
+    axes[2].set_xscale("log")
+    readable_log_axis(axes[2].xaxis)
+    return fig
