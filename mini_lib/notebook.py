@@ -16,6 +16,7 @@ from typing import Any
 
 from mini_lib.paths import runs_dir, write_text_atomic
 from mini_lib.profiles import notebook_settings, resolve_notebook
+from mini_lib.progress import headless, quiet_library_bars
 from mini_lib.seeding import seed_everything
 
 
@@ -95,6 +96,8 @@ def start(notebook: str, profile: str = "cpu", overrides: dict | None = None, ru
     seed_everything(getattr(settings, "seed", 0))
     _plot_style()
     _table_style()
+    if headless():
+        quiet_library_bars()
     session = Session(notebook, profile, settings, folder.resolve())
     session.save_json("settings", {"notebook": notebook, "profile": profile, "settings": settings})
     return session

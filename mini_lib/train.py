@@ -24,7 +24,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -40,7 +39,6 @@ import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import broadcast_object_list, convert_outputs_to_fp32, get_mixed_precision_context_manager
-from tqdm import tqdm
 
 from mini_lib import models, neox
 from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged, choose
@@ -48,6 +46,7 @@ from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.locking import folder_lock
 from mini_lib.paths import write_text_atomic
+from mini_lib.progress import progress_bar
 from mini_lib.seeding import deterministic_algorithms, seed_everything
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -476,10 +475,8 @@ def train(
     if start_step == 0 and config.eval_every:
         run_eval(0)
 
-    bar = tqdm(
-        total=config.steps, initial=start_step, desc="train", mininterval=5.0, ascii=True,
-        disable=not (config.progress and accelerator.is_main_process), file=sys.stdout,
-    )
+    bar = progress_bar(config.steps, "train", initial=start_step,
+                       disable=not (config.progress and accelerator.is_main_process))
     records_file = records_path.open("a") if accelerator.is_main_process else None
     model.train()
     try:

@@ -1,0 +1,32 @@
+"""Progress under papermill (headless: sparse plain lines, library bars off) and interactively."""
+
+import pytest
+from transformers.utils import logging as hf_logging
+
+from mini_lib import notebook
+from mini_lib.progress import HEADLESS_ENV, HEADLESS_INTERVAL_S, headless, progress_bar
+
+
+def test_headless_bars_print_at_most_once_a_minute(monkeypatch):
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+    assert headless()
+    bar = progress_bar(100, "train")
+    assert bar.mininterval == bar.maxinterval == HEADLESS_INTERVAL_S and bar.ascii
+    bar.close()
+    monkeypatch.delenv(HEADLESS_ENV)
+    interactive = progress_bar(100, "train", initial=5)
+    assert not headless() and interactive.mininterval == 1.0 and interactive.n == 5
+    interactive.close()
+
+
+@pytest.fixture
+def restore_hf_bars():
+    yield
+    hf_logging.enable_progress_bar()
+
+
+def test_a_headless_notebook_turns_the_libraries_bars_off(tmp_path, monkeypatch, restore_hf_bars):
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+    hf_logging.enable_progress_bar()
+    notebook.start("00", "smoke", {}, str(tmp_path / "run"))
+    assert not hf_logging.is_progress_bar_enabled()
