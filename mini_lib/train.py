@@ -48,6 +48,7 @@ from mini_lib.locking import folder_lock
 from mini_lib.paths import write_text_atomic
 from mini_lib.progress import progress_bar
 from mini_lib.seeding import deterministic_algorithms, seed_everything
+from mini_lib.store import data_fingerprint
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -60,7 +61,7 @@ MANIFEST = "manifest.json"
 
 class TrainData(Protocol):
     """What the loop needs from a dataset: a size, a batch builder, and example ids for the records.
-    A ``fingerprint() -> str`` method is optional: resume checks it (see ``data_fingerprint``)."""
+    A ``fingerprint() -> str`` method is optional: resume checks it (see ``store.data_fingerprint``)."""
 
     def __len__(self) -> int: ...
 
@@ -238,19 +239,6 @@ def latest_checkpoint(run_dir: "str | os.PathLike") -> Path | None:
             return folder
         warnings.warn(f"skipping damaged checkpoint {folder}: {problem}")
     return None
-
-
-def data_fingerprint(data: TrainData) -> str:
-    """A short hash of the training data: its own ``fingerprint()`` where it offers one, else its
-    size and the batches of a few fixed examples (cheap, and catches a different corpus or length)."""
-    if hasattr(data, "fingerprint"):
-        return data.fingerprint()
-    digest = hashlib.sha256(str(len(data)).encode())
-    for index in sorted({0, len(data) // 2, len(data) - 1}):
-        for name, tensor in sorted(data.collate([index]).items()):
-            digest.update(name.encode())
-            digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 def _model_fingerprint(model: torch.nn.Module) -> str:

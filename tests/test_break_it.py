@@ -21,7 +21,8 @@ from mini_lib.__main__ import main as cli
 from mini_lib.errors import ConfigError
 from mini_lib.locking import folder_lock, lock_path
 from mini_lib.tokenization import PackedBlocks
-from mini_lib.train import _checkpoint_problem, _read_jsonl, data_fingerprint, latest_checkpoint, train
+from mini_lib.store import data_fingerprint
+from mini_lib.train import _checkpoint_problem, _read_jsonl, latest_checkpoint, train
 from tests.helpers import single_thread, tiny_model, tiny_setup
 from tests.test_train import REPO, _corpus_file, _env, _train_cmd, quick
 

@@ -1,7 +1,6 @@
 """Notebook 04's claim rules: paired by held-out run or run split, never a bare comparison of two means."""
 
 import pandas as pd
-import pytest
 
 from mini_lib.influence.verdicts import detection_claim, retrain_claim, unseen_claim
 
