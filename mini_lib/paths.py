@@ -69,6 +69,16 @@ def atomic_folder(folder: "str | os.PathLike") -> Iterator[Path]:
     os.replace(tmp, folder)
 
 
+def move_aside(folder: "str | os.PathLike", into: "str | os.PathLike", prefix: str) -> Path:
+    """Move ``folder`` whole, in one rename, to a new folder ``into/<prefix><random>``: a run put aside is
+    kept, never half-deleted, and two runs put aside in the same second never collide."""
+    into = Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(dir=into, prefix=prefix))  # an empty unique folder to rename over
+    os.replace(folder, target)
+    return target
+
+
 def write_text_atomic(path: "str | os.PathLike", text: str) -> Path:
     """Write ``text`` to a temporary sibling, then rename it over ``path``: readers see the old file
     or the new one, never half of one."""

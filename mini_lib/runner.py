@@ -13,7 +13,7 @@ reused for something else:
   ``previous/`` first, so a failed rerun never leaves old results beside new ones, while the
   sub-folders (cached models, checkpoints) stay for the notebook to reuse;
 * rerunning a name with other settings is refused, naming the settings that changed; ``replace=True``
-  (``run --replace``) first moves the old folder to ``runs/<notebook>/.replaced/<name>-<timestamp>``.
+  (``run --replace``) first moves the old folder to ``runs/<notebook>/.replaced/<name>-<timestamp>-<random>``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from mini_lib.errors import ConfigError
 from mini_lib.locking import folder_lock
-from mini_lib.paths import NOTEBOOK_DIR, atomic_folder, runs_dir, write_text_atomic
+from mini_lib.paths import NOTEBOOK_DIR, atomic_folder, move_aside, runs_dir, write_text_atomic
 from mini_lib.progress import HEADLESS_ENV
 from mini_lib.profiles import apply_profile_environment, notebook_settings, resolve_notebook
 
@@ -125,9 +125,7 @@ def prepare_run_folder(notebook: str, run_name: str | None, record: dict[str, An
     else:
         run_dir = parent / check_run_name(run_name)
         if replace and run_dir.exists():
-            aside = parent / ".replaced" / f"{run_name}-{_timestamp()}"
-            aside.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(run_dir, aside)
+            move_aside(run_dir, parent / ".replaced", f"{run_name}-{_timestamp()}-")
         if run_dir.exists() and any(run_dir.iterdir()):
             record_path = run_dir / RUN_RECORD
             changes = _changed_settings(json.loads(record_path.read_text()), record) if record_path.is_file() else None

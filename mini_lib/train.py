@@ -24,7 +24,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from datetime import datetime
@@ -45,7 +44,7 @@ from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged, choo
 from mini_lib.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.hardware import device_name, peak_flops, resolve_device
 from mini_lib.locking import folder_lock
-from mini_lib.paths import write_text_atomic
+from mini_lib.paths import move_aside, write_text_atomic
 from mini_lib.progress import progress_bar
 from mini_lib.seeding import deterministic_algorithms, seed_everything
 from mini_lib.store import data_fingerprint
@@ -268,10 +267,7 @@ def _move_aside(run_dir: Path) -> Path | None:
     ``.<name>.replaced-<time>-<random>``; returns where it went, None if the folder held no run."""
     if not any((run_dir / name).exists() for name in _RUN_FILES):
         return None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    # An empty unique folder to rename over: unique even for two replacements in one second.
-    target = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.replaced-{stamp}-"))
-    os.replace(run_dir, target)
+    target = move_aside(run_dir, run_dir.parent, f".{run_dir.name}.replaced-{datetime.now():%Y%m%d-%H%M%S}-")
     warnings.warn(f"{run_dir} held another run: moved it to {target}")
     return target
 

@@ -33,3 +33,17 @@ def test_write_text_atomic_replaces_the_file_and_leaves_no_temp(tmp_path):
     assert write_text_atomic(path, "1") == path and path.read_text() == "1"
     write_text_atomic(path, "2")
     assert path.read_text() == "2" and [p.name for p in tmp_path.iterdir()] == ["cell.json"]
+
+
+def test_move_aside_keeps_every_moved_folder_whole_and_distinct(tmp_path):
+    from mini_lib.paths import move_aside
+
+    targets = []
+    for content in ("first", "second"):
+        run = tmp_path / "run"
+        run.mkdir()
+        (run / "results.json").write_text(content)
+        targets.append(move_aside(run, tmp_path / ".replaced", "run-same-second-"))
+        assert not run.exists()
+    assert targets[0] != targets[1] and all(t.parent == tmp_path / ".replaced" for t in targets)
+    assert [(t / "results.json").read_text() for t in targets] == ["first", "second"]
