@@ -272,19 +272,31 @@ def environment() -> dict:
     return {"device": device_name(device), "cpu_count": os.cpu_count(), **versions()}
 
 
-def run_bench_part(out: Path, budget_s: float, presets: tuple[str, ...], steps: int) -> dict:
-    """The training benchmark under a deadline: each preset's rows, most important first."""
-    from mini_lib.bench import compare, random_blocks
+BENCH_ROWS = ("mini_lib+compile", "hf_trainer+compile", "bare_pytorch+compile", "hf_trainer", "mini_lib")
+
+
+def run_bench_part(out: Path, budget_s: float, presets: tuple[str, ...], steps: int, batch: int | None = None,
+                   rows: tuple[str, ...] = BENCH_ROWS) -> dict:
+    """The training benchmark under a deadline: each preset's ``rows``, most important first.
+
+    ``batch`` overrides the default (16 on a GPU) to see what a larger step buys; the JSON records it.
+    """
+    from mini_lib.bench import LOOPS, compare, random_blocks
     from mini_lib.hardware import resolve_device
     from mini_lib.models import get_preset
     from mini_lib.train import TrainConfig
 
     device = resolve_device("auto")
-    seq_len, batch, vocab, precision = (2048, 16, 50304, "bf16") if device == "cuda" else (64, 4, 512, "fp32")
+    seq_len, default_batch, vocab, precision = (2048, 16, 50304, "bf16") if device == "cuda" else (64, 4, 512, "fp32")
+    batch = batch or default_batch
+    variants = [(r.removesuffix("+compile"), r.endswith("+compile")) for r in rows]
+    unknown = [r for r, (loop, _) in zip(rows, variants) if loop not in LOOPS]
+    if unknown:
+        raise ConfigError(f"unknown bench rows {unknown}: each is one of {', '.join(LOOPS)}, optionally +compile")
     deadline = time.monotonic() + budget_s
-    variants = [("mini_lib", True), ("hf_trainer", True), ("bare_pytorch", True), ("hf_trainer", False),
-                ("mini_lib", False)]
-    report = {"part": "bench", "environment": environment(), "presets": {}}
+    report = {"part": "bench", "environment": environment(),
+              "shape": {"seq_len": seq_len, "batch_size": batch, "vocab": vocab, "precision": precision},
+              "presets": {}}
     for preset in presets:
         config = TrainConfig(steps=steps, batch_size=batch, lr=get_preset(preset).lr, precision=precision,
                              device=device, progress=False, log_every=steps)
@@ -346,6 +358,8 @@ def markdown(bench: dict | None, notebooks: dict | None) -> str:
         env = bench["environment"]
         lines += [f"## Training throughput on {env['device']} (torch {env['torch']}, transformers "
                   f"{env['transformers']}, accelerate {env['accelerate']})", "",
+                  *([f"Per step: {bench['shape']['batch_size']} sequences of {bench['shape']['seq_len']} tokens, "
+                     f"{bench['shape']['precision']}.", ""] if "shape" in bench else []),
                   "| model | row | tokens/s | MFU | peak GB |", "|---|---|---|---|---|"]
         for preset, r in bench["presets"].items():
             for row, m in r["results"].items():
@@ -490,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--notebooks-budget", type=float, default=240.0, help="seconds before no new notebook starts")
     run.add_argument("--presets", default="pythia-160m,pythia-410m")
     run.add_argument("--bench-steps", type=int, default=25)
+    run.add_argument("--bench-batch", type=int, default=None, help="sequences per step (default 16 on a GPU)")
+    run.add_argument("--bench-rows", default=",".join(BENCH_ROWS), help="loop[+compile] rows, in order")
     run.add_argument("--notebooks", default=",".join(ACCEPTANCE))
     run.add_argument("--profile", default="gpu", help="gpu (the point); smoke to test the machinery on a CPU")
     run.add_argument("--standins", default="", help="folder written by 'standins' (random-weight models)")
@@ -529,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
         bench = notebooks = None
         if args.part in ("bench", "all"):
             bench = run_bench_part(out / f"gpu-acceptance-bench-{device}-{stamp}.json", args.bench_budget,
-                                   tuple(args.presets.split(",")), args.bench_steps)
+                                   tuple(args.presets.split(",")), args.bench_steps, args.bench_batch,
+                                   tuple(args.bench_rows.split(",")))
             print(markdown(bench, None), flush=True)
         if args.part in ("notebooks", "all"):
             extra = materialise_standins(Path(args.standins)) if args.standins else {}

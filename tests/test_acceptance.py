@@ -112,3 +112,15 @@ def test_list_states_each_notebooks_projected_gpu_hours(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert all(f"gpu profile: {text}" in out for text in projections.values())
+
+
+def test_bench_part_measures_the_rows_and_batch_asked_for_and_records_the_shape(tmp_path):
+    out = tmp_path / "bench.json"
+    report = acc.run_bench_part(out, budget_s=600, presets=("pythia-1m",), steps=4, batch=2,
+                                rows=("mini_lib", "bare_pytorch"))
+    assert report["shape"]["batch_size"] == 2
+    assert set(report["presets"]["pythia-1m"]["results"]) == {"mini_lib", "bare_pytorch"}
+    assert json.loads(out.read_text())["shape"] == report["shape"]
+    assert "Per step: 2 sequences of 64 tokens, fp32." in acc.markdown(report, None)
+    with pytest.raises(acc.ConfigError, match="unknown bench rows"):
+        acc.run_bench_part(out, 600, ("pythia-1m",), 4, rows=("ours",))
