@@ -414,7 +414,7 @@ NOTEBOOK_PROFILES["05_optimal_learning"] = {
         perceptron_fit_steps=(100, 200, 1000),
     ),
     "gpu": OptimalLearningSettings(
-        perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=100, perceptron_outer_lr=0.25,
+        perceptron_n_train=4096, perceptron_steps=2000, perceptron_epochs=10, perceptron_outer_lr=0.25,
         perceptron_long_factor=20, perceptron_trace_every=20, corpus="storyworld", n_stories=8000, vocab_size=5000,
         lm_d_model=128, lm_n_layers=2, lm_n_heads=8, lm_n_train=4096, lm_n_desired=512, lm_steps=1000, lm_eta=0.1,
         lm_epochs=5, lm_outer_lr=0.5, lm_long_factor=5, lm_trace_every=50, lm_checkpoint_every=50,
