@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from mini_lib.ablations.span_filter import MODES, filter_corpus
-from mini_lib.ablations.vocabulary import builtin_vocabulary, load_word_list
+from mini_lib.simple_vocab.span_filter import MODES, filter_corpus
+from mini_lib.simple_vocab.vocabulary import builtin_vocabulary, load_word_list
 from mini_lib.paths import shared_data_dir
 
 SIMPLE = [

@@ -629,22 +629,22 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("04_gptfluence:unseen_task", _one_of("mini_lib.influence.tasks:KINDS", blank_ok=True)),
     ("04_gptfluence:task_source", _one_of("mini_lib.influence.tasks:SOURCES")),
     ("04_gptfluence:sim_width", _at_least(0)),  # 0 = the feature size
-    ("02_simplified_vocab:source", _one_of("mini_lib.ablations.simple_vocab:SOURCES")),
+    ("02_simplified_vocab:source", _one_of("mini_lib.simple_vocab.experiment:SOURCES")),
     ("preset", _one_of("mini_lib.models:PRESETS")),
     ("presets", _one_of("mini_lib.models:PRESETS")),
     ("tier", _one_of("mini_lib.corpora.storyworld:TIERS")),
     ("corpus", _one_of("mini_lib.corpora.loaders:SOURCES")),
-    ("vocabulary", _one_of("mini_lib.ablations.simple_vocab:VOCABULARIES")),
+    ("vocabulary", _one_of("mini_lib.simple_vocab.experiment:VOCABULARIES")),
     ("precision*", _one_of("mini_lib.train:PRECISIONS")),
     ("*tasks", _one_of("mini_lib.zero_shot_tasks:TASKS")),
     ("benchmarks", _one_of("mini_lib.zero_shot_benchmarks:BENCHMARKS")),
-    ("construction", _one_of("mini_lib.ablations.quality_quantity:CONSTRUCTIONS")),
-    ("hold", _one_of("mini_lib.ablations.duplication:HOLD_CHOICES")),
+    ("construction", _one_of("mini_lib.quality_quantity.experiment:CONSTRUCTIONS")),
+    ("hold", _one_of("mini_lib.quality_quantity.duplication:HOLD_CHOICES")),
     ("samplers", _one_of("mini_lib.selection.samplers:SAMPLERS")),
     ("askllm_variants", _one_of("mini_lib.selection.askllm:PROMPT_VARIANTS")),
     ("sweep_aurocs", _within(0.5, 1)),  # a scorer's AUROC, from chance to perfect
     ("sweep_seeds", _at_least(0)),
-    ("filter_mode", _one_of("mini_lib.ablations.span_filter:MODES")),
+    ("filter_mode", _one_of("mini_lib.simple_vocab.span_filter:MODES")),
     ("*eval_every", _at_least(0)),  # 0 = only at the end (fit_eval_every: once per epoch)
     ("*checkpoint_every", _at_least(0)),  # 0 = no checkpoints (lm_: keep every step)
     ("tracin_every", _at_least(0)),  # 0 = no TracIn-CP / Grad-Dot

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Callable
 
-from mini_lib.ablations.span_filter import is_fully_in_vocabulary
+from mini_lib.simple_vocab.span_filter import is_fully_in_vocabulary
 from mini_lib.corpora.loaders import hub_offline
 from mini_lib.errors import ConfigError, choose
 from mini_lib.zero_shot import ChoiceTask

@@ -7,8 +7,8 @@ import datasets
 import numpy as np
 import pytest
 
-from mini_lib.ablations.dedup import analyse_duplication
-from mini_lib.ablations.duplication import (
+from mini_lib.quality_quantity.dedup import analyse_duplication
+from mini_lib.quality_quantity.duplication import (
     duplicate_many,
     duplicate_many_indices,
     duplicate_one_document,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from mini_lib.ablations import quality_quantity as qq
+from mini_lib.quality_quantity import experiment as qq
 from mini_lib.influence.paper import PAPER, UNVERIFIED_NOTE, paper_vs_ours
 
 

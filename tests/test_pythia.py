@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from mini_lib.pythia import crash_and_resume, suite_vs_ours
+from mini_lib.tutorial.suite import crash_and_resume, suite_vs_ours
 from mini_lib.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 

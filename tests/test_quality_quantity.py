@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from mini_lib.ablations import quality_quantity as qq
-from mini_lib.ablations.duplication import paper_accuracy_per_window, size_variant_indices
+from mini_lib.quality_quantity import experiment as qq
+from mini_lib.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import evaluate_lm
 from mini_lib.grid import run_grid

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.ablations import simple_vocab as sv
-from mini_lib.ablations.vocabulary import builtin_vocabulary
+from mini_lib.simple_vocab import experiment as sv
+from mini_lib.simple_vocab.vocabulary import builtin_vocabulary
 from mini_lib.errors import ConfigError
 from mini_lib.grid import run_grid
 from mini_lib.models import model_size, neox_config

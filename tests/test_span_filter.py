@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mini_lib.ablations import span_filter as sf
-from mini_lib.ablations.span_filter import (
+from mini_lib.simple_vocab import span_filter as sf
+from mini_lib.simple_vocab.span_filter import (
     FilterStats,
     filter_corpus,
     filter_spans,

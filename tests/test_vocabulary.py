@@ -2,13 +2,13 @@
 
 import pytest
 
-from mini_lib.ablations.vocabulary import (
+from mini_lib.simple_vocab.vocabulary import (
     builtin_vocabulary,
     get_vocabulary,
     load_word_list,
     vocabulary_from_corpus,
 )
-from mini_lib.ablations.span_filter import filter_corpus, in_vocabulary, words
+from mini_lib.simple_vocab.span_filter import filter_corpus, in_vocabulary, words
 from mini_lib.corpora.storyworld import generate_stories, realise, simple_vocabulary, story_plan
 from mini_lib.errors import ConfigError
 from mini_lib.zero_shot_benchmarks import simplify

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.ablations.span_filter import is_fully_in_vocabulary
+from mini_lib.simple_vocab.span_filter import is_fully_in_vocabulary
 from mini_lib.corpora import storyworld as sw
 from mini_lib.errors import ConfigError
 from mini_lib.tokenization import encode_documents, train_tokenizer

@@ -7,7 +7,7 @@ number of tokens (a smaller subset is repeated for more epochs), and the result 
 full-data training by the paper's over-scaling metric (``metrics.over_scaling``: the larger model on
 a subset vs the larger model on full data, in units of the gain from a smaller to the larger model,
 both on full data). Our corpus is storyworld with injected low-quality documents of known kinds
-(``corpora.noise``) and k-fold repeated documents (``ablations.duplication``), so every sampler's
+(``corpora.noise``) and k-fold repeated documents (``quality_quantity.duplication``), so every sampler's
 kept set can also be checked against the labels.
 
 Scores are computed once per corpus and cached in the artefact store (``mini_lib.store``, under
@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from mini_lib.ablations.duplication import duplicate_many
+from mini_lib.quality_quantity.duplication import duplicate_many
 from mini_lib.corpora.noise import CLEAN, inject_low_quality
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError, check_fraction, choose

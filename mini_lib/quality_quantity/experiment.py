@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mini_lib.ablations.dedup import analyse_duplication
-from mini_lib.ablations.duplication import (
+from mini_lib.quality_quantity.dedup import analyse_duplication
+from mini_lib.quality_quantity.duplication import (
     HOLD_CHOICES,
     PAPER_WINDOW,
     DuplicationInfo,

@@ -182,7 +182,7 @@ def filter_corpus(
 ) -> tuple[list[str], FilterStats]:
     """Filter documents into training texts ``<s> span </s> <s> span </s>`` (one per kept document).
 
-    ``vocabulary`` holds lower-case words (see ``mini_lib.ablations.vocabulary``); ``mode`` is
+    ``vocabulary`` holds lower-case words (see ``mini_lib.simple_vocab.vocabulary``); ``mode`` is
     ``"reference"`` (the paper's released C++) or ``"rule"`` (its documented rule). The result may be
     empty; pass it through ``require_nonempty`` before training on it.
     """

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from mini_lib.ablations.span_filter import words
+from mini_lib.simple_vocab.span_filter import words
 from mini_lib.corpora.storyworld import simple_vocabulary
 from mini_lib.errors import ConfigError, choose
 from mini_lib.paths import require_file

@@ -41,7 +41,7 @@ import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
-from mini_lib.ablations.span_filter import (
+from mini_lib.simple_vocab.span_filter import (
     DEFAULT_MAX_OOV,
     DEFAULT_MIN_SPAN_LEN,
     DEFAULT_MODE,
@@ -52,7 +52,7 @@ from mini_lib.ablations.span_filter import (
     oov_rate,
     words,
 )
-from mini_lib.ablations.vocabulary import builtin_vocabulary, load_word_list
+from mini_lib.simple_vocab.vocabulary import builtin_vocabulary, load_word_list
 from mini_lib.corpora import stats
 from mini_lib.corpora.loaders import load_hub, load_local, train_val_split
 from mini_lib.corpora.storyworld import generate_stories
