@@ -31,10 +31,13 @@ def _cmd_list(args: argparse.Namespace) -> None:
     print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value;"
           " values per profile: python -m mini_lib list <name>):")
     from mini_lib.acceptance import committed_projections
+    from mini_lib.costs import summary
 
     gpu_hours = committed_projections()
     for name in notebook_names():
         print(f"  {name}\n      parameters: {', '.join(parameter_names(name))}")
+        for line in summary(name):
+            print(f"      {line}")
         if name in gpu_hours:
             print(f"      gpu profile: {gpu_hours[name]}")
 
