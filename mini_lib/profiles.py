@@ -49,7 +49,9 @@ _PACKAGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 NOTEBOOK_PROFILES: dict[str, dict[str, Any]] = {
     notebook: {profile: profiles[profile] for profile in PROFILES} for notebook, (profiles, _) in _PACKAGES.items()
 }
-GPU_ON_CPU_OVERRIDES: dict[str, dict[str, Any]] = {notebook: overrides for notebook, (_, overrides) in _PACKAGES.items()}
+GPU_ON_CPU_OVERRIDES: dict[str, dict[str, Any]] = {
+    notebook: overrides for notebook, (_, overrides) in _PACKAGES.items()
+}
 
 
 def force_hub_offline() -> None:

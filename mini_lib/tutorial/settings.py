@@ -51,7 +51,8 @@ class PythiaTrainingSettings:
     n_stories: int = 400_000
     vocab_size: int = 50_304
     seq_len: int = 2048
-    presets: tuple[str, ...] = ("pythia-14m", "pythia-70m", "pythia-160m")  # trained on the same tokens to compare sizes
+    # trained on the same tokens to compare sizes
+    presets: tuple[str, ...] = ("pythia-14m", "pythia-70m", "pythia-160m")
     steps: int = 2000
     batch_size: int = 64
     micro_batch_size: int = 16
