@@ -113,8 +113,24 @@ class TrainConfig:
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "TrainConfig":
-        """Build from any settings object (a notebook's dataclass): takes the fields whose names match."""
+        """Build from a settings object (a notebook's dataclass) or dict: takes the fields whose names are
+        TrainConfig fields; ``overrides`` win and map the rest explicitly (``warmup_steps=...``).
+
+        A field named like a TrainConfig field but not exactly (``warmup_step``, ``Weight_Decay``: case,
+        underscores or a plural s) would be dropped unseen, so it is an error unless the caller passes that
+        TrainConfig field. A tuple beside a single value is another setting (01's ``precisions``, compared)."""
         source = asdict(settings) if hasattr(settings, "__dataclass_fields__") else dict(settings)
+
+        def spelling(name: str) -> str:
+            return name.lower().replace("_", "").removesuffix("s")
+
+        own = {spelling(f.name): f for f in fields(cls)}
+        for name, value in source.items():
+            near = own.get(spelling(name))
+            if (near and near.name != name and near.name not in overrides
+                    and isinstance(value, tuple) == isinstance(near.default, tuple)):
+                raise ConfigError(f"settings field {name} is not TrainConfig's {near.name}, so training would ignore "
+                                  f"it; rename it to {near.name} or pass {near.name}=... to from_settings")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in {**source, **overrides}.items() if k in names})
 

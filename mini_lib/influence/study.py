@@ -1,6 +1,6 @@
 """Notebook 04's pipeline from its flat settings: base model, tasks, and their collected dynamics.
 
-The notebook's settings (``profiles.GPTfluenceSettings``) are flat literals; this module turns them
+The notebook's settings (``influence.settings.GPTfluenceSettings``) are flat literals; this module turns them
 into the library's configs (``PretrainConfig``, ``CollectConfig``, ``SimulatorSettings``) and runs
 the collections in one folder per task, so the notebook reads as the paper's procedure:
 * one base model (pre-trained on storyworld, or ``base_model``: a local checkpoint folder);

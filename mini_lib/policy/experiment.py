@@ -13,7 +13,7 @@ One experiment = one ``PolicyProblem`` (the perceptron, or the tiny LM on half-p
 
 ``headline`` turns an experiment into plain numbers (what results.json stores and what
 ``paper.paper_vs_ours`` compares), and the ``*_frame`` functions return long pandas tables for seaborn.
-Settings are read by name from any object with the fields of ``profiles.OptimalLearningSettings``.
+Settings are read by name from any object with the fields of ``policy.settings.OptimalLearningSettings``.
 """
 
 import math
