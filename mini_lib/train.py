@@ -14,10 +14,25 @@ Built on Accelerate so the same code runs on a laptop CPU, one GPU, or many proc
   deletes it); a second process on the same folder is refused (``mini_lib.locking``).
 * Hooks: per-example loss weights (optimal learning policies), an explicit batch order (fine-tuning
   runs for training dynamics), and callbacks after every step (per-example test losses).
+
+How ``train()`` reads, top to bottom (each part a function below, in this order):
+
+1. ``_check_inputs`` and ``_BatchShape.of``: bad data, order or batch split fail before any work;
+   the shape says how the global batch splits over processes and accumulation steps.
+2. ``_set_up``: the accelerator, AdamW (``build_optimizer``) and the model it trains (GPT-NeoX
+   through ``neox.CompactNeoX``), as a ``_Run``.
+3. ``_resume``: the main process picks the newest intact checkpoint of this run (or clears the
+   folder for a fresh start), every process loads it; training starts after its step.
+4. per step: ``learning_rate``, ``_global_batch`` (indices and loss weights), ``_optimisation_step``
+   (accumulation, weighted per-example loss, backward, clip, step), ``_stop_if_diverged``,
+   ``_step_record`` written by ``_step_log`` (records.jsonl and the progress bar), then at their
+   intervals ``_evaluate``, the callbacks and ``save_checkpoint``.
+5. ``_finish``: final evaluation and checkpoint, train_meta.json, samples, the ``TrainResult``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -30,7 +45,7 @@ from datetime import datetime
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import MethodType
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -367,6 +382,265 @@ def _deterministic_on_cpu(train_function: Callable) -> Callable:
     return wrapper
 
 
+# --- the parts of the loop, in the order train() runs them ------------------------------------------
+
+def _check_inputs(data: TrainData, config: TrainConfig, order: Sequence[Sequence[int]] | None) -> None:
+    """Data and batch order that cannot train fail in one line, before any set-up."""
+    if len(data) == 0:
+        raise ConfigError("empty training data: nothing to train on (check corpus size and filters)")
+    if order is not None and len(order) != config.steps:
+        raise ConfigError(f"order has {len(order)} batches but config.steps is {config.steps}: make them equal")
+
+
+@dataclass(frozen=True)
+class _BatchShape:
+    """How a global batch of ``config.batch_size`` examples splits: each of ``world`` processes takes
+    ``local`` of them, in ``accum`` forward passes of ``micro`` (gradient accumulation)."""
+
+    world: int
+    local: int
+    micro: int
+    accum: int
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> "_BatchShape":
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        local, remainder = divmod(config.batch_size, world)
+        if remainder:
+            raise ConfigError(f"batch_size {config.batch_size} must be divisible by the number of processes ({world})")
+        micro = config.micro_batch_size or local
+        accum, remainder = divmod(local, micro)
+        if remainder or accum == 0:
+            raise ConfigError(
+                f"per-process batch {local} (batch_size / processes) must be a multiple of micro_batch_size {micro}"
+            )
+        return cls(world, local, micro, accum)
+
+    def share(self, values: np.ndarray, rank: int) -> np.ndarray:
+        """Process ``rank``'s consecutive slice of a global batch's indices or weights."""
+        return values.reshape(self.world, self.local)[rank]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What set-up builds: the accelerator, the optimiser and the two views of the model."""
+
+    accelerator: Accelerator
+    model: torch.nn.Module  # what trains, prepared by Accelerate: neox.CompactNeoX or the caller's model
+    raw_model: torch.nn.Module  # the caller's model: evaluation, callbacks, samples and the result use it
+    optimizer: torch.optim.Optimizer
+    compact: bool  # model(labels=..., ...) returns per-example losses itself (neox.CompactNeoX)
+    shape: _BatchShape
+    precision: str  # as train_meta.json names it: fp32, bf16 or fp16
+
+
+def _set_up(model: torch.nn.Module, config: TrainConfig, shape: _BatchShape) -> _Run:
+    """The accelerator (device, precision, accumulation, compilation), AdamW, and the model it trains.
+    GPT-NeoX trains through our compact forward + loss (same parameters, same state_dict keys)."""
+    use_cuda = resolve_device(config.device) == "cuda"
+    # A notebook trains many models in one process: forget the previous run's precision and
+    # accumulation (the process group, held by PartialState, is kept).
+    AcceleratorState._reset_state()
+    GradientState._reset_state()
+    accelerator = Accelerator(
+        cpu=not use_cuda,
+        mixed_precision=_precision(config, use_cuda),
+        gradient_accumulation_steps=shape.accum,
+        dynamo_backend="inductor" if config.compile else None,
+    )
+    precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
+    optimizer = build_optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
+    compact = neox.supports(model)
+    trained, optimizer = accelerator.prepare(neox.CompactNeoX(model) if compact else model, optimizer)
+    if compact:
+        _autocast_forward(model, accelerator)
+    return _Run(accelerator, trained, model, optimizer, compact, shape, precision)
+
+
+def _resume(run: _Run, data: TrainData, config: TrainConfig, run_dir: Path, resume: bool) -> tuple[int | None, dict]:
+    """The main process picks the checkpoint (checked to be this run's) or clears the folder for a
+    fresh start; every process loads the one it picked. Returns the step resumed from (None: a fresh
+    start) and the run's spec, which checkpoints record."""
+    accelerator = run.accelerator
+    spec = _run_spec(run.raw_model, data) if accelerator.is_main_process else {}
+    checkpoint = _prepare_run_dir(run_dir, config, spec, resume) if accelerator.is_main_process else None
+    checkpoint = broadcast_object_list([checkpoint])[0]  # every rank resumes from the one main chose
+    resumed_from = None
+    if checkpoint is not None:
+        try:
+            accelerator.load_state(str(checkpoint))
+        except Exception as err:
+            raise CheckpointError(
+                f"checkpoint {checkpoint} is intact but cannot be loaded ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}): start over with resume=False (--no-resume)"
+            ) from err
+        resumed_from = json.loads((checkpoint / "trainer_state.json").read_text())["step"]
+    accelerator.wait_for_everyone()
+    return resumed_from, spec
+
+
+@dataclass(frozen=True)
+class _Throughput:
+    """What turns a step's tokens and seconds into tokens/s and MFU (model FLOPs utilisation)."""
+
+    seq_len: int
+    flops_per_token: float
+    peak: float | None  # the device's peak FLOP/s; None (no MFU) where unknown, as on a CPU
+    world: int
+
+    @classmethod
+    def of(cls, run: _Run, data: TrainData) -> "_Throughput":
+        seq_len = int(data.collate([0])["input_ids"].shape[1])
+        return cls(seq_len, _flops_per_token(run.raw_model, seq_len), peak_flops(run.accelerator.device, run.precision),
+                   run.shape.world)
+
+    def __call__(self, n_tokens: int, seconds: float) -> dict:
+        """Over all processes, each of which ran ``n_tokens`` in ``seconds``."""
+        tokens_per_s = n_tokens * self.world / seconds
+        mfu = (self.flops_per_token * tokens_per_s / (self.peak * self.world)) if self.peak else None
+        return {"tokens_per_s": tokens_per_s, "mfu": mfu}
+
+
+def _evaluate(run: _Run, val_data: TrainData | None, config: TrainConfig, run_dir: Path, step: int) -> dict | None:
+    """Evaluate the model on the first ``eval_examples`` validation examples; the main process appends
+    the result, tagged with ``step``, to evals.jsonl. None without validation data."""
+    if val_data is None:
+        return None
+    indices = np.arange(min(config.eval_examples, len(val_data)))
+    batch_size = config.micro_batch_size or config.batch_size  # independent of the process count
+    result = evaluate_lm(run.raw_model, val_data, indices, batch_size=batch_size).as_dict()
+    result["step"] = step
+    if run.accelerator.is_main_process:
+        with (run_dir / "evals.jsonl").open("a") as f:
+            f.write(json.dumps(result) + "\n")
+    return result
+
+
+@contextlib.contextmanager
+def _step_log(run_dir: Path, config: TrainConfig, start_step: int, is_main: bool) -> Iterator[Callable[[dict], None]]:
+    """Yields ``log(record)``: the main process appends the record to records.jsonl (flushed, so a killed
+    run keeps it) and moves the progress bar (loss and lr every ``log_every`` steps). Both close
+    however the loop ends."""
+    bar = progress_bar(config.steps, "train", initial=start_step, disable=not (config.progress and is_main))
+    records_file = (run_dir / "records.jsonl").open("a") if is_main else None
+
+    def log(record: dict) -> None:
+        if records_file is not None:
+            records_file.write(json.dumps(record) + "\n")
+            records_file.flush()
+        bar.update(1)
+        if record["step"] % max(1, config.log_every) == 0:
+            bar.set_postfix(loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2e}", refresh=False)
+
+    try:
+        yield log
+    finally:
+        bar.close()
+        if records_file is not None:
+            records_file.close()
+
+
+def _global_batch(step: int, n_examples: int, config: TrainConfig, order: Sequence[Sequence[int]] | None,
+                  example_weights: Callable[[int, np.ndarray], np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The examples of batch ``step`` (0-based; from ``order``, else seeded epochs) and their loss weights."""
+    indices = (
+        np.asarray(order[step], dtype=np.int64) if order is not None
+        else batch_indices(step, n_examples, config.batch_size, config.seed)
+    )
+    if len(indices) != config.batch_size:
+        raise ConfigError(f"batch {step} of order has {len(indices)} examples, batch_size is {config.batch_size}")
+    weights = (
+        np.asarray(example_weights(step, indices), dtype=np.float64) if example_weights
+        else np.full(config.batch_size, 1.0 / config.batch_size)
+    )
+    return indices, weights
+
+
+def _optimisation_step(run: _Run, data: TrainData, config: TrainConfig, indices: np.ndarray, weights: np.ndarray,
+                       lr: float) -> tuple[float, torch.Tensor, int]:
+    """One optimiser step at ``lr`` on this process's share of the global batch: per micro-batch the
+    per-example losses, weighted, go backward; after the last the gradient is clipped and applied.
+    Returns the global batch's mean (unweighted) loss, the gradient norm before clipping, and the
+    number of tokens this process ran."""
+    accelerator, shape = run.accelerator, run.shape
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    local_indices = shape.share(indices, accelerator.process_index)
+    local_weights = shape.share(weights, accelerator.process_index)
+    loss_sum = torch.zeros((), device=accelerator.device)
+    n_tokens = 0
+    for m in range(shape.accum):
+        micro = slice(m * shape.micro, (m + 1) * shape.micro)
+        w = torch.as_tensor(local_weights[micro], device=accelerator.device, dtype=torch.float32)
+        batch = {k: v.to(accelerator.device) for k, v in data.collate(local_indices[micro]).items()}
+        labels = batch.pop("labels")
+        with accelerator.accumulate(run.model):
+            losses = run.model(labels=labels, **batch) if run.compact else per_example_loss(run.model(**batch).logits, labels)
+            # DDP averages over processes and accelerate divides by accum: undo both so the
+            # gradient is exactly that of sum_i w_i * loss_i over the global batch.
+            accelerator.backward((losses * w).sum() * shape.world * shape.accum)
+            if accelerator.sync_gradients:
+                grad_norm = accelerator.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+            run.optimizer.step()
+            run.optimizer.zero_grad(set_to_none=True)
+        loss_sum += losses.detach().sum()
+        n_tokens += int(batch["input_ids"].numel())
+    loss = accelerator.reduce(loss_sum, reduction="sum") / config.batch_size
+    return float(loss), grad_norm, n_tokens
+
+
+def _stop_if_diverged(loss: float, step: int, run_dir: Path) -> None:
+    """A non-finite loss ends the run, naming the step and the checkpoint to go back to."""
+    if not math.isfinite(loss):
+        good = latest_checkpoint(run_dir)
+        raise TrainingDiverged(
+            f"loss became {loss} at step {step}; last good checkpoint: "
+            f"{good or 'none (set checkpoint_every)'}. Lower lr or check the data."
+        )
+
+
+def _step_record(step: int, loss: float, lr: float, grad_norm: torch.Tensor, speed: dict, indices: np.ndarray,
+                 data: TrainData) -> dict:
+    """One line of records.jsonl; ``step`` counts the optimiser steps done, the ids name the examples
+    (and the documents each was cut from) that the step saw."""
+    return {"step": step, "loss": loss, "lr": lr, "grad_norm": float(grad_norm), **speed,
+            "example_ids": [int(i) for i in indices], "doc_ids": [data.example_ids(int(i)) for i in indices]}
+
+
+def _finish(run: _Run, config: TrainConfig, run_dir: Path, spec: dict, *, resumed_from: int | None,
+            evaluate: Callable[[int], dict | None], throughput: _Throughput, timing: "StepTimer | None",
+            tokenizer) -> TrainResult:
+    """The final evaluation and checkpoint (a rerun of a finished run reads its final evaluation from
+    disk instead), then train_meta.json, the samples, the timing line, and the result."""
+    finished_before = resumed_from == config.steps
+    final_rows = [row for row in _jsonl_rows(run_dir / "evals.jsonl") if row["step"] == config.steps] if finished_before else []
+    final_eval = final_rows[-1] if final_rows else evaluate(config.steps)
+    if config.checkpoint_every and config.steps % config.checkpoint_every and not finished_before:
+        save_checkpoint(run.accelerator, run_dir, config.steps, config, spec)
+    run.accelerator.wait_for_everyone()
+    meta = {"device": device_name(run.accelerator.device), "precision": run.precision, "world_size": run.shape.world,
+            "flops_per_token": throughput.flops_per_token, "peak_flops": throughput.peak, "config": asdict(config)}
+    samples = []
+    if tokenizer is not None and config.sample_prompts:
+        samples = generate_samples(run.raw_model, tokenizer, config.sample_prompts, config.sample_tokens, seed=config.seed)
+    if run.accelerator.is_main_process:
+        (run_dir / "train_meta.json").write_text(json.dumps(meta, indent=2))
+        if timing:
+            timing.write(seq_len=throughput.seq_len, flops_per_token=throughput.flops_per_token, device=meta["device"])
+        if samples:
+            (run_dir / "samples.json").write_text(json.dumps(dict(zip(config.sample_prompts, samples)), indent=2))
+    return TrainResult(
+        model=run.raw_model,
+        records=_read_jsonl(run_dir / "records.jsonl"),
+        evals=_read_jsonl(run_dir / "evals.jsonl"),
+        final_eval=final_eval,
+        run_dir=run_dir,
+        resumed_from=resumed_from,
+        config=config,
+        samples=samples,
+    )
+
+
 @_holding_run_lock
 @_deterministic_on_cpu
 def train(
@@ -400,185 +674,37 @@ def train(
     run_dir = Path(run_dir)
     timing = StepTimer.from_environment(run_dir, config)
     callbacks = [*callbacks, timing] if timing else callbacks
-    n_examples = len(data)
-    if n_examples == 0:
-        raise ConfigError("empty training data: nothing to train on (check corpus size and filters)")
-    if order is not None and len(order) != config.steps:
-        raise ConfigError(f"order has {len(order)} batches but config.steps is {config.steps}: make them equal")
-
-    use_cuda = resolve_device(config.device) == "cuda"
+    _check_inputs(data, config, order)
     seed_everything(config.seed, deterministic=False)  # the switch is _deterministic_on_cpu's
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    local_batch, remainder = divmod(config.batch_size, world)
-    if remainder:
-        raise ConfigError(f"batch_size {config.batch_size} must be divisible by the number of processes ({world})")
-    micro = config.micro_batch_size or local_batch
-    accum, remainder = divmod(local_batch, micro)
-    if remainder or accum == 0:
-        raise ConfigError(
-            f"per-process batch {local_batch} (batch_size / processes) must be a multiple of micro_batch_size {micro}"
-        )
-    # A notebook trains many models in one process: forget the previous run's precision and
-    # accumulation (the process group, held by PartialState, is kept).
-    AcceleratorState._reset_state()
-    GradientState._reset_state()
-    accelerator = Accelerator(
-        cpu=not use_cuda,
-        mixed_precision=_precision(config, use_cuda),
-        gradient_accumulation_steps=accum,
-        dynamo_backend="inductor" if config.compile else None,
-    )
-    precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
-    optimizer = build_optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
-    # GPT-NeoX trains through our compact forward + loss (same parameters, same state_dict keys);
-    # callbacks, evaluation and the result get the transformers model itself.
-    raw_model = model
-    compact = neox.supports(model)
-    model, optimizer = accelerator.prepare(neox.CompactNeoX(model) if compact else model, optimizer)
-    if compact:
-        _autocast_forward(raw_model, accelerator)
-
-    records_path, evals_path = run_dir / "records.jsonl", run_dir / "evals.jsonl"
-    start_step, resumed_from = 0, None
-    spec = _run_spec(raw_model, data) if accelerator.is_main_process else {}
-    checkpoint = _prepare_run_dir(run_dir, config, spec, resume) if accelerator.is_main_process else None
-    checkpoint = broadcast_object_list([checkpoint])[0]  # every rank resumes from the one main chose
-    if checkpoint is not None:
-        try:
-            accelerator.load_state(str(checkpoint))
-        except Exception as err:
-            raise CheckpointError(
-                f"checkpoint {checkpoint} is intact but cannot be loaded ({type(err).__name__}: "
-                f"{str(err).splitlines()[0] if str(err) else ''}): start over with resume=False (--no-resume)"
-            ) from err
-        start_step = resumed_from = json.loads((checkpoint / "trainer_state.json").read_text())["step"]
-    accelerator.wait_for_everyone()
-
-    rank = accelerator.process_index
-    seq_len = int(data.collate([0])["input_ids"].shape[1])
-    flops_per_token = _flops_per_token(raw_model, seq_len)
-    peak = peak_flops(accelerator.device, precision)
-    eval_batch = config.micro_batch_size or config.batch_size  # independent of the process count
-    eval_indices = np.arange(min(config.eval_examples, len(val_data))) if val_data is not None else None
-
-    def run_eval(step: int) -> dict | None:
-        if eval_indices is None:
-            return None
-        result = evaluate_lm(raw_model, val_data, eval_indices, batch_size=eval_batch).as_dict()
-        result["step"] = step
-        if accelerator.is_main_process:
-            with evals_path.open("a") as f:
-                f.write(json.dumps(result) + "\n")
-        return result
-
+    run = _set_up(model, config, _BatchShape.of(config))
+    resumed_from, spec = _resume(run, data, config, run_dir, resume)
+    start_step = resumed_from or 0
+    throughput = _Throughput.of(run, data)
+    evaluate = functools.partial(_evaluate, run, val_data, config, run_dir)
     if start_step == 0 and config.eval_every:
-        run_eval(0)
+        evaluate(0)
 
-    bar = progress_bar(config.steps, "train", initial=start_step,
-                       disable=not (config.progress and accelerator.is_main_process))
-    records_file = records_path.open("a") if accelerator.is_main_process else None
-    model.train()
-    try:
-        for step in range(start_step, config.steps):
+    run.model.train()
+    with _step_log(run_dir, config, start_step, run.accelerator.is_main_process) as log:
+        for step in range(start_step, config.steps):  # step: 0-based; done: optimiser steps done after it
             started = time.perf_counter()
             lr = learning_rate(step, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            global_idx = (
-                np.asarray(order[step], dtype=np.int64) if order is not None
-                else batch_indices(step, n_examples, config.batch_size, config.seed)
-            )
-            if len(global_idx) != config.batch_size:
-                raise ConfigError(f"batch {step} of order has {len(global_idx)} examples, batch_size is {config.batch_size}")
-            weights = (
-                np.asarray(example_weights(step, global_idx), dtype=np.float64) if example_weights
-                else np.full(config.batch_size, 1.0 / config.batch_size)
-            )
-            local_idx = global_idx.reshape(world, local_batch)[rank]
-            local_w = weights.reshape(world, local_batch)[rank]
-            step_loss = torch.zeros((), device=accelerator.device)
-            n_tokens = 0
-            for m in range(accum):
-                idx = local_idx[m * micro : (m + 1) * micro]
-                w = torch.as_tensor(local_w[m * micro : (m + 1) * micro], device=accelerator.device, dtype=torch.float32)
-                batch = {k: v.to(accelerator.device) for k, v in data.collate(idx).items()}
-                labels = batch.pop("labels")
-                with accelerator.accumulate(model):
-                    losses = model(labels=labels, **batch) if compact else per_example_loss(model(**batch).logits, labels)
-                    # DDP averages over processes and accelerate divides by accum: undo both so the
-                    # gradient is exactly that of sum_i w_i * loss_i over the global batch.
-                    accelerator.backward((losses * w).sum() * world * accum)
-                    if accelerator.sync_gradients:
-                        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.grad_clip)
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-                step_loss += losses.detach().sum()
-                n_tokens += int(batch["input_ids"].numel())
-            step_loss = accelerator.reduce(step_loss, reduction="sum") / config.batch_size
-            loss_value = float(step_loss)
-            if not math.isfinite(loss_value):
-                good = latest_checkpoint(run_dir)
-                raise TrainingDiverged(
-                    f"loss became {loss_value} at step {step + 1}; last good checkpoint: "
-                    f"{good or 'none (set checkpoint_every)'}. Lower lr or check the data."
-                )
-            elapsed = time.perf_counter() - started
-            tokens_per_s = n_tokens * world / elapsed
-            record = {
-                "step": step + 1,
-                "loss": loss_value,
-                "lr": lr,
-                "grad_norm": float(grad_norm),
-                "tokens_per_s": tokens_per_s,
-                "mfu": (flops_per_token * tokens_per_s / (peak * world)) if peak else None,
-                "example_ids": [int(i) for i in global_idx],
-                "doc_ids": [data.example_ids(int(i)) for i in global_idx],
-            }
-            if records_file is not None:
-                records_file.write(json.dumps(record) + "\n")
-                records_file.flush()
-            bar.update(1)
-            if (step + 1) % max(1, config.log_every) == 0:
-                bar.set_postfix(loss=f"{loss_value:.3f}", lr=f"{lr:.2e}", refresh=False)
-            if config.eval_every and (step + 1) % config.eval_every == 0 and step + 1 < config.steps:
-                run_eval(step + 1)
+            indices, weights = _global_batch(step, len(data), config, order, example_weights)
+            loss, grad_norm, n_tokens = _optimisation_step(run, data, config, indices, weights, lr)
+            done = step + 1
+            _stop_if_diverged(loss, done, run_dir)
+            speed = throughput(n_tokens, time.perf_counter() - started)
+            record = _step_record(done, loss, lr, grad_norm, speed, indices, data)
+            log(record)
+            if config.eval_every and done % config.eval_every == 0 and done < config.steps:
+                evaluate(done)
             for callback in callbacks:
-                callback(StepInfo(step + 1, raw_model, record, accelerator))
-            if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-                save_checkpoint(accelerator, run_dir, step + 1, config, spec)
-    finally:
-        bar.close()
-        if records_file is not None:
-            records_file.close()
+                callback(StepInfo(done, run.raw_model, record, run.accelerator))
+            if config.checkpoint_every and done % config.checkpoint_every == 0:
+                save_checkpoint(run.accelerator, run_dir, done, config, spec)
 
-    finished_before = start_step == config.steps  # a rerun of a finished run: its final eval is on disk
-    final_rows = [row for row in _jsonl_rows(evals_path) if row["step"] == config.steps] if finished_before else []
-    final_eval = final_rows[-1] if final_rows else run_eval(config.steps)
-    if config.checkpoint_every and config.steps % config.checkpoint_every and not finished_before:
-        save_checkpoint(accelerator, run_dir, config.steps, config, spec)
-    accelerator.wait_for_everyone()
-    meta = {"device": device_name(accelerator.device), "precision": precision, "world_size": world,
-            "flops_per_token": flops_per_token, "peak_flops": peak, "config": asdict(config)}
-    samples = []
-    if tokenizer is not None and config.sample_prompts:
-        samples = generate_samples(raw_model, tokenizer, config.sample_prompts, config.sample_tokens, seed=config.seed)
-    if accelerator.is_main_process:
-        (run_dir / "train_meta.json").write_text(json.dumps(meta, indent=2))
-        if timing:
-            timing.write(seq_len=seq_len, flops_per_token=flops_per_token, device=meta["device"])
-        if samples:
-            (run_dir / "samples.json").write_text(json.dumps(dict(zip(config.sample_prompts, samples)), indent=2))
-    return TrainResult(
-        model=raw_model,
-        records=_read_jsonl(records_path),
-        evals=_read_jsonl(evals_path),
-        final_eval=final_eval,
-        run_dir=run_dir,
-        resumed_from=resumed_from,
-        config=config,
-        samples=samples,
-    )
+    return _finish(run, config, run_dir, spec, resumed_from=resumed_from, evaluate=evaluate,
+                   throughput=throughput, timing=timing, tokenizer=tokenizer)
 
 
 class StepTimer:
