@@ -67,6 +67,12 @@ class LMEval:
         return asdict(self)
 
 
+def perplexity_mean_of_batches(batch_losses: Sequence[float]) -> float:
+    """The quality-vs-quantity paper's perplexity: the mean over batches of exp(batch mean loss)
+    (never below exp of the mean loss, by Jensen's inequality)."""
+    return float(np.mean(np.exp(np.asarray(batch_losses, dtype=np.float64))))
+
+
 @torch.no_grad()
 def evaluate_lm(model: torch.nn.Module, data, indices: Sequence[int], batch_size: int = 16) -> LMEval:
     """Evaluate a causal LM on examples ``indices`` of ``data`` (anything with ``collate``)."""
@@ -89,7 +95,7 @@ def evaluate_lm(model: torch.nn.Module, data, indices: Sequence[int], batch_size
     return LMEval(
         loss=mean_loss,
         perplexity=math.exp(mean_loss),
-        perplexity_batch_mean=float(np.mean(np.exp(batch_losses))),
+        perplexity_batch_mean=perplexity_mean_of_batches(batch_losses),
         accuracy=total_correct / max(total_tokens, 1),
         n_tokens=total_tokens,
     )

@@ -27,7 +27,7 @@ from transformers import AutoModelForCausalLM
 from transformers.utils import logging as hf_logging
 
 from mini_lib.errors import choose
-from mini_lib.models import model_size
+from mini_lib.models import flops_per_token, model_size
 from mini_lib.store import Spec, cache_folder, claim, data_fingerprint, named, tensors_fingerprint
 from mini_lib.train import RESUMABLE_CHANGES, TrainConfig, TrainResult, train
 
@@ -78,18 +78,19 @@ def _summary_row(cell: GridCell, result: TrainResult) -> dict:
     model = result.model
     seq_len = int(cell.train_data.collate([0])["input_ids"].shape[1])
     size = model_size(model.config, seq_len) if getattr(model.config, "model_type", "") == "gpt_neox" else None
+    per_token = flops_per_token(model, seq_len)
     tokens_per_step = cell.config.batch_size * seq_len
     return {
         "name": cell.name, **cell.tags,
         "parameters": size.total if size else sum(p.numel() for p in model.parameters()),
         "non_embedding": size.non_embedding if size else None,
         "tokens": cell.config.steps * tokens_per_step,
-        "flops": (size.flops_per_token if size else 0.0) * cell.config.steps * tokens_per_step,
+        "flops": per_token * cell.config.steps * tokens_per_step,
         "final_train_loss": float(result.records["loss"].tail(10).mean()),
         **{f"val_{k}": v for k, v in (result.final_eval or {}).items() if k != "step"},
         "evals": result.evals.to_dict(orient="list"),
         "tokens_per_step": tokens_per_step,
-        "flops_per_token": size.flops_per_token if size else None,
+        "flops_per_token": per_token,
     }
 
 
@@ -146,6 +147,6 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str =
         for step, loss in zip(row["evals"].get("step", []), row["evals"].get("loss", [])):
             curves.append({"name": row["name"], **cell.tags, "step": step, "val_loss": loss,
                            "tokens": step * row["tokens_per_step"],
-                           "flops": step * row["tokens_per_step"] * (row["flops_per_token"] or 0.0)})
+                           "flops": step * row["tokens_per_step"] * row["flops_per_token"]})
         rows.append({k: v for k, v in row.items() if k != "evals"})
     return GridResult(pd.DataFrame(rows), pd.DataFrame(curves), models)

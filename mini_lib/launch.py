@@ -12,50 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mini_lib.errors import ConfigError
 from mini_lib.profiles import force_hub_offline
-
-if TYPE_CHECKING:
-    from mini_lib.tokenization import PackedBlocks
-
-
-@dataclass
-class PreparedData:
-    """Everything a pre-training run needs besides the model: tokenizer and packed splits."""
-
-    tokenizer: object
-    train: PackedBlocks
-    val: PackedBlocks
-
-
-def prepare_lm_data(
-    *,
-    source: str = "storyworld",
-    n_documents: int = 2000,
-    vocab_size: int = 1024,
-    seq_len: int = 128,
-    val_fraction: float = 0.1,
-    seed: int = 0,
-    tier: str = "simple",
-    path: str | None = None,
-    name: str | None = None,
-) -> PreparedData:
-    """Corpus -> train/val split -> tokenizer (trained on train only) -> packed blocks."""
-    from mini_lib.corpora.loaders import load_corpus, train_val_split
-    from mini_lib.tokenization import pack_corpus, train_tokenizer
-
-    corpus = load_corpus(source, n=n_documents, seed=seed, tier=tier, path=path, name=name)
-    train_docs, val_docs = train_val_split(corpus, val_fraction, seed=seed)
-    tokenizer = train_tokenizer(train_docs["text"], vocab_size, model_max_length=seq_len)
-    return PreparedData(
-        tokenizer=tokenizer,
-        train=pack_corpus(tokenizer, train_docs["text"], train_docs["id"], seq_len),
-        val=pack_corpus(tokenizer, val_docs["text"], val_docs["id"], seq_len),
-    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,6 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     from accelerate import PartialState
 
     from mini_lib.models import build_model, get_preset, neox_config
+    from mini_lib.recipe import prepare_lm_data
     from mini_lib.train import TrainConfig, train
 
     # Every setting is checked before the (slow) data preparation: bad input costs a second.

@@ -1,4 +1,4 @@
-"""Pythia presets: the one place model shapes and their training hyper-parameters live.
+"""Model shapes and the Pythia presets: the one place shapes and the suite's hyper-parameters live.
 
 Shapes and optimiser settings follow the Pythia suite (Biderman et al., 2023; EleutherAI/pythia
 configs): GPT-NeoX blocks with parallel residual, rotary embeddings on 25% of each head,
@@ -14,37 +14,40 @@ from typing import TYPE_CHECKING
 from mini_lib.errors import ConfigError, choose
 
 if TYPE_CHECKING:  # torch and transformers load on first use: checking a preset name stays instant
+    import torch
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 PYTHIA_VOCAB_SIZE = 50304
 
 
 @dataclass(frozen=True)
-class PythiaPreset:
-    """A named model shape and the learning rate the suite trained it with."""
+class ModelShape:
+    """A GPT-NeoX shape, what ``neox_config`` builds: any experiment's own size (its learning rate is
+    a training setting, passed to the loop where it is used)."""
 
-    name: str
     n_layers: int
     d_model: int
     n_heads: int
-    lr: float
 
-    @property
-    def min_lr(self) -> float:
-        """Pythia decays the cosine schedule to 10% of the peak."""
-        return 0.1 * self.lr
+
+@dataclass(frozen=True, kw_only=True)
+class PythiaPreset(ModelShape):
+    """A shape of the Pythia suite, with its name and the learning rate the suite trained it with."""
+
+    name: str
+    lr: float
 
 
 PRESETS: dict[str, PythiaPreset] = {
     p.name: p
     for p in [
-        PythiaPreset("pythia-1m", n_layers=4, d_model=96, n_heads=4, lr=1e-3),
-        PythiaPreset("pythia-3m", n_layers=6, d_model=160, n_heads=5, lr=1e-3),
-        PythiaPreset("pythia-14m", n_layers=6, d_model=128, n_heads=4, lr=1e-3),
-        PythiaPreset("pythia-31m", n_layers=6, d_model=256, n_heads=8, lr=1e-3),
-        PythiaPreset("pythia-70m", n_layers=6, d_model=512, n_heads=8, lr=1e-3),
-        PythiaPreset("pythia-160m", n_layers=12, d_model=768, n_heads=12, lr=6e-4),
-        PythiaPreset("pythia-410m", n_layers=24, d_model=1024, n_heads=16, lr=3e-4),
+        PythiaPreset(name="pythia-1m", n_layers=4, d_model=96, n_heads=4, lr=1e-3),
+        PythiaPreset(name="pythia-3m", n_layers=6, d_model=160, n_heads=5, lr=1e-3),
+        PythiaPreset(name="pythia-14m", n_layers=6, d_model=128, n_heads=4, lr=1e-3),
+        PythiaPreset(name="pythia-31m", n_layers=6, d_model=256, n_heads=8, lr=1e-3),
+        PythiaPreset(name="pythia-70m", n_layers=6, d_model=512, n_heads=8, lr=1e-3),
+        PythiaPreset(name="pythia-160m", n_layers=12, d_model=768, n_heads=12, lr=6e-4),
+        PythiaPreset(name="pythia-410m", n_layers=24, d_model=1024, n_heads=16, lr=3e-4),
     ]
 }
 
@@ -62,7 +65,7 @@ def get_preset(name: str) -> PythiaPreset:
 
 
 def neox_config(
-    shape: "PythiaPreset | str",
+    shape: "ModelShape | str",
     vocab_size: int = PYTHIA_VOCAB_SIZE,
     max_seq_len: int = 2048,
     *,
@@ -70,20 +73,20 @@ def neox_config(
     tie_embeddings: bool = False,
     attn_implementation: str = "sdpa",
 ) -> GPTNeoXConfig:
-    """A GPTNeoXConfig for a preset (or any shape): the suite's architecture choices, no download."""
+    """A GPTNeoXConfig for a shape (a preset, or its name): the suite's architecture choices, no download."""
     from transformers import GPTNeoXConfig
 
-    preset = get_preset(shape) if isinstance(shape, str) else shape
-    if preset.d_model % preset.n_heads:
-        raise ConfigError(f"d_model {preset.d_model} must be divisible by n_heads {preset.n_heads}")
+    shape = get_preset(shape) if isinstance(shape, str) else shape
+    if shape.d_model % shape.n_heads:
+        raise ConfigError(f"d_model {shape.d_model} must be divisible by n_heads {shape.n_heads}")
     if vocab_size < 2 or max_seq_len < 1:
         raise ConfigError(f"vocab_size must be >= 2 and max_seq_len >= 1, got {vocab_size}, {max_seq_len}")
     config = GPTNeoXConfig(
         vocab_size=vocab_size,
-        hidden_size=preset.d_model,
-        num_hidden_layers=preset.n_layers,
-        num_attention_heads=preset.n_heads,
-        intermediate_size=ffn_mult * preset.d_model,
+        hidden_size=shape.d_model,
+        num_hidden_layers=shape.n_layers,
+        num_attention_heads=shape.n_heads,
+        intermediate_size=ffn_mult * shape.d_model,
         max_position_embeddings=max_seq_len,
         rope_parameters={"rope_theta": 10000.0, "partial_rotary_factor": 0.25, "rope_type": "default"},
         use_parallel_residual=True,
@@ -152,10 +155,19 @@ def model_size(config: GPTNeoXConfig, seq_len: int | None = None) -> ModelSize:
     )
 
 
+def flops_per_token(model: "torch.nn.Module", seq_len: int) -> float:
+    """Training FLOPs per token of any model: ``model_size``'s count for GPT-NeoX, else 6N (every
+    parameter in one multiply-add forward and two backward), so every model has a compute axis."""
+    config = getattr(model, "config", None)
+    if getattr(config, "model_type", None) == "gpt_neox":
+        return model_size(config, seq_len).flops_per_token
+    return 6.0 * sum(p.numel() for p in model.parameters())
+
+
 def suite_table(vocab_size: int = PYTHIA_VOCAB_SIZE, seq_len: int = 2048) -> list[dict]:
     """One row per preset: shape, learning rate, parameter counts and FLOPs per token."""
     rows = []
     for preset in PRESETS.values():
         size = model_size(neox_config(preset, vocab_size, seq_len), seq_len)
-        rows.append({**asdict(preset), **size.as_dict()})
+        rows.append({"name": preset.name, **asdict(preset), **size.as_dict()})
     return rows

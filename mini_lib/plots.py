@@ -34,15 +34,6 @@ def loss_curves(records: pd.DataFrame, evals: pd.DataFrame | None = None, ax=Non
     return ax
 
 
-def grouped_lines(frame: pd.DataFrame, x: str, y: str, hue: str, ax=None, logx: bool = False, **kw):
-    """One line per group with seaborn (mean and 95% interval when several seeds share a point)."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
-    sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", ax=ax, **kw)
-    if logx:
-        ax.set_xscale("log")
-    return ax
-
-
 def heatmap(frame: pd.DataFrame, index: str, columns: str, values: str, ax=None, fmt: str = ".3f", **kw):
     """A labelled heatmap of ``values`` over two settings (e.g. duplication rate x data size)."""
     ax = ax or plt.subplots(figsize=(6, 4))[1]

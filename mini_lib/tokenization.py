@@ -2,9 +2,10 @@
 
 Every corpus gets its own tokenizer (as the simplified-vocabulary paper does), cached in the artefact
 store (``mini_lib.store``) by a fingerprint of the texts and settings so re-running a notebook does not
-retrain it; packed corpora are cached the same way. Packing follows GPT-NeoX /
-Pythia: documents joined with an end-of-text token, cut into equal blocks; for every block we keep the
-ids of the documents it contains, so later notebooks can ask which examples a training step saw.
+retrain it; a tokenised corpus (``EncodedDocs``) is cached the same way. Packing follows GPT-NeoX /
+Pythia: documents joined with an end-of-text token, cut into equal blocks (a view of the tokenised
+stream); for every block we keep the ids of the documents it contains, so later notebooks can ask
+which examples a training step saw. ``mini_lib.recipe`` chains these steps into the one data recipe.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -156,65 +157,109 @@ class PackedBlocks:
         return {"input_ids": input_ids, "labels": input_ids.clone()}
 
     def example_ids(self, index: int) -> list[int]:
-        """What the training records call the examples of block ``index``: its document ids."""
-        return self.block_doc_ids(index)
-
-    def block_doc_ids(self, block: int) -> list[int]:
-        """Ids of every document with at least one token in ``block``."""
-        start, end = block * self.seq_len, (block + 1) * self.seq_len
+        """Ids of every document with at least one token in block ``index``: what the training records
+        call the examples of a block."""
+        start, end = index * self.seq_len, (index + 1) * self.seq_len
         first = int(np.searchsorted(self.doc_starts, start, side="right")) - 1
         last = int(np.searchsorted(self.doc_starts, end, side="left"))
         return [int(i) for i in self.doc_ids[max(first, 0) : last]]
 
-    def save(self, folder: "str | os.PathLike") -> Path:
-        """Write the arrays as .npy files (loaded back memory-mapped), all three committed together by
-        one folder rename, so a crash never leaves tokens without their document ids."""
-        with atomic_folder(folder) as tmp:
-            self._write(tmp)
-        return Path(folder)
+
+ENCODED_ARRAYS = ("stream", "starts", "lengths", "doc_ids")
+
+
+@dataclass
+class EncodedDocs:
+    """Documents tokenised once: one flat stream with an end-of-text token after each document.
+
+    Packed blocks (``pack``) and a corpus variant's blocks (``quality_quantity.VariantBlocks``) are
+    views of this stream, never copies, so one tokenisation serves every block length and variant.
+    """
+
+    stream: np.ndarray  # (total tokens,) uint16 or int32
+    starts: np.ndarray  # (n_docs,) where each document begins in ``stream``
+    lengths: np.ndarray  # (n_docs,) tokens of each document INCLUDING its end-of-text token
+    doc_ids: np.ndarray  # (n_docs,) the corpus ids of the documents
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def pack(self, seq_len: int) -> PackedBlocks:
+        """The stream cut into ``seq_len`` blocks; the tail that does not fill a whole block is dropped,
+        as in GPT-NeoX's packing."""
+        if seq_len < 2:
+            raise ConfigError(f"seq_len must be >= 2, got {seq_len}")
+        total = int(self.stream.size)
+        n_blocks = total // seq_len
+        if n_blocks == 0:
+            raise ConfigError(f"corpus has {total} tokens, fewer than one block of seq_len={seq_len}: use more documents")
+        keep = self.starts < n_blocks * seq_len
+        return PackedBlocks(tokens=self.stream[: n_blocks * seq_len].reshape(n_blocks, seq_len),
+                            doc_ids=self.doc_ids[keep], doc_starts=self.starts[keep])
 
     def _write(self, folder: Path) -> None:
-        for name in ("tokens", "doc_ids", "doc_starts"):
+        for name in ENCODED_ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, folder: "str | os.PathLike") -> "PackedBlocks":
-        folder = Path(folder)
-        if not (folder / "tokens.npy").is_file():
-            raise ConfigError(f"no packed blocks in {folder} (expected tokens.npy): run pack_documents first")
-        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("tokens", "doc_ids", "doc_starts")}
-        return cls(**arrays)
+    def load(cls, folder: "str | os.PathLike") -> "EncodedDocs":
+        """The arrays written by the store's build (memory-mapped: a large corpus is never read whole)."""
+        return cls(**{name: np.load(Path(folder) / f"{name}.npy", mmap_mode="r") for name in ENCODED_ARRAYS})
+
+
+def token_dtype(max_id: int) -> type:
+    """uint16 when every id fits (half the memory), else int32."""
+    return np.uint16 if max_id < 2**16 else np.int32
+
+
+def _encoded(token_ids: Iterable[Sequence[int]], doc_ids: Sequence[int], eos_id: int, dtype: type) -> EncodedDocs:
+    """The one stream builder: each document's ids followed by ``eos_id``, documents in order."""
+    pieces = [np.asarray(list(ids) + [eos_id], dtype=dtype) for ids in token_ids]
+    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+    if len(lengths) != len(doc_ids):
+        raise ConfigError(f"{len(lengths)} tokenised documents but {len(doc_ids)} document ids")
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    stream = np.concatenate(pieces) if pieces else np.empty(0, dtype=dtype)
+    return EncodedDocs(stream, starts, lengths, np.asarray(doc_ids, dtype=np.int64))
 
 
 def pack_documents(
     token_ids: Sequence[Sequence[int]], doc_ids: Sequence[int], seq_len: int, eos_id: int
 ) -> PackedBlocks:
-    """Concatenate documents (each followed by EOS) and cut the stream into ``seq_len`` blocks.
-
-    The tail that does not fill a whole block is dropped, as in GPT-NeoX's packing.
-    """
-    if seq_len < 2:
-        raise ConfigError(f"seq_len must be >= 2, got {seq_len}")
+    """Concatenate already tokenised documents (each followed by EOS) and cut the stream into
+    ``seq_len`` blocks (``EncodedDocs.pack``)."""
     if len(token_ids) != len(doc_ids):
         raise ConfigError(f"{len(token_ids)} tokenised documents but {len(doc_ids)} document ids")
-    lengths = np.fromiter((len(t) + 1 for t in token_ids), dtype=np.int64, count=len(token_ids))
-    total = int(lengths.sum())
-    n_blocks = total // seq_len
-    if n_blocks == 0:
-        raise ConfigError(f"corpus has {total} tokens, fewer than one block of seq_len={seq_len}: use more documents")
-    dtype = np.uint16 if max((max(t, default=0) for t in token_ids), default=0) < 2**16 and eos_id < 2**16 else np.int32
-    stream = np.empty(total, dtype=dtype)
-    starts = np.zeros(len(token_ids), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    for start, ids in zip(starts, token_ids):
-        stream[start : start + len(ids)] = ids
-    stream[starts + lengths - 1] = eos_id
-    keep = starts < n_blocks * seq_len
-    return PackedBlocks(
-        tokens=stream[: n_blocks * seq_len].reshape(n_blocks, seq_len),
-        doc_ids=np.asarray(doc_ids, dtype=np.int64)[keep],
-        doc_starts=starts[keep],
-    )
+    max_id = max([eos_id, *(max(t, default=0) for t in token_ids)])
+    return _encoded(token_ids, doc_ids, eos_id, token_dtype(max_id)).pack(seq_len)
+
+
+def encode_corpus(
+    tokenizer: PreTrainedTokenizerFast,
+    texts: Sequence[str],
+    doc_ids: Sequence[int],
+    *,
+    cache: bool = True,
+    chunk: int = 20_000,
+) -> EncodedDocs:
+    """Tokenise a corpus once (the Rust batch encoder, ``chunk`` documents at a time so a large corpus
+    never lives as Python lists), memory-mapped from the artefact store when seen before."""
+    _require_texts(texts)
+    if len(texts) != len(doc_ids):
+        raise ConfigError(f"need as many document ids as texts, got {len(texts)} texts and {len(doc_ids)} ids")
+
+    def encode() -> EncodedDocs:
+        chunks = (encode_documents(tokenizer, texts[start : start + chunk]) for start in range(0, len(texts), chunk))
+        ids = (ids for batch in chunks for ids in batch)
+        return _encoded(ids, doc_ids, tokenizer.eos_token_id, token_dtype(len(tokenizer) - 1))
+
+    if not cache:
+        return encode()
+    vocab_key = texts_fingerprint([json.dumps(tokenizer.get_vocab(), sort_keys=True)])
+    spec = Spec("encoded", 1, {"vocab": vocab_key, "eos_id": tokenizer.eos_token_id},
+                texts_fingerprint(texts, list(doc_ids)))
+    return EncodedDocs.load(cached(cache_dir() / "encoded", spec, lambda tmp: encode()._write(tmp)).path)
 
 
 def pack_corpus(
@@ -225,15 +270,5 @@ def pack_corpus(
     *,
     cache: bool = True,
 ) -> PackedBlocks:
-    """Tokenise and pack a corpus, memory-mapped from the cache when seen before."""
-    _require_texts(texts)
-
-    def pack() -> PackedBlocks:
-        return pack_documents(encode_documents(tokenizer, texts), doc_ids, seq_len, tokenizer.eos_token_id)
-
-    if not cache:
-        return pack()
-    vocab_key = texts_fingerprint([json.dumps(tokenizer.get_vocab(), sort_keys=True)])
-    spec = Spec("packed", 1, {"seq_len": seq_len, "vocab": vocab_key, "eos_id": tokenizer.eos_token_id},
-                texts_fingerprint(texts, list(doc_ids)))
-    return PackedBlocks.load(cached(cache_dir() / "packed", spec, lambda tmp: pack()._write(tmp)).path)
+    """Tokenise (``encode_corpus``, cached) and pack a corpus into ``seq_len`` blocks."""
+    return encode_corpus(tokenizer, texts, doc_ids, cache=cache).pack(seq_len)

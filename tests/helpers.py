@@ -12,12 +12,12 @@ from functools import lru_cache
 
 import torch
 
-from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.paths import REPO_ROOT
 from mini_lib.tokenization import pack_corpus, train_tokenizer
 
 WORDS = "the a cat dog ran saw big small red ball park tree happy sad tom mia went to and with".split()
-TINY = PythiaPreset("tiny-test", n_layers=2, d_model=32, n_heads=2, lr=3e-3)
+TINY = ModelShape(n_layers=2, d_model=32, n_heads=2)
 
 
 def word_corpus(n_docs: int = 400, n_words: int = 40, seed: int = 0) -> list[str]:

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mini_lib.errors import ConfigError
-from mini_lib.models import PRESETS, build_model, model_size, neox_config, suite_table
+from mini_lib.models import PRESETS, ModelShape, build_model, flops_per_token, model_size, neox_config, suite_table
 
 # Published Pythia totals (HF model cards / the suite's README) at vocab 50304.
 KNOWN_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944}
@@ -34,7 +34,22 @@ def test_architecture_follows_pythia():
     assert config.rope_parameters["partial_rotary_factor"] == 0.25
     assert config.intermediate_size == 4 * config.hidden_size
     assert PRESETS["pythia-160m"].lr == 6e-4 and PRESETS["pythia-410m"].lr == 3e-4
-    assert PRESETS["pythia-70m"].min_lr == pytest.approx(1e-4)
+
+
+def test_a_preset_is_a_model_shape_and_any_shape_builds_like_it():
+    preset = PRESETS["pythia-14m"]
+    shape = ModelShape(preset.n_layers, preset.d_model, preset.n_heads)
+    assert isinstance(preset, ModelShape) and not hasattr(shape, "lr")
+    assert neox_config(shape, 2048, 128).to_dict() == neox_config(preset, 2048, 128).to_dict()
+    assert list(suite_table()[0])[:5] == ["name", "n_layers", "d_model", "n_heads", "lr"]
+
+
+def test_flops_per_token_of_any_model():
+    """GPT-NeoX: the analytic count; any other model: 6N (grid summaries and the loop's MFU use it)."""
+    model = build_model(neox_config(ModelShape(1, 16, 2), 300, 32))
+    assert flops_per_token(model, 32) == model_size(model.config, 32).flops_per_token
+    linear = torch.nn.Linear(4, 3)
+    assert flops_per_token(linear, 32) == 6.0 * (4 * 3 + 3)
 
 
 def test_flops_per_token_is_6n_plus_attention():
@@ -55,7 +70,7 @@ def test_bad_preset_and_shape_errors():
     with pytest.raises(ConfigError, match="pythia-70m"):
         neox_config("pythia-7b")
     with pytest.raises(ConfigError, match="divisible"):
-        neox_config(PRESETS["pythia-1m"].__class__("odd", 2, 30, 4, 1e-3))
+        neox_config(ModelShape(2, 30, 4))
 
 
 def test_suite_table_has_every_preset():

@@ -17,7 +17,7 @@ from mini_lib.errors import ConfigError
 from mini_lib.evaluate import evaluate_lm
 from mini_lib.grid import run_grid
 from mini_lib.profiles import notebook_settings
-from mini_lib.tokenization import PackedBlocks, pack_documents, train_tokenizer
+from mini_lib.tokenization import PackedBlocks, encode_corpus, pack_documents, train_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_encoded_docs_are_the_tokens_followed_by_eos(data):
         assert list(piece) == ids + [eos]
     assert docs.stream.size == docs.lengths.sum()
     with pytest.raises(ConfigError, match="document ids"):
-        qq.encode_docs(data.tokenizer, ["a b", "c"], [1])
+        encode_corpus(data.tokenizer, ["a b", "c"], [1])
 
 
 def test_variant_blocks_pack_exactly_as_pack_documents(data):
@@ -66,7 +66,7 @@ def test_variant_blocks_pack_exactly_as_pack_documents(data):
     batch = blocks.collate([2, 0, 2])
     assert torch.equal(batch["input_ids"], batch["labels"]) and batch["input_ids"].dtype == torch.int64
     for b in range(len(blocks)):
-        assert blocks.example_ids(b) == reference.block_doc_ids(b)
+        assert blocks.example_ids(b) == reference.example_ids(b)
     with pytest.raises(ConfigError, match="fewer than one block"):
         qq.VariantBlocks(docs, sources[:1], seq_len=10_000)
 

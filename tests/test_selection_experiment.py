@@ -6,10 +6,10 @@ import pytest
 
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError
+from mini_lib.models import ModelShape
 from mini_lib.selection.experiment import (
     FULL,
     CorpusScores,
-    ModelShape,
     budget_tokens,
     build_corpus,
     cached_scores,
@@ -96,7 +96,7 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     config = TrainConfig(steps=6, batch_size=4, lr=3e-3, warmup_steps=1, eval_every=3, eval_examples=8,
                          progress=False, device="cpu", log_every=100)
     run = run_selection_grid(corpus, subsets, tok, val, tmp_path, large=ModelShape(2, 32, 2),
-                             small=ModelShape(1, 16, 2), train_config=config, seq_len=32, lr=3e-3)
+                             small=ModelShape(1, 16, 2), train_config=config, seq_len=32)
     s = run.summary.set_index("name")
     assert len(s) == 5  # small-full, large-full, three subsets
     assert set(s["tokens"]) == {6 * 4 * 32} == {run.budget_tokens}

@@ -7,9 +7,9 @@ import pytest
 from mini_lib.claims import claims_table
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError
+from mini_lib.models import ModelShape
 from mini_lib.selection.experiment import (
     FULL,
-    ModelShape,
     build_corpus,
     first_auroc_that_beats,
     run_scorer_sweep,
@@ -95,7 +95,7 @@ def test_sweep_trains_every_scorer_once_per_seed(corpus, tmp_path):
                          device="cpu", log_every=100)
     sweep = run_scorer_sweep(corpus, fake_scores(corpus), tok, val, tmp_path, aurocs=[1.0], keep_fraction=0.3,
                              density_fraction=0.8, seeds=[0, 1], large=ModelShape(1, 16, 2),
-                             small=ModelShape(1, 8, 2), train_config=config, seq_len=32, lr=3e-3)
+                             small=ModelShape(1, 8, 2), train_config=config, seq_len=32)
     assert len(sweep) == 2 * 7  # small, full, random, perplexity, askllm, density, one synthetic scorer
     assert sweep.groupby("seed").size().tolist() == [7, 7]
     assert sweep.loc[sweep.sampler == "auroc=1.00", "scorer_auroc"].tolist() == [1.0, 1.0]
@@ -104,7 +104,7 @@ def test_sweep_trains_every_scorer_once_per_seed(corpus, tmp_path):
     with pytest.raises(ConfigError, match="seed"):
         run_scorer_sweep(corpus, fake_scores(corpus), tok, val, tmp_path, aurocs=[1.0], keep_fraction=0.3,
                          density_fraction=0.8, seeds=[], large=ModelShape(1, 16, 2), small=ModelShape(1, 8, 2),
-                         train_config=config, seq_len=32, lr=3e-3)
+                         train_config=config, seq_len=32)
 
 
 def test_sweep_figure_draws_both_panels_with_every_scorer():

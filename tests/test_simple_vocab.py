@@ -92,8 +92,8 @@ def test_corpus_statistics_and_overlap():
 def test_grid_shapes_are_the_papers_18_with_pythia_learning_rates():
     shapes = sv.grid_shapes()
     assert len(shapes) == 18 and {s.n_heads for s in shapes} == {8}  # x 2 data sets = the paper's 36 models
-    by_name = {s.name: s for s in shapes}
-    assert by_name["h512-l8"].lr == 1e-3 and by_name["h1024-l2"].lr == pytest.approx(3e-4)
+    by_name = {sv.shape_name(s): s for s in shapes}
+    assert sv.grid_lr(512, 1e-3) == 1e-3 and sv.grid_lr(1024, 1e-3) == pytest.approx(3e-4)
     largest = model_size(neox_config(by_name["h1024-l8"], 15_000, 128), 128)
     smallest = model_size(neox_config(by_name["h32-l2"], 15_000, 128), 128)
     assert 1.2e8 < largest.total < 1.4e8  # 131M: the paper's 165M has Llama's 3-matrix MLP
@@ -105,12 +105,13 @@ def test_grid_shapes_are_the_papers_18_with_pythia_learning_rates():
 
 def test_grid_cells_train_one_epoch_and_score_tasks_at_the_end(tmp_path):
     data = story_data()
-    shapes = sv.grid_shapes((16,), (1,), n_heads=2, base_lr=3e-3)
+    shapes = sv.grid_shapes((16,), (1,), n_heads=2)
     base = TrainConfig(steps=1, batch_size=100, lr=1e-3, eval_examples=4, progress=False, device="cpu")
     task_sets = {tier: storyworld_tasks(2, tier=tier, tasks=("blimp_word_order", "boolq_story")) for tier in ("simple", "rich")}
     cells = sv.grid_cells(data, shapes, base, tmp_path, task_sets, evals_per_run=2)
     assert [c.name for c in cells] == ["simple-h16-l1", "unrestricted-h16-l1"]
     assert all(c.config.steps == 2 and c.config.eval_every == 1 for c in cells)  # 200 blocks / 100 = one epoch
+    assert all(c.config.lr == sv.grid_lr(16, base.lr) == base.lr for c in cells)  # the lr comes from the loop's config
     grid = run_grid(cells, tmp_path)
     zero_shot = sv.read_zero_shot(grid.summary, tmp_path)
     assert len(zero_shot) == 2 * 2 * 2  # models x task sets x tasks

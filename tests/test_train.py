@@ -54,7 +54,7 @@ def test_records_name_the_examples_each_step_saw(tmp_path):
     for _, row in result.records.iterrows():
         expected = batch_indices(row["step"] - 1, len(blocks), 8, seed=0)
         assert row["example_ids"] == expected.tolist()
-        assert row["doc_ids"] == [blocks.block_doc_ids(i) for i in expected]
+        assert row["doc_ids"] == [blocks.example_ids(i) for i in expected]
     assert {"lr", "grad_norm", "tokens_per_s", "mfu"} <= set(result.records.columns)
 
 

@@ -4,7 +4,6 @@ import pytest
 
 from mini_lib.simple_vocab.vocabulary import (
     builtin_vocabulary,
-    get_vocabulary,
     load_word_list,
     vocabulary_from_corpus,
 )
@@ -90,15 +89,8 @@ def test_builtin_vocabulary_is_a_subset_of_aochildes(aochildes_vocab_path):
     assert builtin_vocabulary() <= load_word_list(aochildes_vocab_path)
 
 
-def test_get_vocabulary_dispatch(tmp_path):
+def test_word_list_file_and_corpus_vocabularies(tmp_path):
     path = tmp_path / "w.txt"
     path.write_text("sun\nmoon\n", encoding="utf-8")
-    assert get_vocabulary("file", path=path) == frozenset({"sun", "moon"})
-    assert get_vocabulary("corpus", texts=["a a b"], top_k=1) == frozenset({"a"})
-    assert get_vocabulary("builtin") == builtin_vocabulary()
-    with pytest.raises(ConfigError, match="choose one of: file, corpus, builtin"):
-        get_vocabulary("aochildes")
-    with pytest.raises(ConfigError, match=r"takes the arguments \['texts', 'top_k'\]"):
-        get_vocabulary("corpus", texts=["a"])
-    with pytest.raises(ConfigError, match="takes the arguments none"):
-        get_vocabulary("builtin", path=path)
+    assert load_word_list(path) == frozenset({"sun", "moon"})
+    assert vocabulary_from_corpus(["a a b"], top_k=1) == frozenset({"a"})

@@ -49,6 +49,8 @@ from mini_lib.influence.gptdynamics import Example, Run, TaskDynamics, read_file
 from mini_lib.influence.synthetic import sample_batches
 from mini_lib.influence.tasks import FineTuneTask
 from mini_lib.influence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
+from mini_lib.models import ModelShape, build_model, neox_config
+from mini_lib.recipe import prepare_lm_data
 from mini_lib.store import Spec, claim, named, tensors_fingerprint
 from mini_lib.train import StepInfo, TrainConfig, train
 
@@ -73,6 +75,10 @@ class PretrainConfig:
     tier: str = "simple"
     precision: str = "auto"
     seed: int = 0
+
+    @property
+    def shape(self) -> ModelShape:
+        return ModelShape(self.n_layers, self.d_model, self.n_heads)
 
 
 @dataclass(frozen=True)
@@ -180,9 +186,6 @@ class CollectedTask:
 def pretrain_base_model(config: PretrainConfig, folder: str | Path, *, progress: bool = False) -> BaseModel:
     """Pre-train (or load, when ``folder/model`` holds one made with ``config``) a Pythia-shaped model on
     storyworld; a model there made with other settings is a ConfigError."""
-    from mini_lib.launch import prepare_lm_data
-    from mini_lib.models import PythiaPreset, build_model, neox_config
-
     folder = Path(folder)
     description = (f"Pythia-architecture {config.n_layers} layers x d {config.d_model}, pre-trained on "
                    f"{config.n_documents:,} storyworld stories for {config.steps} steps")
@@ -190,8 +193,7 @@ def pretrain_base_model(config: PretrainConfig, folder: str | Path, *, progress:
     def build(tmp: Path) -> BaseModel:
         data = prepare_lm_data(n_documents=config.n_documents, vocab_size=config.vocab_size, seq_len=config.seq_len,
                                seed=config.seed, tier=config.tier)
-        shape = PythiaPreset("base", config.n_layers, config.d_model, config.n_heads, config.lr)
-        model = build_model(neox_config(shape, len(data.tokenizer), config.seq_len), seed=config.seed)
+        model = build_model(neox_config(config.shape, len(data.tokenizer), config.seq_len), seed=config.seed)
         result = train(
             model, data.train,
             TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr, precision=config.precision,

@@ -19,12 +19,6 @@ from torch.func import grad, jvp
 from mini_lib.policy.problem import PolicyProblem
 
 
-def train_losses(problem: PolicyProblem, theta: Tensor) -> Tensor:
-    """l_n(theta) for every training example, shape (N,)."""
-    with torch.no_grad():
-        return torch.cat([problem.example_losses(theta, *batch) for _, batch in problem.chunks(problem.train)])
-
-
 def desired_loss(problem: PolicyProblem, theta: Tensor) -> Tensor:
     """L_dsr(theta): the mean loss over the K desired examples (a 0-d tensor)."""
     return mean_loss(problem, theta, problem.desired)

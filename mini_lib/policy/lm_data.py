@@ -3,9 +3,10 @@
 The paper takes N = 16,384 TinyStories sequences of 64 tokens (5K vocabulary) as training data,
 perturbs 50% of them, and scores a run on K = 512 clean "desired" sequences. Here:
 
-1. a corpus (storyworld by default; TinyStories or any file through ``corpora.loaders``) is split by
-   document into a training part and a held-out part (``desired_fraction`` of the documents), so
-   desired sequences come from stories the model never trains on;
+1. the one data recipe (``mini_lib.recipe``): a corpus (storyworld by default; TinyStories or any
+   file through ``corpora.loaders``) is split by document into a training part and a held-out part
+   (``desired_fraction`` of the documents), so desired sequences come from stories the model never
+   trains on;
 2. ONE byte-level BPE tokenizer is trained on the training part (``vocab_size`` is an upper bound:
    a small corpus may fill fewer merges, and ``vocab_size`` of the result is the real |V|);
 3. each part is packed into blocks of ``seq_len + 1`` tokens (inputs 0..S-1, targets 1..S: the
@@ -23,10 +24,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mini_lib.corpora.loaders import load_corpus, train_val_split
 from mini_lib.errors import ConfigError, check_fraction
 from mini_lib.policy.perturb import perturb_sequences
-from mini_lib.tokenization import pack_corpus, train_tokenizer
+from mini_lib.recipe import prepare_lm_data
 
 
 @dataclass
@@ -64,19 +64,16 @@ def prepare_policy_lm_data(*, n_train: int, n_desired: int, vocab_size: int, seq
         if value < 1:
             raise ConfigError(f"{name} must be a positive integer, got {value}")
     check_fraction("desired_fraction", desired_fraction, allow_zero=False, allow_one=False)
-    documents = load_corpus(corpus, n=n_stories, seed=seed, tier=tier, path=corpus_path or None,
-                            name=corpus_name or None)
-    train_docs, desired_docs = train_val_split(documents, desired_fraction, seed=seed)
-    texts = list(train_docs["text"])
-    tokenizer = train_tokenizer(texts, vocab_size, model_max_length=seq_len + 1)
+    data = prepare_lm_data(source=corpus, n_documents=n_stories, vocab_size=vocab_size, seq_len=seq_len + 1,
+                           val_fraction=desired_fraction, seed=seed, tier=tier, path=corpus_path or None,
+                           name=corpus_name or None)
     rows = {}
-    for name, docs, count in (("training", train_docs, n_train), ("held-out", desired_docs, 2 * n_desired)):
-        blocks = pack_corpus(tokenizer, list(docs["text"]), list(docs["id"]), seq_len + 1)
+    for name, blocks, count in (("training", data.train, n_train), ("held-out", data.val, 2 * n_desired)):
         if len(blocks) < count:
             raise ConfigError(f"the {name} documents give {len(blocks)} blocks of {seq_len + 1} tokens, fewer than "
                               f"the {count} needed: raise n_stories (now {n_stories}) or lower the row count")
         rows[name] = torch.as_tensor(blocks.tokens[:count].astype("int64"))
     edited = perturb_sequences(rows["training"], fraction=perturb_fraction, edit_rate=edit_rate,
-                               vocab_size=len(tokenizer), seed=seed)
-    return PolicyLMData(tokenizer=tokenizer, train=edited.tokens, clean_train=rows["training"],
+                               vocab_size=len(data.tokenizer), seed=seed)
+    return PolicyLMData(tokenizer=data.tokenizer, train=edited.tokens, clean_train=rows["training"],
                         desired=rows["held-out"][:n_desired], perturbed=edited.perturbed, test=rows["held-out"][n_desired:])

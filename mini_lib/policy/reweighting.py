@@ -25,7 +25,7 @@ from torch import Tensor
 
 from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, GridResult, run_grid
-from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.policy.lm_data import PolicyLMData
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
@@ -82,8 +82,7 @@ def retrain_with_weights(data: PolicyLMData, schemes: dict[str, np.ndarray], set
     The model has the tiny LM's shape (``lm_d_model``, ``lm_n_layers``, ``lm_n_heads``); the loop
     uses ``retrain_steps``, ``retrain_batch_size``, ``retrain_lr`` and ``retrain_eval_every``.
     """
-    shape = PythiaPreset("policy-retrain", n_layers=settings.lm_n_layers, d_model=settings.lm_d_model,
-                         n_heads=settings.lm_n_heads, lr=settings.retrain_lr)
+    shape = ModelShape(n_layers=settings.lm_n_layers, d_model=settings.lm_d_model, n_heads=settings.lm_n_heads)
     config = neox_config(shape, vocab_size=data.vocab_size, max_seq_len=data.seq_len + 1)
     train_config = TrainConfig(
         steps=settings.retrain_steps, batch_size=settings.retrain_batch_size, lr=settings.retrain_lr,

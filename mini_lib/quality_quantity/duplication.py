@@ -222,16 +222,6 @@ def paper_accuracy_per_window(token_accuracy: float, window: int = PAPER_WINDOW)
     return token_accuracy * window
 
 
-def perplexity_mean_of_batches(batch_losses) -> float:
-    """The paper's perplexity: the mean over batches of exp(batch mean loss)."""
-    return float(np.mean(np.exp(_losses(batch_losses))))
-
-
-def perplexity_of_mean(batch_losses) -> float:
-    """The usual perplexity: exp of the mean loss (never above the paper's, by Jensen's inequality)."""
-    return float(np.exp(np.mean(_losses(batch_losses))))
-
-
 # ---- helpers --------------------------------------------------------------------------------
 
 def _check_n(n_docs: int) -> None:
@@ -254,13 +244,6 @@ def _rows_from_sources(
     out = out.add_column("id", list(row_ids))
     out = out.add_column("source_id", [ids[i] for i in sources])
     return out.add_column("is_duplicate", is_duplicate.tolist())
-
-
-def _losses(batch_losses) -> np.ndarray:
-    losses = np.asarray(batch_losses, dtype=np.float64)
-    if losses.ndim != 1 or losses.size == 0:
-        raise ConfigError(f"batch_losses must be a non-empty 1-D sequence, got shape {losses.shape}")
-    return losses
 
 
 def _plain(value):

@@ -14,8 +14,9 @@ that recipe into ``grid.GridCell``s for the one training loop:
   whole phrases of that one story into single tokens, so cells would differ in their vocabulary
   (and in what "a token" and "loss per token" mean) as well as in their data, and their losses could
   not be compared. The paper's GPT-2 BPE was fixed in the same way.
-* The clean training split is tokenised once (``EncodedDocs``); a cell's variant is only an array of
-  document indices, and ``VariantBlocks`` packs those documents into blocks on the fly, exactly as
+* The data are the one recipe's (``mini_lib.recipe``): the clean training split is tokenised once
+  (``tokenization.EncodedDocs``); a cell's variant is only an array of document indices, and
+  ``VariantBlocks`` packs those documents into blocks on the fly, exactly as
   ``tokenization.pack_documents`` would (tested), so 45 variants of a large corpus cost 45 index
   arrays, not 45 copies of the token stream.
 * Replicate ``r`` uses seed ``settings.seed + r`` for everything random in a cell: which stories a
@@ -53,11 +54,11 @@ from mini_lib.quality_quantity.duplication import (
     size_variant,
 )
 from mini_lib.claims import Claim, SeedComparison, compare_seeds
-from mini_lib.corpora.loaders import load_corpus, train_val_split
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell
-from mini_lib.models import PythiaPreset, build_model, neox_config
-from mini_lib.tokenization import PackedBlocks, pack_corpus, train_tokenizer
+from mini_lib.models import ModelShape, build_model, neox_config
+from mini_lib.recipe import prepare_lm_data
+from mini_lib.tokenization import EncodedDocs, PackedBlocks
 from mini_lib.train import TrainConfig
 
 CONSTRUCTIONS = ("one_document", "many")
@@ -114,37 +115,6 @@ PAPER_CLAIMS: dict[str, tuple[str, str, str]] = {  # key -> (claim, paper's evid
 
 
 # ---- data: one split, one tokenizer, one tokenised training split -----------------------------
-
-@dataclass
-class EncodedDocs:
-    """Documents tokenised once: a flat stream with an end-of-text token after each document."""
-
-    stream: np.ndarray  # (total tokens,) uint16 or int32
-    starts: np.ndarray  # (n_docs,) where each document begins in ``stream``
-    lengths: np.ndarray  # (n_docs,) tokens of each document INCLUDING its end-of-text token
-    doc_ids: np.ndarray  # (n_docs,) the corpus ids of the documents
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-
-def encode_docs(tokenizer, texts: Sequence[str], doc_ids: Sequence[int], chunk: int = 20_000) -> EncodedDocs:
-    """Tokenise ``texts`` in chunks (the Rust batch encoder) straight into one numpy stream."""
-    if len(texts) != len(doc_ids) or len(texts) == 0:
-        raise ConfigError(f"need as many document ids as texts (and at least one), got {len(texts)} and {len(doc_ids)}")
-    eos = tokenizer.eos_token_id
-    dtype = np.uint16 if len(tokenizer) <= 2**16 else np.int32
-    backend = tokenizer.backend_tokenizer
-    pieces, lengths = [], []
-    for start in range(0, len(texts), chunk):
-        for encoding in backend.encode_batch(list(texts[start : start + chunk]), add_special_tokens=False):
-            pieces.append(np.asarray(encoding.ids + [eos], dtype=dtype))
-            lengths.append(len(encoding.ids) + 1)
-    lengths_arr = np.asarray(lengths, dtype=np.int64)
-    starts = np.zeros(len(lengths_arr), dtype=np.int64)
-    np.cumsum(lengths_arr[:-1], out=starts[1:])
-    return EncodedDocs(np.concatenate(pieces), starts, lengths_arr, np.asarray(doc_ids, dtype=np.int64))
-
 
 class VariantBlocks:
     """A variant's documents (``sources``: indices into ``docs``, repeats allowed), packed into
@@ -207,26 +177,25 @@ class QualityQuantityData:
 
 
 def prepare_data(settings: Any) -> QualityQuantityData:
-    """Corpus -> seeded train/validation split -> tokenizer on the clean train split -> tokens.
+    """The data recipe (``mini_lib.recipe``): corpus -> seeded train/validation split -> tokenizer on
+    the clean train split -> the train split tokenised once, validation blocks.
 
     ``settings.corpus``: "storyworld" (built in), "local" (``corpus_path``: txt/jsonl/parquet, e.g.
     TinyStories saved to disk) or "hub" (``corpus_name``, e.g. roneneldan/TinyStories; needs network).
     ``n_stories`` 0 means the whole file or hub split.
     """
     choose("corpus", settings.corpus, ("storyworld", "local", "hub"))
-    corpus = load_corpus(
-        settings.corpus, n=settings.n_stories or None, seed=settings.seed, tier=settings.tier,
+    data = prepare_lm_data(
+        source=settings.corpus, n_documents=settings.n_stories or None, vocab_size=settings.vocab_size,
+        seq_len=settings.seq_len, val_fraction=settings.val_fraction, seed=settings.seed, tier=settings.tier,
         path=settings.corpus_path or None, name=settings.corpus_name or None,
     )
-    train_docs, val_docs = train_val_split(corpus, settings.val_fraction, seed=settings.seed)
-    texts = list(train_docs["text"])
-    tokenizer = train_tokenizer(texts, settings.vocab_size, model_max_length=settings.seq_len)
     return QualityQuantityData(
-        tokenizer=tokenizer,
-        train_texts=texts,
-        train_docs=encode_docs(tokenizer, texts, train_docs["id"]),
-        val=pack_corpus(tokenizer, val_docs["text"], val_docs["id"], settings.seq_len),
-        n_val_docs=len(val_docs),
+        tokenizer=data.tokenizer,
+        train_texts=list(data.train_split["text"]),
+        train_docs=data.train_docs,
+        val=data.val,
+        n_val_docs=len(data.val_split),
         seq_len=settings.seq_len,
     )
 
@@ -348,8 +317,8 @@ def duplication_table(data: QualityQuantityData, variants: Sequence[Variant], **
 def paper_model(settings: Any, vocab_size: int):
     """The model config: the paper's GPT shape (4 layers, 4 heads, d 128 in the gpu profile) in
     GPT-NeoX form, embeddings tied as in nanoGPT when ``settings.tie_embeddings``."""
-    preset = PythiaPreset("quality-quantity", settings.n_layers, settings.d_model, settings.n_heads, settings.lr)
-    return neox_config(preset, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
+    shape = ModelShape(settings.n_layers, settings.d_model, settings.n_heads)
+    return neox_config(shape, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
 
 
 def grid_cells(

@@ -37,7 +37,7 @@ from mini_lib.corpora.noise import CLEAN, inject_low_quality
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell, run_grid
-from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.paths import cache_dir, texts_fingerprint
 from mini_lib.store import Spec, cached_array
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
@@ -192,13 +192,13 @@ def askllm_scores_cached(texts: Sequence[str], variants: Sequence[str], *, score
     return p_yes, p_no
 
 
-def train_proxy_lm(tokenizer, train_blocks, val_blocks, shape: "ModelShape", config: TrainConfig,
-                   run_dir: "str | Path", *, lr: float, seq_len: int, seed: int = 0):
-    """The Perplexity-filtering proxy: a small LM pre-trained by the training core on a clean sample."""
+def train_proxy_lm(tokenizer, train_blocks, val_blocks, shape: ModelShape, config: TrainConfig,
+                   run_dir: "str | Path", *, seq_len: int, seed: int = 0):
+    """The Perplexity-filtering proxy: a small LM pre-trained by the training core on a clean sample
+    (learning rate: ``config.lr``)."""
     from mini_lib.train import train
 
-    preset = PythiaPreset("sel-proxy", shape.n_layers, shape.d_model, shape.n_heads, lr)
-    model = build_model(neox_config(preset, vocab_size=len(tokenizer), max_seq_len=seq_len), seed=seed)
+    model = build_model(neox_config(shape, vocab_size=len(tokenizer), max_seq_len=seq_len), seed=seed)
     return train(model, train_blocks, config, run_dir, val_data=val_blocks)
 
 
@@ -296,15 +296,6 @@ def sketch_vs_kde(embeddings: np.ndarray, sketch: SketchConfig, kde_bandwidth: f
 # ---- pre-training on every subset -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelShape:
-    """A GPT-NeoX shape for the subset models ("large") and the full-data reference ("small")."""
-
-    n_layers: int
-    d_model: int
-    n_heads: int
-
-
 @dataclass
 class SelectionRun:
     """One row per trained model (``summary``), their validation curves, and the zero-shot table."""
@@ -326,12 +317,12 @@ def run_selection_grid(
     small: ModelShape,
     train_config: TrainConfig,
     seq_len: int,
-    lr: float,
     tasks: dict | None = None,
     seed: int = 0,
 ) -> SelectionRun:
-    """Pre-train the large model on every subset and on full data, and the small one on full data,
-    all on ``train_config.steps * batch_size * seq_len`` tokens; then zero-shot evaluate every model."""
+    """Pre-train the ``large`` shape on every subset and on full data, and the ``small`` one on full data
+    (the over-scaling reference), all on ``train_config.steps * batch_size * seq_len`` tokens; then
+    zero-shot evaluate every model."""
     from mini_lib.zero_shot import evaluate_tasks
 
     if (FULL, 1.0) not in subsets:
@@ -343,8 +334,7 @@ def run_selection_grid(
         shape = small if size == "small" else large
         kept = subsets[sampler, fraction]
         blocks = pack_corpus(tokenizer, [corpus.texts[i] for i in kept], [int(i) for i in kept], seq_len)
-        preset = PythiaPreset(f"sel-{size}", shape.n_layers, shape.d_model, shape.n_heads, lr)
-        config = neox_config(preset, vocab_size=len(tokenizer), max_seq_len=seq_len)
+        config = neox_config(shape, vocab_size=len(tokenizer), max_seq_len=seq_len)
         name = f"{size}-{sampler}-{fraction:g}"
         info[name] = {"model": size, "sampler": sampler, "keep_fraction": fraction, "n_docs": len(kept),
                       "subset_tokens": blocks.n_tokens,
@@ -473,7 +463,7 @@ def sweep_subsets(scores: CorpusScores, corpus: SelectionCorpus, aurocs: Sequenc
 
 def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, val_blocks, run_dir: "str | Path", *,
                      aurocs: Sequence[float], keep_fraction: float, density_fraction: float, seeds: Sequence[int],
-                     large: ModelShape, small: ModelShape, train_config: TrainConfig, seq_len: int, lr: float,
+                     large: ModelShape, small: ModelShape, train_config: TrainConfig, seq_len: int,
                      sketch: SketchConfig = SketchConfig()) -> pd.DataFrame:
     """Train every kept set of ``sweep_subsets`` once per seed (seed = model init, data order and the
     synthetic scorers' noise); one row per model with ``seed`` and ``scorer_auroc`` (NaN: no scorer).
@@ -487,7 +477,7 @@ def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, v
         subsets, auroc = sweep_subsets(scores, corpus, aurocs, keep_fraction, density_fraction=density_fraction,
                                        seed=seed, sketch=sketch)
         run = run_selection_grid(corpus, subsets, tokenizer, val_blocks, Path(run_dir) / f"seed{seed}", large=large,
-                                 small=small, train_config=replace(train_config, seed=seed, eval_every=0), seq_len=seq_len, lr=lr,
+                                 small=small, train_config=replace(train_config, seed=seed, eval_every=0), seq_len=seq_len,
                                  seed=seed)
         frames.append(run.summary.assign(seed=seed, scorer_auroc=run.summary["sampler"].map(auroc)))
     return pd.concat(frames, ignore_index=True)

@@ -54,14 +54,15 @@ from mini_lib.simple_vocab.span_filter import (
 )
 from mini_lib.simple_vocab.vocabulary import builtin_vocabulary, load_word_list
 from mini_lib.corpora import stats
-from mini_lib.corpora.loaders import load_hub, load_local, train_val_split
+from mini_lib.corpora.loaders import load_hub, load_local
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError, choose
 from mini_lib.grid import GridCell
-from mini_lib.models import PythiaPreset, build_model, neox_config
+from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.paths import shared_data_dir, write_text_atomic
 from mini_lib.scaling import PowerLawFit, fit_power_law
-from mini_lib.tokenization import PackedBlocks, encode_documents, pack_corpus, train_tokenizer
+from mini_lib.recipe import DataRecipe
+from mini_lib.tokenization import PackedBlocks, encode_documents
 from mini_lib.train import StepInfo, TrainConfig
 from mini_lib.zero_shot import ChoiceTask, evaluate_tasks
 
@@ -217,14 +218,11 @@ def build_equal_budget_data(
     choose("data source", source, SOURCES)
     if train_tokens < 0:
         raise ConfigError(f"train_tokens must be >= 0 (0: all the smaller corpus holds), got {train_tokens}")
+    recipe = DataRecipe(vocab_size, seq_len, val_fraction, seed)
     filter_stats = None
     if source == "storyworld":
-        simple_docs = generate_stories(n_documents, seed=seed, tier="simple")
-        rich_docs = generate_stories(n_documents, seed=seed, tier="rich")
-        splits = {"simple": train_val_split(simple_docs, val_fraction, seed),
-                  "unrestricted": train_val_split(rich_docs, val_fraction, seed)}
-        texts = {name: ((list(tr["text"]), list(tr["id"])), (list(va["text"]), list(va["id"])))
-                 for name, (tr, va) in splits.items()}
+        splits = {"simple": recipe.split(generate_stories(n_documents, seed=seed, tier="simple")),
+                  "unrestricted": recipe.split(generate_stories(n_documents, seed=seed, tier="rich"))}
     else:
         if vocabulary is None:
             raise ConfigError(f"source {source!r} filters a corpus: pass vocabulary= (see default_vocabulary)")
@@ -236,24 +234,22 @@ def build_equal_budget_data(
             if not hub_name:
                 raise ConfigError("source 'hub' needs hub_name= (e.g. 'DKYoon/SlimPajama-6B')")
             corpus = load_hub(hub_name, text_column=text_column, limit=n_documents)
-        train_docs, val_docs = train_val_split(corpus, val_fraction, seed)
-        raw = ((list(train_docs["text"]), list(train_docs["id"])), (list(val_docs["text"]), list(val_docs["id"])))
-        (train_simple, train_stats), (val_simple, _) = (
-            _span_filter_split(*part, vocabulary, max_oov, min_span_len, filter_mode) for part in raw)
-        filter_stats = train_stats
-        texts = {"simple": (train_simple, val_simple), "unrestricted": raw}
+        raw = recipe.split(corpus)
+        (train_simple, filter_stats), (val_simple, _) = (
+            _span_filter_split(part, vocabulary, max_oov, min_span_len, filter_mode) for part in raw)
+        splits = {"simple": (train_simple, val_simple), "unrestricted": raw}
 
     variants = {}
-    for name, ((train_texts, train_ids), (val_texts, val_ids)) in texts.items():
-        if not train_texts or not val_texts:
-            raise ConfigError(f"the {name} corpus has no {'training' if not train_texts else 'validation'} "
+    for name, (train, val) in splits.items():
+        if not len(train["text"]) or not len(val["text"]):
+            raise ConfigError(f"the {name} corpus has no {'training' if not len(train['text']) else 'validation'} "
                               "documents: use more documents, or a larger vocabulary / max_oov")
-        tokenizer = train_tokenizer(train_texts, vocab_size, model_max_length=seq_len)
-        train_blocks = pack_corpus(tokenizer, train_texts, train_ids, seq_len)
+    for name, (train, val) in splits.items():
+        prepared = recipe.prepare_split(train, val)
         variants[name] = DataVariant(
-            name=name, tokenizer=tokenizer, train=train_blocks,
-            val=pack_corpus(tokenizer, val_texts, val_ids, seq_len),
-            documents=train_texts, doc_ids=[int(i) for i in train_ids], available_tokens=train_blocks.n_tokens,
+            name=name, tokenizer=prepared.tokenizer, train=prepared.train, val=prepared.val,
+            documents=list(train["text"]), doc_ids=[int(i) for i in train["id"]],
+            available_tokens=prepared.train.n_tokens,
         )
 
     smallest = min(v.available_tokens for v in variants.values())
@@ -269,17 +265,17 @@ def build_equal_budget_data(
     return EqualBudgetData(source, variants["simple"], variants["unrestricted"], n_blocks * seq_len, filter_stats)
 
 
-def _span_filter_split(texts: list[str], ids: list[int], vocabulary: Set[str], max_oov: float,
-                       min_span_len: int, mode: str) -> tuple[tuple[list[str], list[int]], FilterStats]:
-    """Filter documents one by one, keeping the ids of those with a kept span."""
+def _span_filter_split(split, vocabulary: Set[str], max_oov: float, min_span_len: int,
+                       mode: str) -> tuple[dict[str, list], FilterStats]:
+    """Filter documents one by one: the kept spans with the ids of their documents (``text``, ``id``)."""
     kept, kept_ids, total = [], [], FilterStats()
-    for text, doc_id in zip(texts, ids):
+    for text, doc_id in zip(split["text"], split["id"]):
         out, stats_one = filter_corpus([text], vocabulary, max_oov, min_span_len, mode)
         total = total + stats_one
         if out:
             kept.append(out[0])
             kept_ids.append(doc_id)
-    return (kept, kept_ids), total
+    return {"text": kept, "id": kept_ids}, total
 
 
 def corpus_statistics(data: EqualBudgetData) -> pd.DataFrame:
@@ -326,16 +322,19 @@ def grid_lr(hidden: int, base_lr: float) -> float:
     return base_lr if hidden <= 512 else base_lr * (0.6 if hidden <= 768 else 0.3)
 
 
-def grid_shapes(hidden_sizes=HIDDEN_SIZES, layer_counts=LAYER_COUNTS, n_heads: int = N_HEADS,
-                base_lr: float = 1e-3) -> list[PythiaPreset]:
-    """The paper's shapes (every hidden size x every layer count) as presets named ``h64-l4``."""
+def grid_shapes(hidden_sizes=HIDDEN_SIZES, layer_counts=LAYER_COUNTS, n_heads: int = N_HEADS) -> list[ModelShape]:
+    """The paper's shapes: every hidden size x every layer count (learning rates: ``grid_lr``)."""
     shapes = []
     for hidden in hidden_sizes:
         if hidden % n_heads:
             raise ConfigError(f"hidden size {hidden} is not divisible by n_heads={n_heads}")
-        for layers in layer_counts:
-            shapes.append(PythiaPreset(f"h{hidden}-l{layers}", layers, hidden, n_heads, grid_lr(hidden, base_lr)))
+        shapes.extend(ModelShape(layers, hidden, n_heads) for layers in layer_counts)
     return shapes
+
+
+def shape_name(shape: ModelShape) -> str:
+    """How cells and tables name a grid shape, e.g. ``h64-l4``."""
+    return f"h{shape.d_model}-l{shape.n_layers}"
 
 
 @dataclass(frozen=True)
@@ -368,7 +367,7 @@ def one_epoch_config(base: TrainConfig, n_blocks: int, lr: float, warmup_fractio
 
 def grid_cells(
     data: EqualBudgetData,
-    shapes: list[PythiaPreset],
+    shapes: list[ModelShape],
     base: TrainConfig,
     run_dir: "str | os.PathLike",
     task_sets: dict[str, dict[str, list[ChoiceTask]]],
@@ -380,16 +379,18 @@ def grid_cells(
 ) -> list[GridCell]:
     """Every shape on both training sets; each cell scores ``task_sets`` at its last step.
 
-    ``base`` carries the optimiser settings (batch, betas, weight decay, precision...); steps, lr,
-    warmup and evaluation points are set here: one epoch over the budget.
+    ``base`` carries the optimiser settings (batch, betas, weight decay, precision...) and the base
+    learning rate (scaled by width, ``grid_lr``); steps, warmup and evaluation points are set here:
+    one epoch over the budget.
     """
     run_dir = Path(run_dir)
     cells = []
     for variant_name, variant in data.variants.items():
         vocab, seq_len = len(variant.tokenizer), variant.train.seq_len
         for shape in shapes:
-            config = one_epoch_config(base, len(variant.train), shape.lr, warmup_fraction, evals_per_run)
-            name = f"{variant_name}-{shape.name}"
+            config = one_epoch_config(base, len(variant.train), grid_lr(shape.d_model, base.lr), warmup_fraction,
+                                      evals_per_run)
+            name = f"{variant_name}-{shape_name(shape)}"
             callback = ZeroShotAtEnd(variant.tokenizer, task_sets, run_dir / name / "zero_shot.json",
                                      config.steps, score_batch_size)
             cells.append(GridCell(
@@ -402,7 +403,7 @@ def grid_cells(
     return cells
 
 
-def data_size_cells(data: EqualBudgetData, shape: PythiaPreset, fractions, base: TrainConfig,
+def data_size_cells(data: EqualBudgetData, shape: ModelShape, fractions, base: TrainConfig,
                     *, variant: str = "simple", warmup_fraction: float = 0.01, evals_per_run: int = 8,
                     seed: int = 0) -> list[GridCell]:
     """One shape retrained on the first ``fraction`` of the budget: the points of the loss-vs-D law."""
@@ -413,9 +414,9 @@ def data_size_cells(data: EqualBudgetData, shape: PythiaPreset, fractions, base:
         if not 0 < fraction < 1:
             raise ConfigError(f"data fractions must be in (0, 1) (the full budget is the grid's run), got {fraction}")
         blocks = chosen.train.head(max(1, int(fraction * len(chosen.train))))
-        config = one_epoch_config(base, len(blocks), shape.lr, warmup_fraction, evals_per_run)
+        config = one_epoch_config(base, len(blocks), grid_lr(shape.d_model, base.lr), warmup_fraction, evals_per_run)
         cells.append(GridCell(
-            name=f"{variant}-{shape.name}-D{fraction:g}",
+            name=f"{variant}-{shape_name(shape)}-D{fraction:g}",
             tags={"data": variant, "hidden": shape.d_model, "layers": shape.n_layers, "fraction": fraction},
             make_model=_model_maker(shape, len(chosen.tokenizer), chosen.train.seq_len, seed),
             train_data=blocks, val_data=chosen.val, config=config,
@@ -423,7 +424,7 @@ def data_size_cells(data: EqualBudgetData, shape: PythiaPreset, fractions, base:
     return cells
 
 
-def _model_maker(shape: PythiaPreset, vocab: int, seq_len: int, seed: int):
+def _model_maker(shape: ModelShape, vocab: int, seq_len: int, seed: int):
     return lambda: build_model(neox_config(shape, vocab, seq_len, ffn_mult=4, tie_embeddings=False), seed=seed)
 
 

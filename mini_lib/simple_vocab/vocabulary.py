@@ -3,12 +3,12 @@
 The paper restricts its training text to the AO-CHILDES child-directed vocabulary (21,037 words,
 ``../shared/data/aochildes_vocab.csv``). That list is research data under a non-commercial licence,
 so the package reads it from a path and never ships it. Three sources, one result (a frozenset of
-lower-case words, the form the span filter looks up):
+lower-case words, the form the span filter looks up); ``experiment.default_vocabulary`` picks one:
 
-* ``"file"``: a word list on disk (the paper's csv, or a txt with one word per line);
-* ``"corpus"``: the top-k most frequent words of some texts (split into words exactly as the
-  filter does), to build a vocabulary tier from any corpus;
-* ``"builtin"``: a ~2,150-word basic child vocabulary that ships with the package, and covers
+* ``load_word_list``: a word list on disk (the paper's csv, or a txt with one word per line);
+* ``vocabulary_from_corpus``: the top-k most frequent words of some texts (split into words exactly
+  as the filter does), to build a vocabulary tier from any corpus;
+* ``builtin_vocabulary``: a ~2,150-word basic child vocabulary that ships with the package, and covers
   every word storyworld's simple tier can print (so notebook 02 reads the same without the paper's list).
 """
 
@@ -21,11 +21,10 @@ from pathlib import Path
 
 from mini_lib.simple_vocab.span_filter import words
 from mini_lib.corpora.storyworld import simple_vocabulary
-from mini_lib.errors import ConfigError, choose
+from mini_lib.errors import ConfigError
 from mini_lib.paths import require_file
 
 BUILTIN_WORDS = Path(__file__).parent / "data" / "basic_words.txt"
-SOURCES = ("file", "corpus", "builtin")
 
 
 def load_word_list(path: "str | Path") -> frozenset[str]:
@@ -71,21 +70,3 @@ def builtin_vocabulary() -> frozenset[str]:
     the simple tier is child language, while the rich tier's rarer synonyms stay outside it.
     """
     return load_word_list(BUILTIN_WORDS) | simple_vocabulary()
-
-
-def get_vocabulary(source: str, **kw) -> frozenset[str]:
-    """Dispatch by name: ``file`` (path=...), ``corpus`` (texts=..., top_k=...) or ``builtin``."""
-    choose("vocabulary source", source, SOURCES)
-    needed = _ARGUMENTS[source]
-    if set(kw) != set(needed):
-        raise ConfigError(
-            f"vocabulary source {source!r} takes the arguments {list(needed) or 'none'}, got {sorted(kw)}"
-        )
-    if source == "file":
-        return load_word_list(kw["path"])
-    if source == "corpus":
-        return vocabulary_from_corpus(kw["texts"], kw["top_k"])
-    return builtin_vocabulary()
-
-
-_ARGUMENTS = {"file": ("path",), "corpus": ("texts", "top_k"), "builtin": ()}
