@@ -349,13 +349,6 @@ def _autocast_forward(model: torch.nn.Module, accelerator: Accelerator) -> None:
         model.forward = MethodType(convert_outputs_to_fp32(autocast(model.forward.__func__)), model)
 
 
-def _flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
-    config = getattr(model, "config", None)
-    if getattr(config, "model_type", None) == "gpt_neox":
-        return models.model_size(config, seq_len).flops_per_token
-    return 6.0 * sum(p.numel() for p in model.parameters())
-
-
 def _holding_run_lock(train_fn: Callable[..., "TrainResult"]) -> Callable[..., "TrainResult"]:
     """Run ``train`` holding its run folder's lock; only the main process (rank 0) takes it, as all
     ranks of one run share the folder."""
@@ -491,7 +484,7 @@ class _Throughput:
     @classmethod
     def of(cls, run: _Run, data: TrainData) -> "_Throughput":
         seq_len = int(data.collate([0])["input_ids"].shape[1])
-        return cls(seq_len, _flops_per_token(run.raw_model, seq_len), peak_flops(run.accelerator.device, run.precision),
+        return cls(seq_len, models.flops_per_token(run.raw_model, seq_len), peak_flops(run.accelerator.device, run.precision),
                    run.shape.world)
 
     def __call__(self, n_tokens: int, seconds: float) -> dict:
