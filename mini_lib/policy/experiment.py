@@ -38,6 +38,7 @@ from mini_lib.policy.problem import PolicyProblem
 from mini_lib.policy.summary import PolicySummary, summarise_policy
 from mini_lib.policy.tiny_lm import TinyLMConfig, count_parameters, make_tiny_lm_problem
 from mini_lib.policy.unrolled import simulate
+from mini_lib.policy.settings import OptimalLearningSettings
 
 SETTINGS = ("perceptron", "tiny_lm")
 OnEpoch = Callable[[int, float], None]
@@ -60,7 +61,7 @@ class PolicyExperiment:
     n_parameters: int
 
 
-def perceptron_experiment(settings: Any, *, on_epoch: OnEpoch | None = None) -> PolicyExperiment:
+def perceptron_experiment(settings: OptimalLearningSettings, *, on_epoch: OnEpoch | None = None) -> PolicyExperiment:
     """The perceptron setting: teacher labels, desired inputs from a shifted distribution."""
     setup = PerceptronSetup(dim=settings.perceptron_dim, n_train=settings.perceptron_n_train,
                             n_desired=settings.perceptron_n_desired, shift=settings.perceptron_shift,
@@ -81,7 +82,7 @@ def perceptron_experiment(settings: Any, *, on_epoch: OnEpoch | None = None) -> 
                 n_parameters=settings.perceptron_dim, on_epoch=on_epoch)
 
 
-def perceptron_fits_by_steps(settings: Any) -> pd.DataFrame:
+def perceptron_fits_by_steps(settings: OptimalLearningSettings) -> pd.DataFrame:
     """The learning-law fit of both perceptron runs (conventional, optimised) for every T in
     ``settings.perceptron_fit_steps``, each a full policy optimisation of T steps (no long run, no traces):
     is the optimised curve's (B, beta) identifiable at any affordable T? Rows: T, run, B, beta, ranges."""
@@ -102,7 +103,7 @@ def perceptron_fits_by_steps(settings: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def lm_data_from_settings(settings: Any) -> PolicyLMData:
+def lm_data_from_settings(settings: OptimalLearningSettings) -> PolicyLMData:
     """The tiny LM's token rows (train N, half perturbed; desired K) as the settings describe them."""
     return prepare_policy_lm_data(
         n_train=settings.lm_n_train, n_desired=settings.lm_n_desired, vocab_size=settings.vocab_size,
@@ -113,13 +114,13 @@ def lm_data_from_settings(settings: Any) -> PolicyLMData:
     )
 
 
-def lm_config(settings: Any, vocab_size: int) -> TinyLMConfig:
+def lm_config(settings: OptimalLearningSettings, vocab_size: int) -> TinyLMConfig:
     """The tiny Transformer's shape (the paper: 2 layers, d 128, 8 heads, 64 tokens, |V| 5K)."""
     return TinyLMConfig(vocab_size=vocab_size, d_model=settings.lm_d_model, n_layers=settings.lm_n_layers,
                         n_heads=settings.lm_n_heads, seq_len=settings.lm_seq_len)
 
 
-def tiny_lm_experiment(settings: Any, data: PolicyLMData, *, on_epoch: OnEpoch | None = None) -> PolicyExperiment:
+def tiny_lm_experiment(settings: OptimalLearningSettings, data: PolicyLMData, *, on_epoch: OnEpoch | None = None) -> PolicyExperiment:
     """The Transformer setting: N training rows (half perturbed), K clean desired rows."""
     config = lm_config(settings, data.vocab_size)
     problem = make_tiny_lm_problem(data.train, data.desired, config, seed=settings.seed,

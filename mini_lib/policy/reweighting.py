@@ -18,7 +18,7 @@ same batch order, so the curves differ only by the weights.
 
 import os
 from collections.abc import Callable
-from typing import Any
+
 
 import numpy as np
 from torch import Tensor
@@ -29,6 +29,7 @@ from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.policy.lm_data import PolicyLMData
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
+from mini_lib.policy.settings import OptimalLearningSettings
 
 SCHEMES = ("uniform", "learned policy", "drop perturbed (oracle)")
 
@@ -75,7 +76,7 @@ def reweighting_schemes(data: PolicyLMData, gamma: Tensor) -> dict[str, np.ndarr
             "drop perturbed (oracle)": (~data.perturbed).cpu().numpy().astype(np.float64)}
 
 
-def retrain_with_weights(data: PolicyLMData, schemes: dict[str, np.ndarray], settings: Any,
+def retrain_with_weights(data: PolicyLMData, schemes: dict[str, np.ndarray], settings: OptimalLearningSettings,
                          run_dir: "str | os.PathLike") -> GridResult:
     """Train one GPT-NeoX per scheme on ``data.train`` and evaluate on ``data.desired`` as it trains.
 

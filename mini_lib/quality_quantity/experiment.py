@@ -60,6 +60,7 @@ from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.recipe import prepare_lm_data
 from mini_lib.tokenization import EncodedDocs, PackedBlocks
 from mini_lib.train import TrainConfig
+from mini_lib.quality_quantity.settings import QualityQuantitySettings
 
 CONSTRUCTIONS = ("one_document", "many")
 PAPER_ID = "2411.15821"
@@ -176,7 +177,7 @@ class QualityQuantityData:
         })
 
 
-def prepare_data(settings: Any) -> QualityQuantityData:
+def prepare_data(settings: QualityQuantitySettings) -> QualityQuantityData:
     """The data recipe (``mini_lib.recipe``): corpus -> seeded train/validation split -> tokenizer on
     the clean train split -> the train split tokenised once, validation blocks.
 
@@ -246,7 +247,7 @@ def make_variant(
     return Variant(float(size), float(rate), seed, np.asarray(rows["source_id"]), info, construction)
 
 
-def make_variants(data: QualityQuantityData, settings: Any) -> list[Variant]:
+def make_variants(data: QualityQuantityData, settings: QualityQuantitySettings) -> list[Variant]:
     """Every (seed, size, rate) variant of the grid, replicates outermost."""
     _check_grid_settings(settings)
     index = data.index()
@@ -264,7 +265,7 @@ def make_variants(data: QualityQuantityData, settings: Any) -> list[Variant]:
             datasets.enable_progress_bars()
 
 
-def epoch_sweep_sizes(data: QualityQuantityData, settings: Any) -> list[float]:
+def epoch_sweep_sizes(data: QualityQuantityData, settings: QualityQuantitySettings) -> list[float]:
     """The size fractions at which the clean data is seen ``settings.sweep_epochs`` times in the same
     ``steps * batch_size * seq_len`` tokens (4 decimals; a size above 1 cannot be reached)."""
     budget = settings.steps * settings.batch_size * settings.seq_len
@@ -279,7 +280,7 @@ def epoch_sweep_sizes(data: QualityQuantityData, settings: Any) -> list[float]:
     return sizes
 
 
-def epoch_sweep(data: QualityQuantityData, settings: Any) -> list[Variant]:
+def epoch_sweep(data: QualityQuantityData, settings: QualityQuantitySettings) -> list[Variant]:
     """Clean and 25% variants (``SWEEP_RATES``) at every ``epoch_sweep_sizes`` size, every seed: the same
     steps as the grid, only the clean data is smaller, so it is repeated for the given epochs."""
     index = data.index()
@@ -314,7 +315,7 @@ def duplication_table(data: QualityQuantityData, variants: Sequence[Variant], **
 
 # ---- the grid ---------------------------------------------------------------------------------
 
-def paper_model(settings: Any, vocab_size: int):
+def paper_model(settings: QualityQuantitySettings, vocab_size: int):
     """The model config: the paper's GPT shape (4 layers, 4 heads, d 128 in the gpu profile) in
     GPT-NeoX form, embeddings tied as in nanoGPT when ``settings.tie_embeddings``."""
     shape = ModelShape(settings.n_layers, settings.d_model, settings.n_heads)
@@ -324,7 +325,7 @@ def paper_model(settings: Any, vocab_size: int):
 def grid_cells(
     data: QualityQuantityData,
     variants: Sequence[Variant],
-    settings: Any,
+    settings: QualityQuantitySettings,
     keep_models: bool = False,
 ) -> list[GridCell]:
     """One ``GridCell`` per variant: its own blocks, the shared validation blocks and tokenizer,
@@ -534,7 +535,7 @@ def to_records(frame: pd.DataFrame) -> list[dict]:
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
-def _check_grid_settings(settings: Any) -> None:
+def _check_grid_settings(settings: QualityQuantitySettings) -> None:
     if not settings.size_fractions or not settings.duplication_rates:
         raise ConfigError("size_fractions and duplication_rates must each list at least one value")
     for size in settings.size_fractions:
