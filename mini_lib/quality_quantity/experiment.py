@@ -56,7 +56,7 @@ from mini_lib.quality_quantity.duplication import (
 from mini_lib.claims import Claim, SeedComparison, compare_seeds
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell
-from mini_lib.models import ModelShape, build_model, neox_config
+from mini_lib.models import ModelShape, build_model, model_size, neox_config
 from mini_lib.recipe import prepare_lm_data
 from mini_lib.tokenization import EncodedDocs, PackedBlocks
 from mini_lib.train import TrainConfig
@@ -322,6 +322,24 @@ def paper_model(settings: QualityQuantitySettings, vocab_size: int):
     return neox_config(shape, vocab_size, settings.seq_len, tie_embeddings=settings.tie_embeddings)
 
 
+def setup_table(settings: QualityQuantitySettings, data: QualityQuantityData) -> pd.DataFrame:
+    """The paper's set-up (arXiv 2411.15821, its experimental set-up section) beside this run's, so a
+    reader sees at once how far a profile shrinks the model, the schedule and the corpus."""
+    s, size = settings, model_size(paper_model(settings, len(data.tokenizer)), settings.seq_len)
+    rows = [
+        ("model (layers / heads / d / context)", "4 / 4 / 128 / 128 (GPT-2 BPE, 50257 tokens)",
+         f"{s.n_layers} / {s.n_heads} / {s.d_model} / {s.seq_len} (our BPE, {len(data.tokenizer)} tokens)"),
+        ("parameters", "~7.2M", f"{size.total:,}"),
+        ("schedule", "batch 32, 1000 steps, lr 1e-3 -> 1e-4, 100 warmup",
+         f"batch {s.batch_size}, {s.steps} steps, lr {s.lr:g} -> {s.lr * s.min_lr_ratio:g}, {s.warmup_steps} warmup"),
+        ("tokens per model", "4.1M", f"{s.steps * s.batch_size * s.seq_len:,}"),
+        ("corpus (train / validation stories)", "TinyStories 2.12M / 22K",
+         f"{s.corpus} {len(data.train_docs):,} / {data.n_val_docs:,}"),
+        ("seeds per cell", "1", str(s.n_seeds)),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "paper", "this run"])
+
+
 def grid_cells(
     data: QualityQuantityData,
     variants: Sequence[Variant],
@@ -528,11 +546,6 @@ def _claim(key: str, values: np.ndarray, what: str, rule: str, decide) -> Claim:
     comparison, verdict = decide(np.asarray(values, dtype=float))
     ours = f"{what}: {comparison.describe('%', 2)}, {len(values)} (size, seed) pairs"
     return Claim(PAPER_ID, claim, source, paper_value, ours, rule, verdict)
-
-
-def to_records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: missing numbers (cells one side did not run) become None, not NaN."""
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _check_grid_settings(settings: QualityQuantitySettings) -> None:
