@@ -15,6 +15,7 @@ from mini_lib.quality_quantity import experiment as qq
 from mini_lib.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
 from mini_lib.errors import ConfigError
 from mini_lib.evaluate import evaluate_lm
+from mini_lib.models import model_size
 from mini_lib.grid import run_grid
 from mini_lib.profiles import notebook_settings
 from mini_lib.tokenization import PackedBlocks, encode_corpus, pack_documents, train_tokenizer
@@ -318,3 +319,13 @@ def test_paired_changes_are_relative_to_the_clean_cell_of_the_same_size_and_seed
     out = qq.paired_changes(results)
     assert out["loss_change_pct"].tolist() == pytest.approx([0, 25, 0, 50, 0, 0])
     assert out["acc_change_pct"].tolist() == pytest.approx([0, -50, 0, -25, 0, 50])
+
+
+def test_setup_table_sets_this_run_beside_the_paper(data, settings):
+    table = qq.setup_table(settings, data).set_index("setting")
+    assert list(table.columns) == ["paper", "this run"]
+    assert table.loc["tokens per model", "this run"] == f"{settings.steps * settings.batch_size * settings.seq_len:,}"
+    assert table.loc["seeds per cell", "this run"] == str(settings.n_seeds)
+    size = model_size(qq.paper_model(settings, len(data.tokenizer)), settings.seq_len)
+    assert table.loc["parameters", "this run"] == f"{size.total:,}"
+    assert f"{len(data.train_docs):,} / {data.n_val_docs:,}" in table.loc["corpus (train / validation stories)", "this run"]
