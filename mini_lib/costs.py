@@ -150,6 +150,32 @@ def render(report: dict | None = None, gpu: dict | None = None, folder: Path = N
     return changed
 
 
+def readme_block(report: dict, gpu: dict | None) -> str:
+    """The README's one table of every notebook's costs (teachers plan a lesson with it)."""
+    rows = [BEGIN, "", "| notebook | `smoke` | `cpu` | `cpu` peak memory | `gpu` (projected, one "
+            f"{gpu['environment']['device'] if gpu else 'GPU'}) |", "|---|---|---|---|---|"]
+    for notebook, entry in sorted(report["notebooks"].items()):
+        g = (gpu or {}).get("notebooks", {}).get(notebook)
+        projected = f"{g['projected_s'] / 3600:.2f} h" if g and g["passed"] else "not measured"
+        smoke, cpu = entry.get("smoke"), entry.get("cpu")
+        rows.append(f"| `{notebook}` | {minutes(smoke['wall_s']) + ' min' if smoke else '-'} | "
+                    f"{minutes(cpu['wall_s']) + ' min' if cpu else '-'} | "
+                    f"{str(round(cpu['peak_rss_gb'], 1)) + ' GB' if cpu else '-'} | {projected} |")
+    dates = sorted({e["date"] for n in report["notebooks"].values() for e in n.values()})
+    rows += ["", f"Measured on {cpu_words(report)}, {' to '.join(dates[::max(1, len(dates) - 1)])}, each run "
+             "from a fresh cache (a first run; later runs reuse tokenizers, data and scores).", "", END]
+    return "\n".join(rows)
+
+
+def render_readme(report: dict, gpu: dict | None, readme: Path = REPO_ROOT / "README.md") -> bool:
+    """Rewrite the README's costs block; True when it changed."""
+    text = readme.read_text()
+    new = with_header(text, readme_block(report, gpu)) if BEGIN in text else text
+    if new != text:
+        write_text_atomic(readme, new)
+    return new != text
+
+
 def summary(notebook: str, report: dict | None = None) -> list[str]:
     """``list``'s lines: one per measured profile (empty when nothing is committed)."""
     if report is None:
@@ -178,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for path in render():
             print(f"updated {path.name}")
+        if render_readme(json.loads(COSTS_FILE.read_text()), committed_gpu()):
+            print("updated README.md")
     return 0
 
 

@@ -85,3 +85,15 @@ def test_list_states_measured_costs(capsys):
     cli(["list"])
     out = capsys.readouterr().out
     assert "cpu profile:" in out and "smoke profile:" in out and "peak" in out
+
+
+def test_readme_block_lists_every_measured_notebook_with_the_gpu_projection():
+    block = costs.readme_block(_report(), GPU)
+    assert "| `00_quickstart` | 0:12 min | 2:10 min | 0.8 GB | 0.03 h |" in block
+    assert "one NVIDIA H200" in block and "Measured on 2 CPU cores (Test CPU), 2026-11-26" in block
+
+
+def test_readme_states_the_committed_measured_costs():
+    committed = json.loads(costs.COSTS_FILE.read_text())
+    readme = (costs.REPO_ROOT / "README.md").read_text()
+    assert costs.readme_block(committed, costs.committed_gpu()) in readme, "run python -m mini_lib.costs render"
