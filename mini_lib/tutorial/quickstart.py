@@ -46,7 +46,7 @@ def quickstart_claims(val_loss: float, train_loss: float, vocab_size: int, unigr
     ):
         decided = compare_with_error(baseline - val_loss, math.nan, floor=margin)
         rows.append(Claim("", claim, "this notebook", f"{reference}: {baseline:.3f} nats/token",
-                          f"validation loss {val_loss:.3f} ({decided.difference:+.3f} below {name})",
+                          f"validation loss {val_loss:.3f}; {name} - validation = {decided.difference:+.3f} nats",
                           f"holds: more than {margin:g} nats below {name} (one seed: a fixed margin); reversed: "
                           f"more than {margin:g} above; within noise otherwise", decided.verdict))
     decided = compare_with_error(MAX_GENERALISATION_GAP - gap, 0.0)
