@@ -692,7 +692,7 @@ PAPER_ID = "2404.02204"
 MARGIN_K = 2.0  # a difference counts beyond 2 standard errors
 COMPARABLE_TOLERANCE = 0.03  # "comparable": at most 3 accuracy points below (the paper's 0.64 vs 0.61, 0.60)
 POWER_LAW_MIN_R2 = 0.9  # a power law must explain 90% of log-loss variance
-PROTOCOLS = {"own-vocabulary tasks": "acc_own_tasks", "simple-tier tasks (the paper's protocol)": "acc_simple_tasks"}
+PROTOCOLS = {"own-vocabulary tasks": "acc_own_tasks", "simple-tier tasks, the paper's protocol": "acc_simple_tasks"}
 LAWS = {"n": "model size N (non-embedding parameters)", "d": "data D (training tokens)", "c": "compute C (FLOPs)"}
 
 
