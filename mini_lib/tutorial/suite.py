@@ -9,8 +9,8 @@ counts, an exact resume, and loss falling with size at equal tokens (one seed pe
 
 from __future__ import annotations
 
-import os
 import math
+import os
 from typing import Callable, Mapping
 
 import pandas as pd
@@ -89,7 +89,7 @@ def suite_claims(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_
     resume = Claim(
         "", "a run resumed after a crash ends with the uninterrupted run's losses", "this notebook, crash_and_resume",
         "the uninterrupted run's final validation loss", f"|difference| = {difference:.1e} nats",
-        f"holds: |difference| <= {RESUME_TOLERANCE:g} nats (float rounding); reversed: larger",
+        f"holds: |difference| < {RESUME_TOLERANCE:g} nats (float rounding); reversed: larger",
         compare_with_error(RESUME_TOLERANCE - difference, 0.0).verdict if math.isfinite(difference) else "reversed")
     return [counts, resume, _size_claim(size_summary)]
 
