@@ -13,6 +13,9 @@ outcomes, because "not measurable at this size" is a result too:
 * ``"holds"``: the difference is in the claimed direction and larger than the margin;
 * ``"reversed"``: it is in the other direction and larger than the margin;
 * ``"within noise"``: smaller than the margin (or a single seed, whose spread is unknown, with no floor).
+
+Where a run has no seeds to compare, ``compare_with_error`` applies the same rule to one difference with
+the noise measured another way (k standard errors of a binomial accuracy or of a fit; 0 for exact counts).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ VERDICTS = ("holds", "reversed", "within noise", "not run")
 class Claim:
     """One headline claim checked on our run."""
 
-    paper: str  # arXiv id, e.g. "2411.15821"
+    paper: str  # arXiv id, e.g. "2411.15821"; empty for a tutorial's own check (``paper_value``: its reference)
     claim: str  # the claim in the paper's words, short
     source: str  # where the paper states it: "Table 2", "Sec. 4.1", "abstract (v1)"
     paper_value: str  # the paper's evidence, as the paper reports it
@@ -57,7 +60,7 @@ class SeedComparison:
     """``a - b`` over seeds, and what the rule says about it."""
 
     difference: float  # mean(a) - mean(b)
-    spread: float  # seed-to-seed standard deviation (NaN with one seed)
+    spread: float  # seed-to-seed standard deviation (NaN with one seed), or the error given to compare_with_error
     margin: float  # the difference must exceed this to count
     verdict: str
 
@@ -71,28 +74,35 @@ def compare_seeds(a: Sequence[float], b: Sequence[float], *, direction: int = 1,
     """Is ``mean(a) - mean(b)`` clearly ``> 0`` (``direction=1``) or ``< 0`` (``direction=-1``)? See the
     module docstring for the rule. ``paired``: ``a[i]`` and ``b[i]`` share seed ``i`` (same data order and
     initial weights), so the spread of their differences is the noise that matters."""
-    if direction not in (1, -1):
-        raise ConfigError(f"direction must be 1 or -1, got {direction}")
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) == 0 or len(b) == 0:
         raise ConfigError("compare_seeds needs at least one value on each side")
     if paired and len(a) != len(b):
         raise ConfigError(f"paired comparison needs as many values on each side, got {len(a)} and {len(b)}")
-    difference = float(a.mean() - b.mean())
     if paired and len(a) > 1:
         spread = float(np.std(a - b, ddof=1))
     elif not paired and len(a) > 1 and len(b) > 1:
         spread = float(math.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2))
     else:
         spread = math.nan
-    margin = max(floor, k * spread) if not math.isnan(spread) else (floor if floor > 0 else math.inf)
+    return compare_with_error(float(a.mean() - b.mean()), spread, direction=direction, k=k, floor=floor)
+
+
+def compare_with_error(difference: float, error: float, *, direction: int = 1, k: float = 2.0,
+                       floor: float = 0.0) -> SeedComparison:
+    """The same rule for ONE measured difference whose noise is known another way: a binomial standard
+    error over task items, a fit's standard error, or 0 for an exact count. ``error`` NaN (unknown)
+    decides only with a ``floor``, as a single seed does in ``compare_seeds``."""
+    if direction not in (1, -1):
+        raise ConfigError(f"direction must be 1 or -1, got {direction}")
+    margin = max(floor, k * error) if not math.isnan(error) else (floor if floor > 0 else math.inf)
     if direction * difference > margin:
         verdict = "holds"
     elif -direction * difference > margin:
         verdict = "reversed"
     else:
         verdict = "within noise"
-    return SeedComparison(difference, spread, margin, verdict)
+    return SeedComparison(float(difference), float(error), margin, verdict)
 
 
 def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:

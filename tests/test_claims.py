@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mini_lib.claims import Claim, claims_table, compare_seeds
+from mini_lib.claims import Claim, claims_table, compare_seeds, compare_with_error
 from mini_lib.errors import ConfigError
 
 
@@ -40,3 +40,17 @@ def test_claim_rows_share_one_schema_and_refuse_unknown_verdicts():
     assert row.holds is False
     with pytest.raises(ConfigError, match="verdict"):
         Claim("x", "y", "z", "1", "2", "r", "maybe")
+
+
+def test_one_difference_with_a_known_error_uses_the_same_rule():
+    assert compare_with_error(0.10, 0.04).verdict == "holds"  # 0.10 > 2 x 0.04
+    assert compare_with_error(0.10, 0.06).verdict == "within noise"  # 0.10 < 2 x 0.06
+    assert compare_with_error(-0.10, 0.04).verdict == "reversed"
+    assert compare_with_error(-0.10, 0.04, direction=-1).verdict == "holds"
+    exact = compare_with_error(1e-9, 0.0)  # an exact count: any difference decides
+    assert exact.margin == 0.0 and exact.verdict == "holds"
+    assert compare_with_error(2.0, math.nan).verdict == "within noise"  # unknown noise, no floor
+    assert compare_with_error(2.0, math.nan, floor=1.5).verdict == "holds"
+    assert compare_with_error(0.5, 0.01, floor=1.0).verdict == "within noise"  # the floor, not 2 SE, is the margin
+    with pytest.raises(ConfigError, match="direction"):
+        compare_with_error(1.0, 0.1, direction=0)

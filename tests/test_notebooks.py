@@ -53,6 +53,13 @@ def _quickstart_learns(results):
     vocab = notebook_settings("00", "smoke").vocab_size
     assert results["final_val_loss"] < math.log(vocab) - 1.5  # far below a uniform guess
     assert abs(results["val_minus_train_gap"]) < 0.2
+    learns, uses_context, generalises = (row["verdict"] for row in results["claims"])
+    assert learns == generalises == "holds" and uses_context in VERDICTS  # the first and last: the thresholds above
+
+
+def _suite_claims_decided(results):
+    verdicts = [row["verdict"] for row in results["claims"]]
+    assert verdicts[:2] == ["holds", "holds"] and verdicts[2] in VERDICTS  # exact counts and resume; sizes: any
 
 
 def _duplication_hurts(results):
@@ -74,6 +81,7 @@ def _equal_budgets_and_sane_grid(results):
     assert all(row["val_loss"] < math.log(s.vocab_size) - 0.5 for row in results["grid"])
     assert all(0 <= row["acc"] <= 1 for row in results["zero_shot"]) and 0 < results["simplified_task_fraction"] <= 1
     assert {row["law"] for row in results["power_laws"]} == {"L(N)", "L(D)", "L(C)"}
+    assert len(results["claims"]) == 7 and all(row["verdict"] in VERDICTS and row["rule"] for row in results["claims"])
 
 
 def _policy_learns_faster(results):
@@ -111,7 +119,8 @@ def _selection_sane(results):
     assert "over-scaling at 20%: random" in {r["claim"] for r in results["paper_vs_ours"]}
 
 
-RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "02_simplified_vocab": _equal_budgets_and_sane_grid,
+RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "01_pythia_training": _suite_claims_decided,
+                 "02_simplified_vocab": _equal_budgets_and_sane_grid,
                  "03_quality_quantity": _duplication_hurts, "04_gptfluence": _simulators_scored,
                  "05_optimal_learning": _policy_learns_faster, "06_data_selection": _selection_sane}
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from mini_lib.tutorial.suite import crash_and_resume, suite_vs_ours
+from mini_lib.tutorial.suite import PUBLISHED_TOTALS, crash_and_resume, suite_claims, suite_vs_ours
 from mini_lib.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 
@@ -25,3 +25,21 @@ def test_suite_vs_ours_checks_counts_and_ordering():
     assert table.loc[2, "ours"].startswith("yes")
     assert table.loc[3, "ours"] == "|difference| = 0.0e+00"
     assert suite_vs_ours(pd.DataFrame({"parameters": [1, 2], "val_loss": [4.0, 5.0]}), 3, 3).loc[2, "ours"].startswith("not")
+
+
+def test_suite_claims_hold_on_the_published_counts_an_exact_resume_and_falling_loss():
+    sizes = pd.DataFrame({"preset": ["pythia-3m", "pythia-1m"], "parameters": [3, 1], "val_loss": [4.0, 5.0]})
+    counts, resume, size = suite_claims(sizes, 3.0, 3.0)
+    assert (counts.verdict, resume.verdict, size.verdict) == ("holds", "holds", "holds")
+    assert counts.paper == "2304.01373" and "pythia-70m: 70,426,624" in counts.paper_value
+    assert size.ours == "pythia-1m: 5.000, pythia-3m: 4.000"
+
+
+def test_suite_claims_fail_on_a_wrong_count_a_drifting_resume_and_rising_loss():
+    wrong = {**PUBLISHED_TOTALS, "pythia-70m": PUBLISHED_TOTALS["pythia-70m"] + 1}
+    rising = pd.DataFrame({"preset": ["a", "b", "c"], "parameters": [1, 2, 3], "val_loss": [5.0, 4.0, 4.5]})
+    counts, resume, size = suite_claims(rising, 3.0, 3.001, published=wrong)
+    assert counts.verdict == "reversed" and counts.ours == "pythia-70m: ours 70,426,624 vs 70,426,625"
+    assert resume.verdict == "reversed" and size.verdict == "reversed"  # c is 0.5 nats above b
+    close = pd.DataFrame({"preset": ["a", "b"], "parameters": [1, 2], "val_loss": [4.0, 3.99]})
+    assert suite_claims(close, 3.0, 3.0)[2].verdict == "within noise"  # 0.01 < the 0.02 margin

@@ -12,6 +12,7 @@ from mini_lib.simple_vocab.vocabulary import builtin_vocabulary
 from mini_lib.errors import ConfigError
 from mini_lib.grid import run_grid
 from mini_lib.models import model_size, neox_config
+from mini_lib.scaling import PowerLawFit
 from mini_lib.tokenization import encode_documents, train_tokenizer
 from mini_lib.train import TrainConfig
 from mini_lib.zero_shot_tasks import storyworld_tasks
@@ -217,3 +218,45 @@ def test_paper_vs_ours_names_the_papers_numbers():
     text = table.to_string()
     assert "2.1B tokens" in text and "0.64" in text and "~6x" in text and "too few points" in text
     assert f"{data.budget_tokens:,} tokens each" in text
+
+
+def claims_inputs(simple, unrestricted, se=0.01):
+    """Two shapes per data type (1M and 8M parameters), their task accuracies (both protocols equal) and
+    per-task standard errors (two tasks per model, so a model's SE is se / sqrt(2))."""
+    accuracy = pd.DataFrame([{"name": f"{d}-{h}", "data": d, "hidden": h, "layers": 2, "parameters": p,
+                              "acc_own_tasks": a, "acc_simple_tasks": a}
+                             for d, accs in (("simple", simple), ("unrestricted", unrestricted))
+                             for (h, p), a in zip(((32, 10**6), (128, 8 * 10**6)), accs)])
+    zero_shot = pd.DataFrame([{"name": row.name, "task_set": task_set, "task": task, "acc_se": se}
+                              for row in accuracy.itertuples() for task_set in ("simple", "rich") for task in "ab"])
+    return accuracy, zero_shot
+
+
+def power_fits(exponent, err, r2=0.99):
+    fit = PowerLawFit(0.0, 1e6, exponent, 0.0, 1.0, err, r2, 4)
+    return sv.ScalingFits(fit, fit, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+
+
+def test_claims_hold_when_simple_data_wins_clearly_and_loss_follows_a_power_law():
+    accuracy, zero_shot = claims_inputs(simple=[0.70, 0.80], unrestricted=[0.55, 0.68])
+    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))
+    assert len(rows) == 7 and all(r.paper == sv.PAPER_ID and r.rule for r in rows)
+    assert [r.verdict for r in rows] == ["holds"] * 4 + ["holds", "holds", "not run"]  # no C fit: not run
+    assert rows[1].ours.startswith("simple-32 (1.00M) 0.700 vs unrestricted-128 (8.00M, 8.0x) 0.680: +0.020")
+    one_protocol = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "simple"}, power_fits(0.1, 0.01))
+    assert len(one_protocol) == 5  # both data types scored on the same tasks: one protocol
+
+
+def test_claims_fail_when_simple_data_loses_and_loss_rises():
+    accuracy, zero_shot = claims_inputs(simple=[0.50, 0.55], unrestricted=[0.70, 0.80])
+    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(-0.1, 0.01))
+    assert [r.verdict for r in rows[:2]] == ["reversed", "reversed"] and rows[4].verdict == "reversed"
+
+
+def test_claims_within_noise_curved_or_not_measurable_say_so():
+    accuracy, zero_shot = claims_inputs(simple=[0.62, 0.70], unrestricted=[0.60, 0.66], se=0.05)  # SE ~0.05
+    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01, r2=0.5))
+    assert rows[0].verdict == "within noise" and rows[1].verdict == "within noise"
+    assert rows[4].verdict == "within noise" and "not as a straight line" in rows[4].note
+    close = accuracy.assign(parameters=[10**6, 3 * 10**6] * 2)  # the grid spans 3x: the 6x claim cannot be tested
+    assert sv.claims(close, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))[1].verdict == "not run"

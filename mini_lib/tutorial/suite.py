@@ -1,21 +1,29 @@
-"""Notebook 01's experiments on the suite: a crash-and-resume demonstration and the suite-vs-ours table.
+"""Notebook 01's experiments on the suite: a crash-and-resume demonstration, the suite-vs-ours table
+and the notebook's claims.
 
 The published totals are the parameter counts of the Pythia checkpoints (EleutherAI model cards) at
-the suite's vocabulary of 50304; our analytic counts must equal them exactly.
+the suite's vocabulary of 50304; our analytic counts must equal them exactly. ``suite_claims`` states
+the notebook's three checkable claims as ``mini_lib.claims.Claim`` rows with rules fixed here: exact
+counts, an exact resume, and loss falling with size at equal tokens (one seed per size: a fixed margin).
 """
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Callable
+from typing import Callable, Mapping
 
 import pandas as pd
 import torch
 
+from mini_lib.claims import Claim, compare_with_error
 from mini_lib.models import PRESETS, PYTHIA_VOCAB_SIZE, model_size, neox_config
 from mini_lib.train import StepInfo, TrainConfig, TrainResult, train
 
 PUBLISHED_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944, "pythia-410m": 405_334_016}
+PYTHIA_PAPER = "2304.01373"
+RESUME_TOLERANCE = 1e-6  # nats: a resumed run replays the same steps; on CPU the difference is exactly 0
+SIZE_LOSS_MARGIN = 0.02  # nats a larger model's loss must be below the next smaller one's (one seed per size)
 
 
 class SimulatedCrash(RuntimeError):
@@ -44,7 +52,7 @@ def crash_and_resume(
 
 def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_loss: float) -> pd.DataFrame:
     """The suite's facts beside ours: shapes, learning rates, loss ordering by size, exact resume."""
-    ours = {name: model_size(neox_config(name, PYTHIA_VOCAB_SIZE)).total for name in PUBLISHED_TOTALS}
+    ours = analytic_totals(PUBLISHED_TOTALS)
     losses = size_summary.sort_values("parameters")["val_loss"].tolist()
     ordered = losses == sorted(losses, reverse=True)
     return pd.DataFrame([
@@ -58,3 +66,47 @@ def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed
         {"claim": "exact resume after interruption", "Pythia": "checkpoints every 1000 steps",
          "ours": f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}"},
     ])
+
+
+def analytic_totals(names) -> dict[str, int]:
+    """Our parameter count of each named preset at the suite's vocabulary."""
+    return {name: model_size(neox_config(name, PYTHIA_VOCAB_SIZE)).total for name in names}
+
+
+def suite_claims(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_loss: float,
+                 published: Mapping[str, int] = PUBLISHED_TOTALS) -> list[Claim]:
+    """Notebook 01's claims as ``Claim`` rows. ``size_summary``: one row per preset (``preset``,
+    ``parameters``, ``val_loss``), all trained on the same tokens; ``published``: the counts to check
+    against (the model cards')."""
+    ours = analytic_totals(published)
+    wrong = {name: (count, published[name]) for name, count in ours.items() if count != published[name]}
+    counts = Claim(
+        PYTHIA_PAPER, "our analytic parameter counts equal the suite's published counts",
+        "EleutherAI Pythia model cards (vocabulary 50304)", ", ".join(f"{k}: {v:,}" for k, v in published.items()),
+        "all equal" if not wrong else "; ".join(f"{k}: ours {o:,} vs {p:,}" for k, (o, p) in wrong.items()),
+        "holds: every total equal (exact integers, no noise); reversed: any differs", "reversed" if wrong else "holds")
+    difference = abs(uninterrupted_loss - resumed_loss)
+    resume = Claim(
+        "", "a run resumed after a crash ends with the uninterrupted run's losses", "this notebook, crash_and_resume",
+        "the uninterrupted run's final validation loss", f"|difference| = {difference:.1e} nats",
+        f"holds: |difference| < {RESUME_TOLERANCE:g} nats (float rounding); reversed: larger",
+        compare_with_error(RESUME_TOLERANCE - difference, 0.0).verdict if math.isfinite(difference) else "reversed")
+    return [counts, resume, _size_claim(size_summary)]
+
+
+def _size_claim(size_summary: pd.DataFrame) -> Claim:
+    """Each larger preset below the next smaller one: holds if every step down holds, reversed if any step is
+    reversed, within noise otherwise."""
+    ordered = size_summary.sort_values("parameters")
+    names = ordered["preset"].tolist() if "preset" in ordered else [f"{p:,}" for p in ordered["parameters"]]
+    losses = ordered["val_loss"].tolist()
+    verdicts = [compare_with_error(smaller - larger, math.nan, floor=SIZE_LOSS_MARGIN).verdict
+                for smaller, larger in zip(losses, losses[1:])]
+    verdict = ("not run" if not verdicts else "reversed" if "reversed" in verdicts
+               else "holds" if set(verdicts) == {"holds"} else "within noise")
+    return Claim(
+        PYTHIA_PAPER, "larger models reach lower loss on the same tokens", "the suite: every size, the same data order",
+        "yes, across the suite", ", ".join(f"{n}: {loss:.3f}" for n, loss in zip(names, losses)),
+        f"holds: each larger preset's final validation loss below the next smaller one's by more than "
+        f"{SIZE_LOSS_MARGIN:g} nats (one seed per size: a fixed margin); reversed: any above by more; within noise otherwise",
+        verdict)
