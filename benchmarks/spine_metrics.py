@@ -17,13 +17,14 @@ import sys
 CONCEPTS = {
     "data recipe (files training a tokenizer)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"train_tokenizer\(",
                                                  ("mini_lib/tokenization.py",)),
-    "caches (files choosing a cache_dir() location)": (r"^mini_lib/.*\.py$", r"cache_dir\(\)",
-                                                       ("mini_lib/paths.py", "mini_lib/store.py")),
+    "caches not built on the artefact store (files using cache_dir() without mini_lib.store)": (
+        r"^mini_lib/.*\.py$", r"cache_dir\(\)(?![\s\S]*)|^(?![\s\S]*mini_lib\.store)[\s\S]*cache_dir\(\)",
+        ("mini_lib/paths.py", "mini_lib/store.py")),
     "model shapes built outside models.py (PythiaPreset(...) calls)": (r"^mini_lib/.*\.py$", r"PythiaPreset\(",
                                                                        ("mini_lib/models.py",)),
     "settings typed Any (parameters)": (r"^mini_lib/.*\.py$", r"settings: Any", ()),
     "paper-vs-ours table builders (def paper_vs_ours*)": (r"^mini_lib/.*\.py$", r"def paper_vs_ours", ()),
-    "claim rows built outside claims.py (Claim( calls, files)": (r"^mini_lib/.*\.py$", r"\bClaim\(", ("mini_lib/claims.py",)),
+    "files stating claims as claims.Claim rows (one schema)": (r"^mini_lib/.*\.py$", r"\bClaim\(", ("mini_lib/claims.py",)),
     "plotting homes (mini_lib files importing pyplot)": (r"^mini_lib/.*\.py$", r"import matplotlib\.pyplot", ()),
     "local notes cited (PAPERS.md)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"PAPERS\.md", ()),
 }

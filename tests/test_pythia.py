@@ -43,3 +43,23 @@ def test_suite_claims_fail_on_a_wrong_count_a_drifting_resume_and_rising_loss():
     assert resume.verdict == "reversed" and size.verdict == "reversed"  # c is 0.5 nats above b
     close = pd.DataFrame({"preset": ["a", "b"], "parameters": [1, 2], "val_loss": [4.0, 3.99]})
     assert suite_claims(close, 3.0, 3.0)[2].verdict == "within noise"  # 0.01 < the 0.02 margin
+
+
+def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
+    from types import SimpleNamespace
+
+    from mini_lib.models import get_preset
+    from mini_lib.tutorial.settings import PYTHIA_TRAINING_PROFILES
+    from mini_lib.tutorial.suite import size_cells
+
+    tokenizer, blocks = tiny_setup()
+    settings = PYTHIA_TRAINING_PROFILES["smoke"]
+    data = SimpleNamespace(train=blocks, val=blocks)
+    cells = size_cells(settings, data, len(tokenizer))
+    assert [c.name for c in cells] == list(settings.presets)
+    for cell in cells:
+        preset = get_preset(cell.name)
+        assert cell.config.lr == preset.lr and cell.config.steps == settings.steps
+        assert cell.train_data is blocks and cell.val_data is blocks
+        model = cell.make_model()
+        assert (model.config.num_hidden_layers, model.config.hidden_size) == (preset.n_layers, preset.d_model)

@@ -17,13 +17,29 @@ import pandas as pd
 import torch
 
 from mini_lib.claims import Claim, compare_with_error
-from mini_lib.models import PRESETS, PYTHIA_VOCAB_SIZE, model_size, neox_config
+from mini_lib.grid import GridCell
+from mini_lib.models import PRESETS, PYTHIA_VOCAB_SIZE, build_model, get_preset, model_size, neox_config
+from mini_lib.recipe import PreparedData
 from mini_lib.train import StepInfo, TrainConfig, TrainResult, train
+from mini_lib.tutorial.settings import PythiaTrainingSettings
 
 PUBLISHED_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944, "pythia-410m": 405_334_016}
 PYTHIA_PAPER = "2304.01373"
 RESUME_TOLERANCE = 1e-6  # nats: a resumed run replays the same steps; on CPU the difference is exactly 0
 SIZE_LOSS_MARGIN = 0.02  # nats a larger model's loss must be below the next smaller one's (one seed per size)
+
+
+def size_cells(settings: PythiaTrainingSettings, data: PreparedData, vocab_size: int) -> list[GridCell]:
+    """One grid cell per preset in ``settings.presets``: same tokens, same seed, the suite's own learning
+    rate, so the only thing that changes along the grid is the model's size."""
+    def cell(name: str) -> GridCell:
+        preset = get_preset(name)
+        return GridCell(name=name, tags={"preset": name},
+                        make_model=lambda: build_model(neox_config(preset, vocab_size, settings.seq_len), seed=settings.seed),
+                        train_data=data.train, val_data=data.val,
+                        config=TrainConfig.from_settings(settings, lr=preset.lr))
+
+    return [cell(name) for name in settings.presets]
 
 
 class SimulatedCrash(RuntimeError):
