@@ -49,6 +49,7 @@ from mini_lib.influence.mislabel import (
     self_influence_scores,
 )
 from mini_lib.influence.paper import PAPER, paper_vs_ours
+from mini_lib.influence.plots import true_vs_simulated
 from mini_lib.influence.planted import PLANTED, PlantedStudy, planted_study
 from mini_lib.influence.simfluence import Simfluence
 from mini_lib.influence.splits import RunSplit, split_examples, split_runs
@@ -77,6 +78,7 @@ from mini_lib.influence.verdicts import notebook_claims
 
 __all__ = [
     "PLANTED", "PlantedStudy", "detection_over_splits", "mean_trajectory", "notebook_claims", "planted_study", "runs_frame", "signal_study",
+    "true_vs_simulated",
     "BaseModel", "CheckpointGradients", "CollectConfig", "CollectedTask", "DetectionCurve", "EMBEDDED_TASKS", "Example",
     "FileIds", "Features", "FineTuneTask", "FitConfig", "FitReport", "FittedMethod", "GPTfluenceConfig", "GPTfluenceSimulator",
     "GradientProjection", "KINDS", "LinearRescale", "METHODS", "MeanStd", "MethodResult", "PAPER", "PretrainConfig",

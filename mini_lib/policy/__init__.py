@@ -9,14 +9,14 @@ per-example losses of a flat vector), ``unrolled`` (the inner run and the adjoin
 ``optimise`` (projected gradient descent on gamma), ``perceptron`` / ``tiny_lm`` / ``perturb`` /
 ``lm_data`` (the paper's two settings), ``learning_law`` (contributions CT and their similarity),
 ``analysis`` / ``summary`` (AUC, CR, speed-up, learning-law fits), ``experiment`` (both settings from
-a notebook's settings), ``paper`` (the paper's numbers beside ours), ``reweighting`` (the learned
+a notebook's settings), ``plots`` (notebook 05's figures), ``paper`` (the paper's numbers beside ours), ``reweighting`` (the learned
 weights in the package's one training loop).
 """
 
 from mini_lib.policy.analysis import (Acceleration, FitComparison, FitInterval, LearningLawFit, acceleration_ratio,
                                       area_under_curve, compare_fits, compression_ratio, fit_interval,
                                       fit_learning_law_curve, identifiability_by_steps, interval_verdict)
-from mini_lib.policy.experiment import (PolicyExperiment, contributions_frame, curves_frame, fit_frame, headline,
+from mini_lib.policy.experiment import (PolicyExperiment, contributions_frame, curves_frame, fit_frame, fit_table, headline,
                                         lm_config, lm_data_from_settings, objective_frame, perceptron_experiment,
                                         perceptron_fits_by_steps,
                                         policy_matrix, resolve_device, similarity_frame, tiny_lm_experiment,
@@ -43,7 +43,7 @@ __all__ = [
     "PolicyLMData", "PolicyProblem", "PolicyResult", "PolicySummary", "TinyLMConfig", "Trajectory",
     "ZeroWeightReport", "acceleration_ratio", "area_under_curve", "batch_weights", "compare_fits",
     "compression_ratio", "contribution_similarity", "contributions", "contributions_frame", "count_parameters",
-    "curves_frame", "fit_frame", "fit_interval", "fit_learning_law_curve", "headline", "identifiability_by_steps",
+    "curves_frame", "fit_frame", "fit_interval", "fit_table", "fit_learning_law_curve", "headline", "identifiability_by_steps",
     "interval_verdict", "init_tiny_lm", "lm_config",
     "lm_data_from_settings", "make_perceptron_task", "make_tiny_lm_problem", "objective_frame", "optimise_policy",
     "paper_vs_ours", "perceptron_experiment", "perceptron_fits_by_steps", "perceptron_losses", "perturb_sequences", "pgd_step", "scaling_law_claims",
