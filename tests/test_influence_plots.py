@@ -59,8 +59,8 @@ def test_a_method_keeps_its_colour_across_figures():
     loss_colours = _legend_colours(fig)
     steps = np.arange(9)
     run = _run(np.ones((2, 9)), np.stack([steps / 10.0, steps / 20.0]))
-    only_sim = true_vs_simulated(run, {("simfluence", "bleu"): score_runs("simfluence", "bleu", [run], {"run_0": run.trajectories["bleu"]})},
-                                 ["bleu"], rows=[0], title="t")
+    simulated = {("simfluence", "bleu"): score_runs("simfluence", "bleu", [run], {"run_0": run.trajectories["bleu"]})}
+    only_sim = true_vs_simulated(run, simulated, ["bleu"], rows=[0], title="t")
     assert _legend_colours(only_sim) == {k: loss_colours[k] for k in ("true", "simfluence")}
 
 

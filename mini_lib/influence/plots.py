@@ -40,8 +40,8 @@ def true_vs_simulated(run: Run, results: dict[tuple[str, str], MethodResult], me
     results: (method, metric) -> result, as ``compare_methods`` returns them; a method without a
     metric (TracIn-CP has no BLEU) is left out of that metric's panels. One legend, under the panels.
     """
-    named = ["true", *METHODS, *dict.fromkeys(method for method, _ in results)]
-    colours = dict(zip(dict.fromkeys(named), sns.color_palette("colorblind", len(named))))  # one colour per method, every figure
+    named = list(dict.fromkeys(["true", *METHODS, *(method for method, _ in results)]))
+    colours = dict(zip(named, sns.color_palette("colorblind", len(named))))  # a method's colour is the same in every figure
     sources = ["true", *dict.fromkeys(method for method, metric in results if metric in metrics)]
     from_step = int(run.steps[0]) + max(1, round(EARLY_SHARE * (len(run.steps) - 1)))
     fig, axes = plt.subplots(len(metrics), len(rows), figsize=(3.8 * len(rows), 2.9 * len(metrics) + 0.6),
@@ -52,13 +52,15 @@ def true_vs_simulated(run: Run, results: dict[tuple[str, str], MethodResult], me
             panel = frame[frame["test_id"] == run.test_ids[row]]
             for source, part in panel.groupby("source", sort=False):
                 true = source == "true"
-                ax.plot(part["step"], part["value"], color=colours[source], lw=2.2 if true else 1.2, zorder=3 if true else 2)
+                ax.plot(part["step"], part["value"], color=colours[source], lw=2.2 if true else 1.2,
+                        zorder=3 if true else 2)
             heading = f"test example {run.test_ids[row]}"
             cut = focus_range(panel, from_step)
             if cut is not None:
                 ax.set_ylim(cut)
                 heading += f"\n(y cut: steps < {from_step} reach {panel['value'].max():.3g})"
-            ax.set(title=heading, ylabel=METRIC_LABELS.get(metric, metric), xlabel="step" if metric == metrics[-1] else "")
+            bottom_row = metric == metrics[-1]
+            ax.set(title=heading, ylabel=METRIC_LABELS.get(metric, metric), xlabel="step" if bottom_row else "")
     fig.suptitle(title)
     legend_below(fig, [Line2D([], [], color=colours[s], lw=2.2 if s == "true" else 1.2) for s in sources], sources)
     return fig

@@ -9,8 +9,8 @@ per-example losses of a flat vector), ``unrolled`` (the inner run and the adjoin
 ``optimise`` (projected gradient descent on gamma), ``perceptron`` / ``tiny_lm`` / ``perturb`` /
 ``lm_data`` (the paper's two settings), ``learning_law`` (contributions CT and their similarity),
 ``analysis`` / ``summary`` (AUC, CR, speed-up, learning-law fits), ``experiment`` (both settings from
-a notebook's settings), ``plots`` (notebook 05's figures), ``paper`` (the paper's numbers beside ours), ``reweighting`` (the learned
-weights in the package's one training loop).
+a notebook's settings), ``plots`` (notebook 05's figures), ``paper`` (the paper's numbers beside
+ours), ``reweighting`` (the learned weights in the package's one training loop).
 """
 
 from mini_lib.policy.analysis import (Acceleration, FitComparison, FitInterval, LearningLawFit, acceleration_ratio,
