@@ -343,14 +343,15 @@ def precision_table(
 
     Each measurement times ``steps`` steps after one warm-up step, on a fresh model with the same
     weights. The rows alternate for ``rounds`` rounds, so a busy spell on a shared machine slows every
-    row alike, and each row keeps its best round. ``noise`` is the spread of a row's rounds,
-    (best - worst) / best; ``verdict`` calls a row faster or slower than the first only when the gap
-    exceeds the noise of both rows (see ``precision_verdict``).
+    row alike, and each row keeps its best round: other work only ever slows a step down. ``noise`` is
+    how far that best is from being reproduced, (best - second best) / best; ``verdict`` calls a row
+    faster or slower than the first only when the gap exceeds the noise of both rows
+    (``precision_verdict``).
     """
     import pandas as pd
 
-    if rounds < 1:
-        raise ConfigError(f"rounds must be >= 1, got {rounds}")
+    if rounds < 2:
+        raise ConfigError(f"rounds must be >= 2 (the noise is the gap between the two best), got {rounds}")
     use_cuda = resolve_device(device) == "cuda"
     config_base = neox_config(get_preset(preset), vocab_size, blocks.seq_len)
     variants = [(p, False) for p in precisions if use_cuda or p != "fp16"]
@@ -364,10 +365,9 @@ def precision_table(
             measured[precision, compiled].append(measure_ours(build_model(config_base, seed=seed), blocks, config, warmup=1))
     rows = []
     for (precision, compiled), results in measured.items():
-        speeds = [r.tokens_per_s for r in results]
-        best = results[int(np.argmax(speeds))]
+        best, second = sorted(results, key=lambda r: r.tokens_per_s, reverse=True)[:2]
         rows.append({"precision": precision, "compile": compiled, "tokens_per_s": best.tokens_per_s,
-                     "noise": (max(speeds) - min(speeds)) / max(speeds), "rounds": rounds, "mfu": best.mfu,
+                     "noise": 1 - second.tokens_per_s / best.tokens_per_s, "rounds": rounds, "mfu": best.mfu,
                      "peak_memory_gb": max(r.peak_memory_gb for r in results)})
     table = pd.DataFrame(rows)
     table["speedup_vs_first"] = table["tokens_per_s"] / table["tokens_per_s"].iloc[0]
@@ -377,7 +377,8 @@ def precision_table(
 
 def precision_verdict(row, first) -> str:
     """``row`` against the first row of a precision table, in words: "faster" or "slower" only when the
-    gap is larger than the spread between rounds of either row, so a verdict never rests on noise."""
+    gap is larger than either row's noise (the spread of its two best rounds), so a verdict never rests on
+    one lucky or disturbed round."""
     name = row["precision"] + ("+compile" if row["compile"] else "")
     if (row["precision"], row["compile"]) == (first["precision"], first["compile"]):
         return f"{name}: the reference"
@@ -385,7 +386,7 @@ def precision_verdict(row, first) -> str:
     change = row["speedup_vs_first"] - 1
     if abs(change) <= margin:
         return (f"{name}: no measurable difference from {first['precision']} ({row['speedup_vs_first']:.2f}x, "
-                f"within the {margin:.0%} spread between rounds)")
+                f"within the {margin:.0%} spread of the best rounds)")
     word = "faster" if change > 0 else "slower"
     return (f"{name}: {word} than {first['precision']} ({row['speedup_vs_first']:.2f}x, beyond the {margin:.0%} "
-            f"spread between rounds)")
+            f"spread of the best rounds)")
