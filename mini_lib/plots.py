@@ -86,11 +86,11 @@ def loss_vs_size_and_compute(curves: pd.DataFrame, summary: pd.DataFrame, hue: s
 def legend_below(fig, handles, labels, title: str | None = None) -> None:
     """One legend for all of a figure's panels, under them: a legend inside a panel covers its curves,
     and a panel drawn with ``legend=False`` beside one that has it reads as unlabelled."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
     for ax in fig.axes:
         if ax.get_legend() is not None:
             ax.get_legend().remove()
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
     place = ({"loc": "outside lower center"} if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
              else {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0)})  # under the figure; saved with bbox "tight"
     fig.legend(handles, labels, title=title, ncol=min(len(labels), 6), frameon=False, **place)
