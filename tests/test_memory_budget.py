@@ -33,3 +33,10 @@ def test_cpu_profile_fits_in_binder_memory(name):
     peak = peak_rss_bytes([sys.executable, "-m", "mini_lib", "run", name, "--profile", "cpu", "--quiet"], env)
     assert peak > KERNEL_FLOOR_BYTES, f"{peak / 1e9:.2f} GB: the kernel's memory was not counted"
     assert peak < BINDER_BYTES - SERVER_BYTES, f"{name} (cpu) peaked at {peak / 1e9:.2f} GB, over Binder's 2 GB"
+
+
+def test_the_probe_counts_a_grandchild_as_a_kernel_is_counted():
+    touch_400mb = "b = bytearray(400 * 10**6); b[::4096] = bytes([1]) * len(b[::4096])"  # every page resident
+    grandchild = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {touch_400mb!r}])"
+    assert peak_rss_bytes([sys.executable, "-c", grandchild], dict(os.environ)) > 4e8
+    assert peak_rss_bytes([sys.executable, "-c", "pass"], dict(os.environ)) < 1e8
