@@ -72,3 +72,27 @@ def loss_vs_size_and_compute(curves: pd.DataFrame, summary: pd.DataFrame, hue: s
     axes[2].set_xscale("log")
     readable_log_axis(axes[2].xaxis)
     return fig
+
+
+def legend_below(fig, handles, labels, title: str | None = None) -> None:
+    """One legend for all of a figure's panels, under them: a legend inside a panel covers its curves,
+    and a panel drawn with ``legend=False`` beside one that has it reads as unlabelled."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    place = ({"loc": "outside lower center"} if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+             else {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0)})  # under the figure; saved with bbox "tight"
+    fig.legend(handles, labels, title=title, ncol=min(len(labels), 6), frameon=False, **place)
+
+
+def round_step_ticks(ax, steps, n: int = 6) -> None:
+    """x ticks of an image whose columns are ``steps`` (evenly spaced) at round step values (0, 100, 200),
+    not at evenly spaced column indices (0, 125, 251)."""
+    from matplotlib.ticker import MaxNLocator
+
+    steps = np.asarray(steps, dtype=float)
+    values = MaxNLocator(nbins=n, steps=[1, 2, 5, 10], integer=True).tick_values(steps[0], steps[-1])
+    values = values[(values >= steps[0]) & (values <= steps[-1])]
+    ax.set_xticks(np.interp(values, steps, np.arange(len(steps))), [f"{v:g}" for v in values])

@@ -102,6 +102,17 @@ def load_tokenizer(folder: "str | os.PathLike", model_max_length: int = 2048) ->
     return tokenizer
 
 
+def encode_text(tokenizer, text: str, *, add_special_tokens: bool = False) -> list[int]:
+    """One text's token ids, whatever its length: through the Rust backend when there is one, so a text
+    longer than ``model_max_length`` raises no warning; the caller cuts or windows it to its model."""
+    if not text:
+        return []
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return backend.encode(text, add_special_tokens=add_special_tokens).ids
+    return list(tokenizer(text, add_special_tokens=add_special_tokens, verbose=False)["input_ids"])
+
+
 def encode_documents(tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], batch_size: int = 1024) -> list[list[int]]:
     """Tokenise whole documents with the Rust batch encoder (multi-threaded, no offsets, no length warnings:
     documents are longer than the context on purpose, packing cuts them)."""

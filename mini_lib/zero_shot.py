@@ -33,6 +33,7 @@ import torch
 from mini_lib.errors import ConfigError, choose
 from mini_lib.evaluate import eval_mode
 from mini_lib.lm_batching import pad_batch
+from mini_lib.tokenization import encode_text
 
 NORMALISATIONS = ("none", "chars", "tokens")
 
@@ -142,8 +143,8 @@ def score_choices(
         chars = []
         for o, option in enumerate(example.options):
             context, continuation = _move_trailing_space(example.context, option)
-            context_ids = [start_id, *_encode(tokenizer, context)] if context else [start_id]
-            option_ids = _encode(tokenizer, continuation)
+            context_ids = [start_id, *encode_text(tokenizer, context)] if context else [start_id]
+            option_ids = encode_text(tokenizer, continuation)
             if not option_ids:
                 raise ConfigError(f"option {option!r} encodes to no tokens")
             if len(option_ids) > max_length:
@@ -203,16 +204,6 @@ def _move_trailing_space(context: str, option: str) -> tuple[str, str]:
     """The harness's split: whitespace ending the context belongs to the option."""
     stripped = context.rstrip()
     return stripped, context[len(stripped):] + option
-
-
-def _encode(tokenizer, text: str) -> list[int]:
-    """Token ids without special tokens (through the Rust backend when there is one: no length warnings)."""
-    if not text:
-        return []
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:
-        return backend.encode(text, add_special_tokens=False).ids
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def _start_token_id(tokenizer) -> int:

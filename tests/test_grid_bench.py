@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.bench import compare, precision_table, variant_name
+from mini_lib import bench
+from mini_lib.bench import Throughput, compare, precision_table, variant_name
 from mini_lib.bench import main as bench_main
 from mini_lib.errors import ConfigError
 from mini_lib.grid import GridCell, run_grid
@@ -156,9 +157,45 @@ def test_bench_measures_extra_variants_and_compares_the_trainer_at_its_best_row(
 
 
 def test_precision_table_has_one_row_per_precision_and_skips_fp16_on_cpu():
-    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16", "fp16"), steps=2, batch_size=4, device="cpu")
+    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16", "fp16"), steps=2, batch_size=4,
+                            device="cpu", rounds=2)
     assert table["precision"].tolist() == ["fp32", "bf16"]
     assert (table["tokens_per_s"] > 0).all() and table["speedup_vs_first"].iloc[0] == 1.0
+    assert (table["rounds"] == 2).all() and table["noise"].between(0, 1).all()
+    assert table["verdict"].iloc[0] == "fp32: the reference" and table["verdict"].iloc[1].startswith("bf16: ")
+
+
+def _scripted_throughput(monkeypatch, speeds: dict[str, list[float]]) -> list[str]:
+    """measure_ours replaced by scripted tokens/s per precision, one per call; returns the call order."""
+    calls: list[str] = []
+
+    def measure(model, blocks, config, warmup):
+        calls.append(config.precision)
+        return Throughput("mini_lib", speeds[config.precision][calls.count(config.precision) - 1], None, 0.1, 5, 1.0)
+
+    monkeypatch.setattr(bench, "measure_ours", measure)
+    return calls
+
+
+def test_precision_rounds_alternate_and_keep_each_best_so_a_busy_round_cannot_flip_the_verdict(monkeypatch):
+    # round 2 of fp32 and round 3 of bf16 ran on a busy machine: timed alone, round 2 says "bf16 faster"
+    calls = _scripted_throughput(monkeypatch, {"fp32": [100.0, 60.0, 98.0], "bf16": [80.0, 81.0, 40.0]})
+    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16"), steps=5, batch_size=4, device="cpu")
+    assert calls == ["fp32", "bf16"] * 3
+    assert table["tokens_per_s"].tolist() == [100.0, 81.0]
+    assert table["noise"].tolist() == pytest.approx([0.02, 1 / 81])  # best vs second best
+    assert table["verdict"].iloc[1] == "bf16: slower than fp32 (0.81x, beyond the 2% spread of the best rounds)"
+
+
+def test_precision_verdict_names_a_difference_only_beyond_the_noise(monkeypatch):
+    _scripted_throughput(monkeypatch, {"fp32": [100.0, 90.0, 95.0], "bf16": [97.0, 96.0, 50.0]})
+    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16"), steps=5, batch_size=4, device="cpu")
+    assert table["verdict"].iloc[1] == "bf16: no measurable difference from fp32 (0.97x, within the 5% spread of the best rounds)"
+    _scripted_throughput(monkeypatch, {"fp32": [100.0, 98.0, 99.0], "bf16": [130.0, 129.0, 131.0]})
+    table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16"), steps=5, batch_size=4, device="cpu")
+    assert table["verdict"].iloc[1] == "bf16: faster than fp32 (1.31x, beyond the 1% spread of the best rounds)"
+    with pytest.raises(ConfigError, match="rounds must be >= 2"):
+        precision_table("pythia-1m", _random_blocks(), 512, ("fp32",), steps=5, batch_size=4, device="cpu", rounds=1)
 
 
 @pytest.mark.slow

@@ -21,3 +21,16 @@ def test_size_figure_orders_models_by_their_real_size_and_labels_each_size():
     assert {ax.get_ylabel() for ax in fig.axes} == {"validation loss (nats/token)"}
     flops_labels = [t.get_text() for t in fig.axes[2].get_xticklabels(minor=True)]
     assert not any(flops_labels)  # no minor-tick labels to overlap
+
+
+def test_image_steps_are_ticked_at_round_values_on_their_columns():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    steps = np.unique(np.linspace(0, 499, 200).round().astype(int))  # a 500-step policy drawn in 200 columns
+    ax = plt.subplots()[1]
+    ax.imshow(np.zeros((2, len(steps))), aspect="auto")
+    plots.round_step_ticks(ax, steps)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "100", "200", "300", "400"]  # not 0, 125, 251, 374, 499
+    columns = [np.interp(v, steps, np.arange(len(steps))) for v in (0, 100, 200, 300, 400)]
+    assert np.allclose(ax.get_xticks(), columns) and np.allclose(columns, [0, 40, 80, 120, 160], atol=0.5)

@@ -8,7 +8,7 @@ import torch
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 from mini_lib.errors import ConfigError
-from mini_lib.selection.perplexity import perplexities
+from mini_lib.selection.perplexity import perplexities, token_windows
 from tests.test_selection_askllm import WORDS, word_tokenizer
 
 
@@ -50,3 +50,37 @@ def test_invalid_inputs_are_config_errors():
         perplexities(UniformLM(5), word_tokenizer(), ["ok", "  "])
     with pytest.raises(ConfigError, match="max_length"):
         perplexities(UniformLM(5), word_tokenizer(), ["ok"], max_length=1)
+
+
+def _small_model() -> GPTNeoXForCausalLM:
+    torch.manual_seed(0)
+    return GPTNeoXForCausalLM(GPTNeoXConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2,
+                                            num_attention_heads=4, intermediate_size=64)).eval()
+
+
+def test_windows_predict_every_token_but_the_first_exactly_once():
+    assert token_windows(list(range(10)), 4) == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    assert token_windows(list(range(5)), 4) == [[0, 1, 2, 3], [3, 4]]
+    assert token_windows([7, 8], 4) == [[7, 8]]
+    for n in range(2, 30):
+        targets = [t for w in token_windows(list(range(n)), 5) for t in w[1:]]
+        assert targets == list(range(1, n)) and all(len(w) <= 5 for w in token_windows(list(range(n)), 5))
+
+
+def test_a_text_longer_than_the_context_is_scored_over_all_its_tokens_without_a_length_warning(capfd):
+    model, tok = _small_model(), word_tokenizer()
+    tok.model_max_length = 4  # as notebook 06's proxy tokenizer: its context, shorter than the documents
+    head = "the cat sat on the mat"
+    texts = [head + " . a dog ran", head + " . the mat sat"]  # same first window, different ends
+    got = perplexities(model, tok, texts, max_length=4)
+    assert "longer than the specified maximum sequence length" not in capfd.readouterr().err
+    assert got[0] != pytest.approx(got[1], rel=1e-3)  # the tokens after the first window count
+    ids = [tok.eos_token_id] + tok.encode(texts[0])
+    nll, n = 0.0, 0
+    with torch.no_grad():
+        for window in token_windows(ids, 4):
+            w = torch.tensor([window])
+            nll += float(model(input_ids=w, labels=w).loss) * (len(window) - 1)
+            n += len(window) - 1
+    assert n == len(ids) - 1
+    assert got[0] == pytest.approx(np.exp(nll / n), rel=1e-5)

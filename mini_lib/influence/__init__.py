@@ -24,6 +24,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                  "self_influence_scores"),
     "paper": ("PAPER", "paper_vs_ours"),
     "planted": ("PLANTED", "PlantedStudy", "planted_study"),
+    "plots": ("true_vs_simulated",),
     "simfluence": ("Simfluence",),
     "splits": ("RunSplit", "split_examples", "split_runs"),
     "synthetic": ("SyntheticConfig", "synthetic_task"),

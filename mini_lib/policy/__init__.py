@@ -9,8 +9,8 @@ per-example losses of a flat vector), ``unrolled`` (the inner run and the adjoin
 ``optimise`` (projected gradient descent on gamma), ``perceptron`` / ``tiny_lm`` / ``perturb`` /
 ``lm_data`` (the paper's two settings), ``learning_law`` (contributions CT and their similarity),
 ``analysis`` / ``summary`` (AUC, CR, speed-up, learning-law fits), ``experiment`` (both settings from
-a notebook's settings), ``paper`` (the paper's numbers beside ours), ``reweighting`` (the learned
-weights in the package's one training loop).
+a notebook's settings), ``plots`` (notebook 05's figures), ``paper`` (the paper's numbers beside
+ours), ``reweighting`` (the learned weights in the package's one training loop).
 """
 
 from mini_lib.lazy_exports import lazy_exports
@@ -21,7 +21,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "analysis": ("Acceleration", "FitComparison", "FitInterval", "LearningLawFit", "acceleration_ratio",
                  "area_under_curve", "compare_fits", "compression_ratio", "fit_interval", "fit_learning_law_curve",
                  "identifiability_by_steps", "interval_verdict"),
-    "experiment": ("PolicyExperiment", "contributions_frame", "curves_frame", "fit_frame", "headline", "lm_config",
+    "experiment": ("PolicyExperiment", "contributions_frame", "curves_frame", "fit_frame", "fit_table", "headline", "lm_config",
                    "lm_data_from_settings", "objective_frame", "perceptron_experiment", "perceptron_fits_by_steps",
                    "policy_matrix", "resolve_device", "similarity_frame", "tiny_lm_experiment", "weights_frame"),
     "learning_law": ("ContributionSimilarity", "ContributionTrace", "ZeroWeightReport", "contribution_similarity",

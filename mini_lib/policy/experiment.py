@@ -327,3 +327,9 @@ def _margin_groups(margins: Tensor) -> dict[str, Tensor]:
 def _nanmedian(values: Tensor) -> float:
     finite = values[torch.isfinite(values)]
     return float(finite.median()) if finite.numel() else math.nan
+
+
+def fit_table(numbers: dict) -> pd.DataFrame:
+    """The learning-law fit of each run (rows conventional, optimised) from ``headline``'s numbers."""
+    rows = {run: numbers[f"fit_{run}"] for run in ("conventional", "optimised")}
+    return pd.DataFrame({run: fit or {} for run, fit in rows.items()}).T
