@@ -68,7 +68,7 @@ class PythiaTrainingSettings:
 _PYTHIA_TRAINING_CPU = replace(
     PythiaTrainingSettings(), n_stories=10_000, vocab_size=2048, seq_len=128,
     presets=("pythia-1m", "pythia-14m", "pythia-3m"), steps=200, batch_size=16, eval_every=50, eval_examples=128,
-    checkpoint_every=100, throughput_steps=5, compile=False,
+    checkpoint_every=100, throughput_steps=20, compile=False,
 )
 PYTHIA_TRAINING_PROFILES: dict[str, PythiaTrainingSettings] = {
     "gpu": PythiaTrainingSettings(),
@@ -76,7 +76,7 @@ PYTHIA_TRAINING_PROFILES: dict[str, PythiaTrainingSettings] = {
     # base cpu: 10 fields differ (12 from gpu)
     "smoke": replace(_PYTHIA_TRAINING_CPU, n_stories=1500, vocab_size=1024, seq_len=64,
                      presets=("pythia-1m", "pythia-3m"), steps=30, micro_batch_size=8, eval_every=10,
-                     eval_examples=64, checkpoint_every=10, throughput_steps=3),
+                     eval_examples=64, checkpoint_every=15, throughput_steps=10),
 }
 PYTHIA_TRAINING_GPU_ON_CPU_OVERRIDES: dict[str, Any] = {
     "steps": 2, "eval_every": 0, "eval_examples": 4, "checkpoint_every": 1, "throughput_steps": 1, "compile": False,
