@@ -94,9 +94,9 @@ def measure(notebooks: list[str], profiles: list[str], out: Path = COSTS_FILE, k
 
 
 def minutes(seconds: float) -> str:
-    """``1:05`` for 65 seconds: how people read a run time."""
+    """``1 min 05 s`` for 65 seconds, ``35 s`` for 35: how people read a run time."""
     whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60:02d} s"
 
 
 def cpu_words(report: dict) -> str:
@@ -108,7 +108,7 @@ def header_block(notebook: str, report: dict, gpu: dict | None) -> str:
     """The markdown table a notebook's first cell shows: measured smoke/cpu, projected gpu."""
     rows = [BEGIN, "", "| profile | wall time | peak memory | measured on |", "|---|---|---|---|"]
     for profile, entry in sorted(report["notebooks"].get(notebook, {}).items(), key=lambda kv: ("smoke", "cpu").index(kv[0])):
-        rows.append(f"| `{profile}` | {minutes(entry['wall_s'])} min | {entry['peak_rss_gb']:.1f} GB | "
+        rows.append(f"| `{profile}` | {minutes(entry['wall_s'])} | {entry['peak_rss_gb']:.1f} GB | "
                     f"{cpu_words(report)}, {entry['date']}, fresh cache |")
     if gpu and notebook in gpu["notebooks"] and gpu["notebooks"][notebook]["passed"]:
         g = gpu["notebooks"][notebook]
@@ -158,8 +158,8 @@ def readme_block(report: dict, gpu: dict | None) -> str:
         g = (gpu or {}).get("notebooks", {}).get(notebook)
         projected = f"{g['projected_s'] / 3600:.2f} h" if g and g["passed"] else "not measured"
         smoke, cpu = entry.get("smoke"), entry.get("cpu")
-        rows.append(f"| `{notebook}` | {minutes(smoke['wall_s']) + ' min' if smoke else '-'} | "
-                    f"{minutes(cpu['wall_s']) + ' min' if cpu else '-'} | "
+        rows.append(f"| `{notebook}` | {minutes(smoke['wall_s']) if smoke else '-'} | "
+                    f"{minutes(cpu['wall_s']) if cpu else '-'} | "
                     f"{str(round(cpu['peak_rss_gb'], 1)) + ' GB' if cpu else '-'} | {projected} |")
     dates = sorted({e["date"] for n in report["notebooks"].values() for e in n.values()})
     rows += ["", f"Measured on {cpu_words(report)}, {' to '.join(dates[::max(1, len(dates) - 1)])}, each run "
@@ -182,7 +182,7 @@ def summary(notebook: str, report: dict | None = None) -> list[str]:
         if not COSTS_FILE.exists():
             return []
         report = json.loads(COSTS_FILE.read_text())
-    return [f"{profile} profile: {minutes(e['wall_s'])} min, peak {e['peak_rss_gb']:.1f} GB on {cpu_words(report)} "
+    return [f"{profile} profile: {minutes(e['wall_s'])}, peak {e['peak_rss_gb']:.1f} GB on {cpu_words(report)} "
             f"(measured {e['date']})" for profile, e in report["notebooks"].get(notebook, {}).items()]
 
 

@@ -34,8 +34,8 @@ GPU = {"environment": {"device": "NVIDIA H200"},
 def test_header_block_states_each_profile_in_order_with_its_machine():
     block = costs.header_block("00_quickstart", _report(), GPU)
     rows = [line for line in block.splitlines() if line.startswith("| `")]
-    assert rows[0].startswith("| `smoke` | 0:12 min | 0.6 GB | 2 CPU cores (Test CPU), 2026-11-26")
-    assert rows[1].startswith("| `cpu` | 2:10 min | 0.8 GB |")
+    assert rows[0].startswith("| `smoke` | 12 s | 0.6 GB | 2 CPU cores (Test CPU), 2026-11-26")
+    assert rows[1].startswith("| `cpu` | 2 min 10 s | 0.8 GB |")
     assert rows[2].startswith("| `gpu` | 0.03 h (projected) | 2 GB GPU | one NVIDIA H200")
     assert block.startswith(costs.BEGIN) and block.endswith(costs.END)
 
@@ -46,11 +46,11 @@ def test_render_replaces_the_block_in_place_and_is_idempotent(tmp_path):
     assert costs.render(_report(), GPU, tmp_path) == [tmp_path / "00_quickstart.ipynb"]
     text = "".join(json.loads((tmp_path / "00_quickstart.ipynb").read_text())["cells"][0]["source"])
     assert text.startswith("# Title\n\nWhat you need:\n\n") and text.endswith("\n\nMore prose.")
-    assert "| `cpu` | 2:10 min |" in text and text.count(costs.BEGIN) == 1
+    assert "| `cpu` | 2 min 10 s |" in text and text.count(costs.BEGIN) == 1
     assert costs.render(_report(), GPU, tmp_path) == []  # nothing changed
     costs.render(_report(wall_s=61), GPU, tmp_path)
     text = "".join(json.loads((tmp_path / "00_quickstart.ipynb").read_text())["cells"][0]["source"])
-    assert "| `cpu` | 1:01 min |" in text and "2:10" not in text
+    assert "| `cpu` | 1 min 01 s |" in text and "2 min 10 s" not in text
 
 
 def test_measure_merges_into_the_file_and_a_failed_run_keeps_the_previous_figure(tmp_path, monkeypatch):
@@ -89,7 +89,7 @@ def test_list_states_measured_costs(capsys):
 
 def test_readme_block_lists_every_measured_notebook_with_the_gpu_projection():
     block = costs.readme_block(_report(), GPU)
-    assert "| `00_quickstart` | 0:12 min | 2:10 min | 0.8 GB | 0.03 h |" in block
+    assert "| `00_quickstart` | 12 s | 2 min 10 s | 0.8 GB | 0.03 h |" in block
     assert "one NVIDIA H200" in block and "Measured on 2 CPU cores (Test CPU), 2026-11-26" in block
 
 
