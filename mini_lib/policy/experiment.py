@@ -134,6 +134,27 @@ def tiny_lm_experiment(settings: OptimalLearningSettings, data: PolicyLMData, *,
                 n_parameters=count_parameters(config), on_epoch=on_epoch)
 
 
+def epoch_printer(epochs: int, lines: int = 10) -> OnEpoch:
+    """A progress callback for the outer optimisation: about ``lines`` lines of J over ``epochs`` epochs
+    (every epoch when there are fewer), so a long run shows it is alive without flooding the notebook."""
+    every = max(1, epochs // lines)
+
+    def report(epoch: int, objective: float) -> None:
+        if epoch % every == 0:
+            print(f"outer epoch {epoch:3d}: J = {objective:.4f}")
+
+    return report
+
+
+def simplex_checks(*experiments: tuple[str, PolicyExperiment]) -> dict:
+    """How far each learned policy's rows are from summing to 1 and its smallest weight: a policy off the
+    simplex (or negative) would mean the projection failed, whatever the curves look like."""
+    return {
+        "gamma_rows_on_simplex": {name: float((e.result.gamma.sum(dim=1) - 1).abs().max()) for name, e in experiments},
+        "gamma_min": min(float(e.result.gamma.min()) for _, e in experiments),
+    }
+
+
 def headline(experiment: PolicyExperiment, *, active_threshold: float = 0.1,
              zero_threshold: float = 0.1) -> dict[str, Any]:
     """The experiment's numbers as a flat JSON-ready dict (J, CR, speed-up, fits, Learning-Law checks)."""
