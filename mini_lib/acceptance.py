@@ -115,7 +115,7 @@ ACCEPTANCE: dict[str, Acceptance] = {
          Phase("throughput table", "/tmp", lambda full, cut: (full.throughput_steps + 2) / (cut.throughput_steps + 2))),
     ),
     "02_simplified_vocab": Acceptance(
-        {"n_documents": 20_000, "train_tokens": 512 * 128 * 4, "evals_per_run": 0, "task_examples": 50},
+        {"n_stories": 20_000, "train_tokens": 512 * 128 * 4, "evals_per_run": 0, "task_examples": 50},
         (Phase("model grid", "/grid/", lambda full, cut: _steps_02(full) / _steps_02(cut)),),
     ),
     "03_quality_quantity": Acceptance(

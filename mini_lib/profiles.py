@@ -154,7 +154,6 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("04_gptfluence:unseen_task", _one_of("mini_lib.influence.tasks:KINDS", blank_ok=True)),
     ("04_gptfluence:task_source", _one_of("mini_lib.influence.tasks:SOURCES")),
     ("04_gptfluence:sim_width", _at_least(0)),  # 0 = the feature size
-    ("02_simplified_vocab:source", _one_of("mini_lib.simple_vocab.experiment:SOURCES")),
     ("preset", _one_of("mini_lib.models:PRESETS")),
     ("presets", _one_of("mini_lib.models:PRESETS")),
     ("tier", _one_of("mini_lib.corpora.storyworld:TIERS")),

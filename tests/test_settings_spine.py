@@ -180,3 +180,17 @@ def test_from_settings_takes_every_notebooks_matching_fields():
                     assert getattr(config, f.name) == getattr(settings, f.name), (notebook, f.name)
     gpu = NOTEBOOK_PROFILES["03_quality_quantity"]["gpu"]
     assert TrainConfig.from_settings(gpu).beta2 == 0.99 and TrainConfig.from_settings(gpu).warmup_steps == 100
+
+
+def test_one_concept_one_name_across_notebooks():
+    """The corpus settings are called the same in every notebook that has them (02 once said source/path/
+    hub_name/n_documents for what 03 and 05 call corpus/corpus_path/corpus_name/n_stories)."""
+    from dataclasses import fields
+
+    from mini_lib.profiles import NOTEBOOK_PROFILES
+
+    for notebook, profiles in NOTEBOOK_PROFILES.items():
+        names = {f.name for f in fields(profiles["cpu"])}
+        assert not names & {"source", "path", "hub_name", "n_documents"}, notebook
+        if "corpus" in names:
+            assert {"corpus_path", "corpus_name", "n_stories"} <= names, notebook

@@ -22,7 +22,7 @@ SEQ = 32
 
 @lru_cache(maxsize=1)
 def story_data():
-    return sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ,
+    return sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ,
                                       val_fraction=0.1, train_tokens=200 * SEQ, seed=0)
 
 
@@ -33,10 +33,10 @@ def test_equal_token_budgets_counted_with_each_tokenizer():
     assert data.simple.available_tokens < data.unrestricted.available_tokens  # rich stories are longer
     # the budget cuts the rich set at fewer stories
     assert len(data.unrestricted.budget_documents()) < len(data.simple.budget_documents())
-    full = sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1)
+    full = sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1)
     assert full.budget_tokens == full.simple.available_tokens // SEQ * SEQ  # 0: all the smaller set holds
     with pytest.raises(ConfigError, match="holds only"):
-        sv.build_equal_budget_data("storyworld", n_documents=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
+        sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
                                    train_tokens=10**7)
 
 
@@ -69,16 +69,16 @@ def test_a_local_corpus_becomes_filtered_vs_unfiltered(tmp_path):
     path = tmp_path / "corpus.jsonl"
     path.write_text("".join(json.dumps({"text": f"{easy} {hard}" if i % 2 else easy}) + "\n" for i in range(120)))
     vocab = frozenset("the dog ran to big tree and cat sat on red mat".split())
-    data = sv.build_equal_budget_data("local", path=str(path), n_documents=120, vocab_size=300, seq_len=SEQ,
+    data = sv.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ,
                                       val_fraction=0.1, vocabulary=vocab)
     assert data.filter_stats.n_docs == 108 and 0.2 < data.filter_stats.kept_fraction < 0.8
     assert all(t.startswith("<s> The dog") and "Quarterly" not in t for t in data.simple.documents)
     assert any("Quarterly" in t for t in data.unrestricted.documents)
     assert data.simple.train.n_tokens == data.unrestricted.train.n_tokens == data.budget_tokens
     with pytest.raises(ConfigError, match="vocabulary="):
-        sv.build_equal_budget_data("local", path=str(path), n_documents=120, vocab_size=300, seq_len=SEQ)
+        sv.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ)
     with pytest.raises(ConfigError, match="offline"):
-        sv.build_equal_budget_data("hub", hub_name="DKYoon/SlimPajama-6B", vocabulary=vocab)
+        sv.build_equal_budget_data("hub", corpus_name="DKYoon/SlimPajama-6B", vocabulary=vocab)
 
 
 def test_corpus_statistics_and_overlap():

@@ -183,7 +183,7 @@ class DataVariant:
 class EqualBudgetData:
     """The simple and the unrestricted training sets, cut to the same number of training tokens."""
 
-    source: str
+    corpus: str
     simple: DataVariant
     unrestricted: DataVariant
     budget_tokens: int
@@ -195,16 +195,16 @@ class EqualBudgetData:
 
 
 def build_equal_budget_data(
-    source: str = "storyworld",
+    corpus: str = "storyworld",
     *,
-    n_documents: int = 2000,
+    n_stories: int = 2000,
     vocab_size: int = 1024,
     seq_len: int = 128,
     val_fraction: float = 0.1,
     train_tokens: int = 0,
     seed: int = 0,
-    path: str = "",
-    hub_name: str = "",
+    corpus_path: str = "",
+    corpus_name: str = "",
     text_column: str = "text",
     vocabulary: Set[str] | None = None,
     max_oov: float = DEFAULT_MAX_OOV,
@@ -213,32 +213,32 @@ def build_equal_budget_data(
 ) -> EqualBudgetData:
     """Simple and unrestricted training sets of equal token budget, each with its own tokenizer.
 
-    ``storyworld``: ``n_documents`` stories told in the simple and in the rich tier (the same plans,
-    the same train/validation split). ``local``/``hub``: ``n_documents`` documents of ``path`` /
-    ``hub_name``; unrestricted = as they are, simple = their spans in ``vocabulary`` (the paper's
+    ``storyworld``: ``n_stories`` stories told in the simple and in the rich tier (the same plans,
+    the same train/validation split). ``local``/``hub``: ``n_stories`` documents of ``corpus_path`` /
+    ``corpus_name``; unrestricted = as they are, simple = their spans in ``vocabulary`` (the paper's
     span filter in ``filter_mode``, applied after the split so validation documents never leak). ``train_tokens``:
     the budget per set (rounded down to whole blocks); 0 takes all the smaller set holds.
     """
-    choose("data source", source, SOURCES)
+    choose("corpus", corpus, SOURCES)
     if train_tokens < 0:
         raise ConfigError(f"train_tokens must be >= 0 (0: all the smaller corpus holds), got {train_tokens}")
     recipe = DataRecipe(vocab_size, seq_len, val_fraction, seed)
     filter_stats = None
-    if source == "storyworld":
-        splits = {"simple": recipe.split(generate_stories(n_documents, seed=seed, tier="simple")),
-                  "unrestricted": recipe.split(generate_stories(n_documents, seed=seed, tier="rich"))}
+    if corpus == "storyworld":
+        splits = {"simple": recipe.split(generate_stories(n_stories, seed=seed, tier="simple")),
+                  "unrestricted": recipe.split(generate_stories(n_stories, seed=seed, tier="rich"))}
     else:
         if vocabulary is None:
-            raise ConfigError(f"source {source!r} filters a corpus: pass vocabulary= (see default_vocabulary)")
-        if source == "local":
-            if not path:
-                raise ConfigError("source 'local' needs path= (a .txt, .jsonl or .parquet corpus)")
-            corpus = load_local(path, text_column=text_column, limit=n_documents)
+            raise ConfigError(f"corpus {corpus!r} is filtered: pass vocabulary= (see default_vocabulary)")
+        if corpus == "local":
+            if not corpus_path:
+                raise ConfigError("corpus 'local' needs corpus_path= (a .txt, .jsonl or .parquet corpus)")
+            documents = load_local(corpus_path, text_column=text_column, limit=n_stories)
         else:
-            if not hub_name:
-                raise ConfigError("source 'hub' needs hub_name= (e.g. 'DKYoon/SlimPajama-6B')")
-            corpus = load_hub(hub_name, text_column=text_column, limit=n_documents)
-        raw = recipe.split(corpus)
+            if not corpus_name:
+                raise ConfigError("corpus 'hub' needs corpus_name= (e.g. 'DKYoon/SlimPajama-6B')")
+            documents = load_hub(corpus_name, text_column=text_column, limit=n_stories)
+        raw = recipe.split(documents)
         (train_simple, filter_stats), (val_simple, _) = (
             _span_filter_split(part, vocabulary, max_oov, min_span_len, filter_mode) for part in raw)
         splits = {"simple": (train_simple, val_simple), "unrestricted": raw}
@@ -261,12 +261,12 @@ def build_equal_budget_data(
         short = min(variants.values(), key=lambda v: v.available_tokens).name
         raise ConfigError(
             f"train_tokens={train_tokens:,} but the {short} corpus holds only {smallest:,} training tokens: "
-            "use more documents (n_documents) or a smaller train_tokens (0 takes all it holds)"
+            "use more documents (n_stories) or a smaller train_tokens (0 takes all it holds)"
         )
     n_blocks = (train_tokens or smallest) // seq_len
     for variant in variants.values():
         variant.train = variant.train.head(n_blocks)
-    return EqualBudgetData(source, variants["simple"], variants["unrestricted"], n_blocks * seq_len, filter_stats)
+    return EqualBudgetData(corpus, variants["simple"], variants["unrestricted"], n_blocks * seq_len, filter_stats)
 
 
 def _span_filter_split(split, vocabulary: Set[str], max_oov: float, min_span_len: int,
@@ -660,7 +660,7 @@ def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[st
     best_simple = summary[summary.data == "simple"]["parameters"].max()
     rows = [
         ("training sets of equal size", f"~{PAPER['train_tokens_per_set'] / 1e9:.1f}B tokens each",
-         f"{data.budget_tokens:,} tokens each ({data.source}), counted with each set's own tokenizer"),
+         f"{data.budget_tokens:,} tokens each ({data.corpus}), counted with each set's own tokenizer"),
         ("one BPE tokenizer per corpus", f"vocabulary {PAPER['tokenizer_vocab']:,} each",
          f"simple {len(data.simple.tokenizer):,}, unrestricted {len(data.unrestricted.tokenizer):,}"),
         ("model grid (8 heads, FFN 4x, untied)",
