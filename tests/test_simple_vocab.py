@@ -260,3 +260,18 @@ def test_claims_within_noise_curved_or_not_measurable_say_so():
     assert rows[4].verdict == "within noise" and "not as a straight line" in rows[4].note
     close = accuracy.assign(parameters=[10**6, 3 * 10**6] * 2)  # the grid spans 3x: the 6x claim cannot be tested
     assert sv.claims(close, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))[1].verdict == "not run"
+
+
+def test_prepare_data_maps_the_notebooks_settings_onto_the_builder():
+    from dataclasses import replace
+
+    import numpy as np
+
+    from mini_lib.simple_vocab.settings import PROFILES
+
+    settings = replace(PROFILES["smoke"], n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
+                       train_tokens=200 * SEQ, seed=0)
+    data, expected = sv.prepare_data(settings, vocabulary=None), story_data()
+    assert data.corpus == "storyworld" and data.budget_tokens == expected.budget_tokens
+    for name in ("simple", "unrestricted"):
+        assert np.array_equal(data.variants[name].train.tokens, expected.variants[name].train.tokens)

@@ -69,6 +69,7 @@ from mini_lib.recipe import DataRecipe
 from mini_lib.tokenization import PackedBlocks, encode_documents
 from mini_lib.train import StepInfo, TrainConfig
 from mini_lib.zero_shot import ChoiceTask, evaluate_tasks
+from mini_lib.simple_vocab.settings import SimpleVocabSettings
 
 SOURCES = ("storyworld", "local", "hub")
 VOCABULARIES = ("auto", "aochildes", "builtin")
@@ -193,6 +194,15 @@ class EqualBudgetData:
     def variants(self) -> dict[str, DataVariant]:
         return {"simple": self.simple, "unrestricted": self.unrestricted}
 
+
+def prepare_data(settings: SimpleVocabSettings, vocabulary: Set[str] | None) -> EqualBudgetData:
+    """Notebook 02's two training sets from its settings (as ``quality_quantity.prepare_data`` does for
+    03): the one place that maps the settings onto ``build_equal_budget_data``."""
+    s = settings
+    return build_equal_budget_data(s.corpus, n_stories=s.n_stories, vocab_size=s.vocab_size, seq_len=s.seq_len,
+                                   val_fraction=s.val_fraction, train_tokens=s.train_tokens, seed=s.seed,
+                                   corpus_path=s.corpus_path, corpus_name=s.corpus_name, vocabulary=vocabulary,
+                                   filter_mode=s.filter_mode)
 
 def build_equal_budget_data(
     corpus: str = "storyworld",
