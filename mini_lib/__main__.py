@@ -17,11 +17,15 @@ import sys
 from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged
 
 
+LIST_CELL = 40  # characters of a value in `list NB` (long tuples end in "…"; settings.py has them whole)
+
+
 def _cmd_list(args: argparse.Namespace) -> None:
     from mini_lib.profiles import PROFILES, notebook_names, parameter_names, profile_values, resolve_notebook
 
     if args.notebook:
-        rows = [("parameter", *PROFILES), *profile_values(args.notebook)]
+        fit = lambda cell: cell if len(cell) <= LIST_CELL else cell[:LIST_CELL - 1] + "…"  # noqa: E731
+        rows = [("parameter", *PROFILES), *((name, *map(fit, values)) for name, *values in profile_values(args.notebook))]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         print(f"{resolve_notebook(args.notebook)}: what each profile sets (override with -p key=value)")
         for row in rows:

@@ -130,3 +130,11 @@ def test_list_of_one_notebook_shows_each_profiles_values(capsys):
     row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["n_stories"])
     profiles = NOTEBOOK_PROFILES["03_quality_quantity"]
     assert row[1:] == [str(profiles[p].n_stories) for p in ("smoke", "cpu", "gpu")]
+
+
+def test_list_of_one_notebook_fits_long_values_in_a_readable_width(capsys):
+    assert main(["list", "02"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) < 160
+    tasks = next(line for line in lines if line.split()[:1] == ["tasks"])
+    assert "…" in tasks and "('blimp_subject_verb'" in tasks
