@@ -63,3 +63,12 @@ def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
         assert cell.train_data is blocks and cell.val_data is blocks
         model = cell.make_model()
         assert (model.config.num_hidden_layers, model.config.hidden_size) == (preset.n_layers, preset.d_model)
+
+
+def test_lesson_profiles_keep_one_checkpoint_per_model_and_the_loop_gets_it():
+    from mini_lib.tutorial.settings import PYTHIA_TRAINING_PROFILES
+
+    for profile in ("smoke", "cpu"):
+        settings = PYTHIA_TRAINING_PROFILES[profile]
+        assert TrainConfig.from_settings(settings).keep_checkpoints == 1
+    assert TrainConfig.from_settings(PYTHIA_TRAINING_PROFILES["gpu"]).keep_checkpoints == 2

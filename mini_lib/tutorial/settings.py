@@ -59,6 +59,7 @@ class PythiaTrainingSettings:
     eval_every: int = 250
     eval_examples: int = 512
     checkpoint_every: int = 500
+    keep_checkpoints: int = 2  # per model; 1 halves the disk a lesson's run takes (resume needs only the newest)
     precisions: tuple[str, ...] = ("fp32", "bf16")  # compared in the throughput section
     throughput_steps: int = 30
     compile: bool = True
@@ -68,7 +69,7 @@ class PythiaTrainingSettings:
 _PYTHIA_TRAINING_CPU = replace(
     PythiaTrainingSettings(), n_stories=10_000, vocab_size=2048, seq_len=128,
     presets=("pythia-1m", "pythia-14m", "pythia-3m"), steps=200, batch_size=16, eval_every=50, eval_examples=128,
-    checkpoint_every=100, throughput_steps=20, compile=False,
+    checkpoint_every=100, keep_checkpoints=1, throughput_steps=20, compile=False,
 )
 PYTHIA_TRAINING_PROFILES: dict[str, PythiaTrainingSettings] = {
     "gpu": PythiaTrainingSettings(),
