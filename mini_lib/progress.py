@@ -16,6 +16,10 @@ from tqdm import tqdm
 
 HEADLESS_ENV = "MINI_LIB_HEADLESS"
 HEADLESS_INTERVAL_S = 60.0
+# What the runner puts in a headless kernel's environment besides HEADLESS_ENV: tqdm reads TQDM_* at import
+# as new defaults, so every bar a library opens without passing ``disable`` (transformers' GGUF conversion
+# has no switch) stays off; ``progress_bar`` passes ``disable`` itself and keeps its lines.
+HEADLESS_KERNEL_ENV = {HEADLESS_ENV: "1", "TQDM_DISABLE": "1"}
 
 
 def headless() -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 from mini_lib.errors import ConfigError
 from mini_lib.locking import folder_lock
 from mini_lib.paths import NOTEBOOK_DIR, atomic_folder, move_aside, runs_dir, write_text_atomic
-from mini_lib.progress import HEADLESS_ENV
+from mini_lib.progress import HEADLESS_KERNEL_ENV
 from mini_lib.profiles import apply_profile_environment, notebook_settings, resolve_notebook
 
 KERNEL_NAME = "python3"
@@ -175,7 +175,7 @@ def run_notebook(
             held.enter_context(folder_lock(run_dir))
         executed = run_dir / f"{notebook}.ipynb"
         apply_profile_environment(profile)
-        os.environ[HEADLESS_ENV] = "1"  # the kernel inherits it: see mini_lib.progress
+        os.environ.update(HEADLESS_KERNEL_ENV)  # the kernel inherits it: see mini_lib.progress
         try:
             papermill.execute_notebook(
                 str(source),
