@@ -378,11 +378,18 @@ def markdown(bench: dict | None, notebooks: dict | None) -> str:
         for name, r in notebooks["notebooks"].items():
             status = "passed" if r["passed"] else f"failed: {r['error']}"
             gpu = f"{r['peak_gpu_memory_gb']:.1f}" if r["peak_gpu_memory_gb"] is not None else "n/a"
-            lines.append(f"| {name} | {status} | {r['wall_s']:.0f} | {gpu} | {r['projected_s'] / 3600:.2f} |")
+            lines.append(f"| {name} | {status} | {r['wall_s']:.0f} | {gpu} | {projected_hours(notebooks, name)} |")
         for name in notebooks.get("skipped", []):
             lines.append(f"| {name} | not run (time budget) | | | |")
         lines.append("")
     return "\n".join(lines)
+
+
+def projected_hours(report: dict, notebook: str) -> str:
+    """A notebook's projected hours of the full gpu profile as the README, ``list`` and the notebook headers
+    state them: a lower bound (">= ") when the report names it in ``known_gaps``."""
+    bound = ">= " if any(gap.startswith(notebook) for gap in report.get("known_gaps", [])) else ""
+    return f"{bound}{report['notebooks'][notebook]['projected_s'] / 3600:.2f}"
 
 
 def readme_table(notebooks: dict) -> str:
@@ -390,26 +397,28 @@ def readme_table(notebooks: dict) -> str:
     named in its ``known_gaps`` shows its projection as a lower bound."""
     rows = ["| notebook | projected hours, full `gpu` profile | peak GPU memory (GB) | acceptance run |",
             "|---|---|---|---|"]
-    gaps = notebooks.get("known_gaps", [])
     for name, r in notebooks["notebooks"].items():
-        bound = ">= " if any(gap.startswith(name) for gap in gaps) else ""
         gpu = f"{r['peak_gpu_memory_gb']:.1f}" if r["peak_gpu_memory_gb"] is not None else "n/a"
         status = f"passed in {r['wall_s']:.0f} s" if r["passed"] else "failed"
-        rows.append(f"| `{name}` | {bound}{r['projected_s'] / 3600:.2f} | {gpu} | {status} |")
+        rows.append(f"| `{name}` | {projected_hours(notebooks, name)} | {gpu} | {status} |")
     return "\n".join(rows)
 
 
-def committed_projections() -> dict[str, str]:
-    """notebook -> "about X h on <device> (acceptance run <date>)" from the newest committed notebooks JSON,
-    for ``python -m mini_lib list``; empty when none is committed."""
+def committed_notebooks_report() -> tuple[dict, str] | None:
+    """The newest committed notebooks JSON of the acceptance run and its date (``YYYYMMDD``), or None."""
     files = sorted(RESULTS_DIR.glob("gpu-acceptance-notebooks-*.json"))
-    if not files:
+    return (json.loads(files[-1].read_text()), files[-1].stem.rsplit("-", 1)[-1]) if files else None
+
+
+def committed_projections() -> dict[str, str]:
+    """notebook -> "X h on <device> (projected by the acceptance run of <date>)" from the newest committed
+    notebooks JSON, for ``python -m mini_lib list``; empty when none is committed."""
+    committed = committed_notebooks_report()
+    if committed is None:
         return {}
-    report = json.loads(files[-1].read_text())
-    date = files[-1].stem.rsplit("-", 1)[-1]
-    gaps = report.get("known_gaps", [])
-    return {name: f"{'>= ' if any(g.startswith(name) for g in gaps) else ''}{r['projected_s'] / 3600:.2f} h on one "
-                  f"{report['environment']['device']} (projected by the acceptance run of {date})"
+    report, date = committed
+    return {name: f"{projected_hours(report, name)} h on one {report['environment']['device']} "
+                  f"(projected by the acceptance run of {date})"
             for name, r in report["notebooks"].items() if r["passed"]}
 
 

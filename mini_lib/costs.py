@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mini_lib.acceptance import committed_notebooks_report, projected_hours
 from mini_lib.paths import NOTEBOOK_DIR, REPO_ROOT, write_text_atomic
 
 COSTS_FILE = REPO_ROOT / "benchmarks" / "results" / "notebook-costs.json"
@@ -113,16 +114,15 @@ def header_block(notebook: str, report: dict, gpu: dict | None) -> str:
     if gpu and notebook in gpu["notebooks"] and gpu["notebooks"][notebook]["passed"]:
         g = gpu["notebooks"][notebook]
         memory = f"{g['peak_gpu_memory_gb']:.0f} GB GPU" if g["peak_gpu_memory_gb"] is not None else "n/a"
-        rows.append(f"| `gpu` | {g['projected_s'] / 3600:.2f} h (projected) | {memory} | one "
+        rows.append(f"| `gpu` | {projected_hours(gpu, notebook)} h (projected) | {memory} | one "
                     f"{gpu['environment']['device']}, GPU acceptance run (README) |")
     return "\n".join([*rows, "", END])
 
 
 def committed_gpu() -> dict | None:
-    from mini_lib.acceptance import RESULTS_DIR
-
-    files = sorted(RESULTS_DIR.glob("gpu-acceptance-notebooks-*.json"))
-    return json.loads(files[-1].read_text()) if files else None
+    """The committed GPU acceptance run's notebooks report (None before the first one)."""
+    committed = committed_notebooks_report()
+    return committed[0] if committed else None
 
 
 def with_header(markdown: str, block: str) -> str:
@@ -156,7 +156,7 @@ def readme_block(report: dict, gpu: dict | None) -> str:
             f"{gpu['environment']['device'] if gpu else 'GPU'}) |", "|---|---|---|---|---|"]
     for notebook, entry in sorted(report["notebooks"].items()):
         g = (gpu or {}).get("notebooks", {}).get(notebook)
-        projected = f"{g['projected_s'] / 3600:.2f} h" if g and g["passed"] else "not measured"
+        projected = f"{projected_hours(gpu, notebook)} h" if g and g["passed"] else "not measured"
         smoke, cpu = entry.get("smoke"), entry.get("cpu")
         rows.append(f"| `{notebook}` | {minutes(smoke['wall_s']) if smoke else '-'} | "
                     f"{minutes(cpu['wall_s']) if cpu else '-'} | "

@@ -97,3 +97,9 @@ def test_readme_states_the_committed_measured_costs():
     committed = json.loads(costs.COSTS_FILE.read_text())
     readme = (costs.REPO_ROOT / "README.md").read_text()
     assert costs.readme_block(committed, costs.committed_gpu()) in readme, "run python -m mini_lib.costs render"
+
+
+def test_a_gpu_projection_the_acceptance_run_calls_a_lower_bound_stays_one_everywhere():
+    gapped = {**GPU, "known_gaps": ["00_quickstart: a phase was not matched"]}
+    assert "| `gpu` | >= 0.03 h (projected) |" in costs.header_block("00_quickstart", _report(), gapped)
+    assert "| >= 0.03 h |" in costs.readme_block(_report(), gapped)
