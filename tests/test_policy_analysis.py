@@ -194,6 +194,15 @@ def test_fit_interval_with_noise_smaller_than_our_curves_misfit():
         assert not interval.identifiable and interval.scale[1] / interval.scale[0] > 100
 
 
+def test_a_nearly_flat_curve_has_no_fit_instead_of_overflowing():
+    """beta -> 0 sends B = exp(intercept / beta) past the float range (a tiny LM's conventional curve, seed 1,
+    150 steps, raised OverflowError); such a segment is no learning law: no fit, never a crash."""
+    flat = _law(1.0, 1.0, 0.0, 200) ** 0.001 * 5  # 5 t^-0.001: B = 5^1000
+    with pytest.raises(ConfigError, match="no decreasing power-law segment"):
+        fit_learning_law_curve(flat)
+    assert identifiability_by_steps(flat, [200]) == [{"T": 200, "fitted": False, "identifiable": False}]
+
+
 def test_interval_verdict_needs_disjoint_intervals():
     assert interval_verdict((1e7, 2e7), (1e6, 5e6), direction=-1) == "holds"
     assert interval_verdict((1e7, 2e7), (3e7, 5e7), direction=-1) == "reversed"

@@ -43,6 +43,8 @@ from mini_lib.errors import ConfigError, check_fraction
 WINDOW_ENDS = (0.5, 0.75, 1.0)  # fit windows end at these fractions of T (fit_interval)
 IDENTIFIABLE_SCALE_RATIO = 2.0  # B may move by at most a factor 2 across fit windows
 IDENTIFIABLE_EXPONENT_RATIO = 1.25  # beta by at most 25%
+_MAX_LOG_SCALE = math.log(np.finfo(float).max)  # B beyond the float range: inf (the offset is rejected)
+_LARGEST_SCALE = 1e100  # a window fitted with a larger B is a flat segment, not a law (the paper's B: 3e8); no fit
 _REJECTED = 1e30  # score of an offset that gives no decaying power law (finite keeps the line search quiet)
 
 
@@ -216,7 +218,8 @@ def _t0_candidates(last: int, max_t0_fraction: float, n_t0: int) -> list[int]:
 
 
 def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> LearningLawFit | None:
-    """Best L0 for one window: grid over [0, min L), then bounded refinement around the best point."""
+    """Best L0 for one window: grid over [0, min L), then bounded refinement around the best point; None when
+    no offset gives a decaying law or the best one needs B > ``_LARGEST_SCALE``."""
     floor = float(loss.min())
     if floor <= 0:
         return None
@@ -233,6 +236,8 @@ def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> Lea
     else:
         offset = float(grid[best])
     exponent, scale = _log_linear_fit(offset, t, loss)
+    if not scale <= _LARGEST_SCALE:
+        return None
     predicted = offset + (scale / t) ** exponent
     residual = loss - predicted
     spread = float(((loss - loss.mean()) ** 2).sum())
@@ -242,15 +247,18 @@ def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> Lea
 
 
 def _log_linear_fit(offset: float, t: np.ndarray, loss: np.ndarray) -> tuple[float, float]:
-    """Closed-form least squares of log(L - L0) = beta log B - beta log t; returns (beta, B)."""
+    """Closed-form least squares of log(L - L0) = beta log B - beta log t; returns (beta, B), B NaN when
+    beta <= 0 and inf when it overflows (both rejected by the callers)."""
     x = np.log(t)
     y = np.log(loss - offset)
     x_c = x - x.mean()
     slope = float((x_c * (y - y.mean())).sum() / (x_c ** 2).sum())
     intercept = float(y.mean() - slope * x.mean())
     exponent = -slope
-    scale = math.exp(intercept / exponent) if exponent > 0 else math.nan
-    return exponent, scale
+    if exponent <= 0:
+        return exponent, math.nan
+    log_scale = intercept / exponent  # a nearly flat segment (beta -> 0) sends B past the float range
+    return exponent, math.exp(log_scale) if log_scale < _MAX_LOG_SCALE else math.inf
 
 
 def _offset_score(offset: float, t: np.ndarray, loss: np.ndarray) -> float:
