@@ -106,7 +106,8 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     assert s.loc["large-full-1", "over_scaling"] == pytest.approx(0.0)
     assert np.isnan(s.loc["small-full-1", "over_scaling"])
     table = paper_vs_ours(run.summary, ("random", "askllm", "density"))
-    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["claim"])
-    assert table.loc[table.claim == "over-scaling at 20%: askllm", "paper"].iloc[0] == 33.0
-    assert np.isfinite(table.loc[table.claim == "over-scaling at 20%: random", "ours"].iloc[0])
+    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["quantity"])
+    askllm = table.set_index("quantity").loc["over-scaling at 20%: askllm"]
+    assert askllm.paper == 33.0 and askllm.setting == "large model, keep fraction 0.2"
+    assert np.isfinite(table.loc[table.quantity == "over-scaling at 20%: random", "ours"].iloc[0])
     assert len(table) == 3 + 3  # one row per sampler, then the three qualitative claims
