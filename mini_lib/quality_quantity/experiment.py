@@ -188,9 +188,9 @@ def prepare_data(settings: QualityQuantitySettings) -> QualityQuantityData:
     """
     choose("corpus", settings.corpus, ("storyworld", "local", "hub"))
     data = prepare_lm_data(
-        source=settings.corpus, n_documents=settings.n_stories or None, vocab_size=settings.vocab_size,
+        corpus=settings.corpus, n_stories=settings.n_stories, vocab_size=settings.vocab_size,
         seq_len=settings.seq_len, val_fraction=settings.val_fraction, seed=settings.seed, tier=settings.tier,
-        path=settings.corpus_path or None, name=settings.corpus_name or None,
+        corpus_path=settings.corpus_path, corpus_name=settings.corpus_name,
     )
     return QualityQuantityData(
         tokenizer=data.tokenizer,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell, run_grid
 from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.paths import cache_dir, texts_fingerprint
+from mini_lib.recipe import PreparedData, prepare_lm_data
 from mini_lib.store import Spec, cached_array
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
 from mini_lib.selection.metrics import (
@@ -50,6 +51,7 @@ from mini_lib.selection.metrics import (
     selection_quality,
 )
 from mini_lib.selection.samplers import SAMPLERS, select
+from mini_lib.selection.settings import DataSelectionSettings
 from mini_lib.tokenization import pack_corpus
 from mini_lib.train import TrainConfig
 
@@ -192,6 +194,42 @@ def askllm_scores_cached(texts: Sequence[str], variants: Sequence[str], *, score
         values = cached_scores("askllm", texts, tag, both, cache_folder)
         p_yes[variant], p_no[variant] = values[0], values[1]
     return p_yes, p_no
+
+
+# ---- the notebook's settings, as the library's configs ---------------------------------------------
+
+_QUIET = {"log_every": 10_000, "progress": False}  # the notebook prints one line per model itself
+
+
+class ModelShapes(NamedTuple):
+    large: ModelShape  # trained on every subset and on full data
+    small: ModelShape  # on full data only (over-scaling's unit), and the perplexity proxy
+
+
+def model_shapes(s: DataSelectionSettings) -> ModelShapes:
+    return ModelShapes(ModelShape(s.n_layers, s.d_model, s.n_heads),
+                       ModelShape(s.small_n_layers, s.small_d_model, s.small_n_heads))
+
+
+def proxy_data(s: DataSelectionSettings) -> PreparedData:
+    """The proxy LM's data: ``proxy_docs`` clean stories of another seed than the corpus (so not the documents
+    it will score), 20% held out; its tokenizer and validation blocks serve every model of the notebook."""
+    return prepare_lm_data(corpus="storyworld", n_stories=s.proxy_docs, vocab_size=s.vocab_size, seq_len=s.seq_len,
+                           val_fraction=0.2, seed=s.seed + 1, tier=s.tier)
+
+
+def proxy_train_config(s: DataSelectionSettings) -> TrainConfig:
+    """``proxy_steps`` steps with the grid's optimiser settings, evaluated only at the end."""
+    return TrainConfig.from_settings(s, steps=s.proxy_steps, eval_every=0, **_QUIET)
+
+
+def train_config(s: DataSelectionSettings) -> TrainConfig:
+    """Every model of the grid and of the sweep: ``steps`` steps of ``batch_size`` blocks, the same budget."""
+    return TrainConfig.from_settings(s, **_QUIET)
+
+
+def sketch_config(s: DataSelectionSettings) -> SketchConfig:
+    return SketchConfig(n_hashes=s.sketch_hashes, n_buckets=s.sketch_buckets, bandwidth=s.sketch_bandwidth, seed=s.seed)
 
 
 def train_proxy_lm(tokenizer, train_blocks, val_blocks, shape: ModelShape, config: TrainConfig,
