@@ -113,7 +113,7 @@ def compare_with_error(difference: float, error: float, *, direction: int = 1, k
 class PaperRow:
     """One number the paper reports, or one fact of its set-up, beside ours."""
 
-    quantity: str  # what is compared: "spearman, gptfluence", "speed-up at the end of training"
+    quantity: str  # what is compared: "gptfluence spearman", "speed-up at the end of training"
     setting: str  # where it is measured: "fine-tuning 410M", "Perceptron", "25% of the stories, 50% duplication"
     paper: float | str  # the paper's value: a number, or its words where it gives no number
     ours: float | str  # ours, in the same form (NaN or text such as "not measured" where we have none)

@@ -72,18 +72,18 @@ def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed
     ours = analytic_totals(PUBLISHED_TOTALS)
     losses = size_summary.sort_values("parameters")["val_loss"].tolist()
     ordered = losses == sorted(losses, reverse=True)
-    paper = f"arXiv {PYTHIA_PAPER}"
+    pythia = f"arXiv {PYTHIA_PAPER}"
     return paper_vs_ours_table([
         PaperRow("parameter counts of the suite's shapes (vocab 50304)", "pythia-14m to pythia-410m",
                  ", ".join(f"{k[7:]}: {v:,}" for k, v in PUBLISHED_TOTALS.items()),
                  "identical" if ours == PUBLISHED_TOTALS else f"DIFFERENT: {ours}", source=MODEL_CARDS),
         PaperRow("learning rates 1e-3 (14M-70M), 6e-4 (160M), 3e-4 (410M)", "pythia-14m to pythia-410m", "as stated",
-                 ", ".join(f"{n[7:]}: {PRESETS[n].lr:g}" for n in PUBLISHED_TOTALS), source=paper),
+                 ", ".join(f"{n[7:]}: {PRESETS[n].lr:g}" for n in PUBLISHED_TOTALS), source=pythia),
         PaperRow("larger models reach lower loss on the same tokens", "this notebook's size grid", "yes, across the suite",
                  f"{'yes' if ordered else 'not at this budget'}: " + ", ".join(f"{loss:.3f}" for loss in losses),
-                 source=paper),
+                 source=pythia),
         PaperRow("exact resume after interruption", "crash_and_resume", "checkpoints every 1000 steps",
-                 f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}", source=paper),
+                 f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}", source=pythia),
     ])
 
 
