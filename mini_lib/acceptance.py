@@ -41,10 +41,14 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from mini_lib.errors import ConfigError
 from mini_lib.paths import REPO_ROOT, write_text_atomic
+
+if TYPE_CHECKING:  # annotations only: this module imports what it runs where it runs it
+    from mini_lib.influence.settings import GPTfluenceSettings
+    from mini_lib.simple_vocab.settings import SimpleVocabSettings
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
@@ -86,11 +90,11 @@ def _product_ratio(*keys: str) -> Callable[[Any, Any], float]:
     return factor
 
 
-def _steps_02(settings: Any) -> int:
+def _steps_02(settings: SimpleVocabSettings) -> int:
     return max(1, settings.train_tokens // settings.seq_len // settings.batch_size)
 
 
-def _finetune_steps_04(settings: Any) -> int:
+def _finetune_steps_04(settings: GPTfluenceSettings) -> int:
     return settings.epochs * (settings.n_sampled // settings.batch_size)
 
 

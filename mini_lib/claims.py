@@ -16,6 +16,10 @@ outcomes, because "not measurable at this size" is a result too:
 
 Where a run has no seeds to compare, ``compare_with_error`` applies the same rule to one difference with
 the noise measured another way (k standard errors of a binomial accuracy or of a fit; 0 for exact counts).
+
+Beside the claims, every notebook has one paper-vs-ours table: a ``PaperRow`` per number (or fact) the
+paper reports, ours next to it, built by ``paper_vs_ours_table`` so that every paper's table has the same
+columns (``PAPER_VS_OURS_COLUMNS``) and ``python -m mini_lib report`` can show any of them.
 """
 
 from __future__ import annotations
@@ -103,6 +107,26 @@ def compare_with_error(difference: float, error: float, *, direction: int = 1, k
     else:
         verdict = "within noise"
     return SeedComparison(float(difference), float(error), margin, verdict)
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One number the paper reports, or one fact of its set-up, beside ours."""
+
+    quantity: str  # what is compared: "gptfluence spearman", "speed-up at the end of training"
+    setting: str  # where it is measured: "fine-tuning 410M", "Perceptron", "25% of the stories, 50% duplication"
+    paper: float | str  # the paper's value: a number, or its words where it gives no number
+    ours: float | str  # ours, in the same form (NaN or text such as "not measured" where we have none)
+    note: str = ""  # what differs between the two settings, or how to read the row
+    source: str = ""  # where the paper states it: "Table 2", "Sec. 4", "arXiv 2411.15821 results table"
+
+
+PAPER_VS_OURS_COLUMNS = tuple(PaperRow.__dataclass_fields__)
+
+
+def paper_vs_ours_table(rows: Sequence[PaperRow]) -> pd.DataFrame:
+    """The rows as every notebook's paper-vs-ours table: ``PAPER_VS_OURS_COLUMNS``, in that order."""
+    return pd.DataFrame([asdict(row) for row in rows], columns=list(PAPER_VS_OURS_COLUMNS))
 
 
 def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:

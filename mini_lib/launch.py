@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> dict:
     state = PartialState(cpu=args.device == "cpu" or not torch.cuda.is_available())
     with state.main_process_first():
         data = prepare_lm_data(
-            source=args.corpus, n_documents=args.n_documents, vocab_size=args.vocab_size,
-            seq_len=args.seq_len, seed=args.seed, path=args.path, name=args.name,
+            corpus=args.corpus, n_stories=args.n_documents, vocab_size=args.vocab_size,
+            seq_len=args.seq_len, seed=args.seed, corpus_path=args.path, corpus_name=args.name,
         )
     model = build_model(neox_config(preset, len(data.tokenizer), args.seq_len), seed=args.seed)
     result = train(model, data.train, config, args.run_dir, val_data=data.val, resume=not args.no_resume)

@@ -61,17 +61,19 @@ class DataRecipe:
 
 def prepare_lm_data(
     *,
-    source: str = "storyworld",
-    n_documents: int | None = 2000,
+    corpus: str = "storyworld",
+    n_stories: int | None = 2000,
     vocab_size: int = 1024,
     seq_len: int = 128,
     val_fraction: float = 0.1,
     seed: int = 0,
     tier: str = "simple",
-    path: str | None = None,
-    name: str | None = None,
+    corpus_path: str | None = None,
+    corpus_name: str | None = None,
 ) -> PreparedData:
-    """The recipe on a corpus from ``corpora.loaders.load_corpus`` (``n_documents`` None: a whole file
-    or hub split); ``seed`` seeds both the corpus and the split."""
-    corpus = load_corpus(source, n=n_documents, seed=seed, tier=tier, path=path, name=name)
-    return DataRecipe(vocab_size, seq_len, val_fraction, seed).prepare(corpus)
+    """The recipe on a corpus from ``corpora.loaders.load_corpus``; the keywords are the notebooks' settings
+    names, with their conventions: ``n_stories`` 0 or None is a whole file or hub split, ``corpus_path`` /
+    ``corpus_name`` "" or None is none. ``seed`` seeds both the corpus and the split."""
+    documents = load_corpus(corpus, n=n_stories or None, seed=seed, tier=tier, path=corpus_path or None,
+                            name=corpus_name or None)
+    return DataRecipe(vocab_size, seq_len, val_fraction, seed).prepare(documents)

@@ -1,9 +1,9 @@
 """``python -m mini_lib report [RUN_DIR ...]``: hand out results without a kernel.
 
 Each executed notebook becomes a standalone HTML page (nbconvert), and one ``index.html`` lists every
-run with its notebook, profile, wall time, whether it finished, its paper-vs-ours table and its claim
-verdicts, read from the files the run wrote (``settings.json``, ``paper_vs_ours.csv``, ``results.json``):
-the same numbers the reader saw in the notebook.
+run with its notebook, profile, wall time, whether it finished, its paper-vs-ours table (one schema for every
+paper: ``claims.PaperRow``) and its claim verdicts, read from the files the run wrote (``settings.json``,
+``paper_vs_ours.csv``, ``results.json``): the same numbers the reader saw in the notebook.
 """
 
 from __future__ import annotations

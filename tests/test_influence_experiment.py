@@ -129,14 +129,18 @@ def test_paper_vs_ours_lists_the_papers_numbers_beside_ours():
     unseen = pd.DataFrame({"setting": ["unseen training examples", "unseen test examples"], "method": ["gptfluence"] * 2,
                            "mse": [0.3, 0.4], "spearman": [0.7, 0.05]})
     table = paper_vs_ours(average, unseen)
-    gpt = table[(table["method"] == "gptfluence") & (table["paper_setting"] == "fine-tuning 410M")].set_index("quantity")
-    assert gpt.loc["mse", "paper"] == PAPER["fine_tuning_410m"]["gptfluence"][0] and gpt.loc["mse", "ours"] == 0.01
-    unseen_rows = table[table["section"].str.startswith("unseen")].set_index("quantity")
-    assert unseen_rows.loc["unseen training examples: spearman", "paper"] == 0.913
-    assert unseen_rows.loc["unseen test examples: spearman", "ours"] == 0.05
-    cost = table[table["section"] == "cost"].set_index("method")
-    assert cost.loc["tracin-cp", "paper"] == 153.0 and math.isnan(cost.loc["tracin-cp", "ours"])
-    assert cost.loc["gptfluence", "ours"] == 0.001
+    gpt = table[table["setting"] == "fine-tuning 410M"].set_index("quantity")
+    assert gpt.loc["gptfluence mse", "paper"] == PAPER["fine_tuning_410m"]["gptfluence"][0]
+    assert gpt.loc["gptfluence mse", "ours"] == 0.01
+    unseen_rows = table[table["source"].str.endswith("unseen data (GPTfluence)")].set_index("setting")
+    assert set(unseen_rows["quantity"]) == {"gptfluence mse", "gptfluence spearman"}
+    spearman = unseen_rows[unseen_rows["quantity"] == "gptfluence spearman"]
+    assert spearman.loc["fine-tuning 410M, RTE, unseen training examples", "paper"] == 0.913
+    assert spearman.loc["fine-tuning 410M, RTE, unseen test examples", "ours"] == 0.05
+    cost = table[table["source"].str.endswith("cost")].set_index("quantity")
+    assert cost.loc["tracin-cp seconds per simulated sample", "paper"] == 153.0
+    assert math.isnan(cost.loc["tracin-cp seconds per simulated sample", "ours"])
+    assert cost.loc["gptfluence seconds per simulated sample", "ours"] == 0.001
 
 
 def test_detection_curves_rank_flipped_examples():

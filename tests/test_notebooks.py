@@ -9,6 +9,7 @@ import pytest
 
 from mini_lib.claims import VERDICTS
 from mini_lib.influence.experiment import SIGNAL_SOURCES
+from mini_lib.influence.paper import COST, UNSEEN, SOURCE as GPTFLUENCE_SOURCE
 from mini_lib.paths import NOTEBOOK_DIR
 from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
 from mini_lib.runner import NotebookFailed, run_notebook
@@ -65,7 +66,8 @@ def _suite_claims_decided(results):
 def _duplication_hurts(results):
     vocab = notebook_settings("03", "smoke").vocab_size
     assert results["duplication_as_planned"]
-    assert len(results["paper_vs_ours"]) >= 15  # every cell of the paper's table
+    assert len(results["paper_grid"]) >= 15  # every cell of the paper's table
+    assert len({row["setting"] for row in results["paper_vs_ours"]}) >= 15  # and its rows in the one schema
     cells = {(c["size"], c["rate"]): c for c in results["cells"]}
     clean, collapsed = cells[1.0, 0.0], cells[1.0, 1.0]
     assert clean["val_loss"] < math.log(vocab) - 1.0
@@ -102,7 +104,7 @@ def _simulators_scored(results):
     assert {row["metric"] for row in results["comparison"]} >= {"loss", "bleu", "rougeL"}  # smoke: a generation task
     assert len(results["unseen"]) == 8 and all(0 <= row["area"] <= 1 for row in results["detection"])
     assert all(0 <= row["accuracy"] <= 1 for row in results["retrain"])
-    assert {row["section"] for row in results["paper_vs_ours"]} >= {"cost", "unseen data (GPTfluence)"}
+    assert {row["source"] for row in results["paper_vs_ours"]} >= {f"{GPTFLUENCE_SOURCE}, {part}" for part in (COST, UNSEEN)}
     assert len(results["claims"]) == 6 and all(row["verdict"] in VERDICTS and row["rule"] for row in results["claims"])
     assert {row["source"] for row in results["signal"]} == set(SIGNAL_SOURCES) and results["planted"]
 
@@ -116,7 +118,7 @@ def _selection_sane(results):
     assert all(0 <= r["precision"] <= 1 and 0 <= r["low_quality_removed"] <= 1 for r in results["selection"])
     ppl = next(r for r in results["scorer_auroc"] if r["scorer"].startswith("perplexity"))
     assert ppl["all"] > 0.6  # the proxy LM separates clean stories from injected junk
-    assert "over-scaling at 20%: random" in {r["claim"] for r in results["paper_vs_ours"]}
+    assert "over-scaling at 20%: random" in {r["quantity"] for r in results["paper_vs_ours"]}
 
 
 RESULT_CHECKS = {"00_quickstart": _quickstart_learns, "01_pythia_training": _suite_claims_decided,

@@ -24,8 +24,8 @@ def test_gptfluence_table_flags_the_shared_spearman_it_could_not_recheck():
     assert PAPER["instruction_tuning_410m"]["tracin-cp"][2] == PAPER["instruction_tuning_410m"]["grad-dot"][2] == 0.421
     methods = ["tracin-cp", "grad-dot", "simfluence", "gptfluence"]
     average = pd.DataFrame({"method": methods, "mse": 0.1, "mae": 0.2, "spearman": 0.5, "seconds_per_sample": 1.0})
-    table = paper_vs_ours(average).set_index(["method", "paper_setting", "quantity"])
+    table = paper_vs_ours(average).set_index(["quantity", "setting"])
     for method in ("tracin-cp", "grad-dot"):
-        assert table.loc[(method, "instruction tuning 410M", "spearman"), "note"] == UNVERIFIED_NOTE
-        assert table.loc[(method, "instruction tuning 410M", "mse"), "note"] == ""
-    assert table.loc[("gptfluence", "instruction tuning 410M", "spearman"), "note"] == ""
+        assert table.loc[(f"{method} spearman", "instruction tuning 410M"), "note"] == UNVERIFIED_NOTE
+        assert table.loc[(f"{method} mse", "instruction tuning 410M"), "note"] == ""
+    assert table.loc[("gptfluence spearman", "instruction tuning 410M"), "note"] == ""

@@ -11,6 +11,7 @@ from mini_lib.errors import ConfigError
 from mini_lib.policy import experiment as ex
 from mini_lib.policy.lm_data import prepare_policy_lm_data
 from mini_lib.policy.optimise import PolicyConfig, PolicyResult
+from mini_lib.claims import PAPER_VS_OURS_COLUMNS
 from mini_lib.policy.paper import PAPER_RESULTS, paper_vs_ours, speedup_summary
 from mini_lib.policy.reweighting import (batch_weights, policy_weights, retrain_with_weights, reweighting_schemes,
                                          rows_as_blocks)
@@ -66,7 +67,8 @@ def test_paper_vs_ours_reports_speedups_and_fit_directions_honestly():
           "zero_weight": {"threshold": 0.1, "precision": 1.0, "recall": 0.75, "mean_weight_marked": 0.2,
                           "mean_weight_unmarked": 1.8}}
     table = paper_vs_ours(perceptron, lm)
-    assert list(table.columns) == ["quantity", "setting", "paper", "ours", "note"]
+    assert tuple(table.columns) == PAPER_VS_OURS_COLUMNS
+    assert set(table[table.setting == "Transformer LM"].source) >= {"arXiv 2402.17759, Sec. 4, Table 2"}
     speed = table[table.quantity.str.startswith("speed-up at the end of training, desired")].set_index("setting")
     assert speed.loc["Perceptron", "paper"] == "5.50x" and speed.loc["Perceptron", "ours"] == "3.66x"
     assert speed.loc["Transformer LM", "paper"] == "2.41x"

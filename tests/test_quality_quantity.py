@@ -237,15 +237,27 @@ def test_paper_table_and_paper_vs_ours_has_every_cell():
     assert len(paper) == 15 and paper.val_loss.max() == 12.29
     assert paper.set_index(["rate", "size"]).loc[(0.0, 0.25), "accuracy_pct"] == pytest.approx(38.30, abs=0.01)
     ours = {(0.0, 1.0): 4.0, (0.25, 1.0): 4.2, (0.9, 1.0): 6.0}
-    table = qq.paper_vs_ours(qq.summarise(fake_results(ours, {k: 30.0 if k[0] < 0.9 else 10.0 for k in ours})))
-    cells = set(zip(table["rate"], table["size"]))
-    assert set(qq.PAPER_RESULTS) | {(0.9, 1.0)} == cells and len(table) == 16
-    row = table[(table.rate == 0.25) & (table["size"] == 1.0)].iloc[0]
+    grid = qq.paper_grid(qq.summarise(fake_results(ours, {k: 30.0 if k[0] < 0.9 else 10.0 for k in ours})))
+    cells = set(zip(grid["rate"], grid["size"]))
+    assert set(qq.PAPER_RESULTS) | {(0.9, 1.0)} == cells and len(grid) == 16
+    row = grid[(grid.rate == 0.25) & (grid["size"] == 1.0)].iloc[0]
     assert row.paper_correct_per_128 == 49.33 and row.paper_loss == 3.189 and row.n_seeds == 2
     assert row.ours_loss == pytest.approx(4.2) and row.ours_loss_change_pct == pytest.approx(5.0)
     assert row.paper_acc_change_pct == pytest.approx(100 * (49.33 / 49.19 - 1))
-    missing = table[(table.rate == 0.5) & (table["size"] == 0.25)].iloc[0]
+    missing = grid[(grid.rate == 0.5) & (grid["size"] == 0.25)].iloc[0]
     assert np.isnan(missing.ours_loss) and missing.n_seeds == 0 and missing.paper_loss == 3.252
+    # the paper-vs-ours rows carry the same numbers: four quantities per cell, the seed spread in the note
+    table = qq.paper_vs_ours(grid).set_index(["setting", "quantity"])
+    assert len(table) == 4 * len(grid)
+    cell = table.loc["100% of the stories, 25% duplication"]
+    assert cell.loc["validation loss", "paper"] == 3.189 and cell.loc["validation loss", "ours"] == pytest.approx(4.2)
+    assert cell.loc["validation loss change vs own clean cell of the same size (%)", "ours"] == pytest.approx(5.0)
+    assert cell.loc["validation loss", "note"].startswith("ours: mean of 2 seed(s), sd ")
+    assert (cell.source == qq.PAPER_SOURCE).all()
+    gone = table.loc[("25% of the stories, 50% duplication", "validation loss")]
+    assert np.isnan(gone.ours) and gone.paper == 3.252 and gone.note == "not in this run"
+    extra = table.loc[("100% of the stories, 90% duplication", "validation loss")]
+    assert np.isnan(extra.paper) and "not in the paper's table" in extra.note and extra.source == ""
 
 
 def cells(accuracy: dict, loss: dict | None = None, epochs: dict | None = None) -> pd.DataFrame:

@@ -39,6 +39,6 @@ def test_an_untrained_or_memorising_model_fails_them():
 def test_recipe_table_reports_our_settings():
     preset = get_preset("pythia-1m")
     config = TrainConfig(steps=10, batch_size=16, lr=2e-3, device="cpu", progress=False)
-    table = recipe_vs_ours(preset, model_size(neox_config(preset, 512, 64)), config, 16, 64, 5000).set_index("setting")
+    table = recipe_vs_ours(preset, model_size(neox_config(preset, 512, 64)), config, 16, 64, 5000).set_index("quantity")
     assert table.loc["tokens per step", "ours"] == "16 x 64 = 1,024"
     assert table.loc["data", "ours"] == "storyworld (5,000 tokens)"

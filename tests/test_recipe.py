@@ -6,6 +6,7 @@ import pytest
 from mini_lib import tokenization
 from mini_lib.corpora.loaders import train_val_split
 from mini_lib.corpora.storyworld import generate_stories
+from mini_lib.errors import ConfigError
 from mini_lib.recipe import DataRecipe, prepare_lm_data
 from mini_lib.tokenization import pack_documents, train_tokenizer
 
@@ -46,7 +47,7 @@ def test_recipe_gives_the_blocks_of_its_steps(cache):
 
 
 def test_prepare_lm_data_is_the_recipe_on_a_loaded_corpus(cache):
-    data = prepare_lm_data(n_documents=60, vocab_size=300, seq_len=24, val_fraction=0.1, seed=4)
+    data = prepare_lm_data(n_stories=60, vocab_size=300, seq_len=24, val_fraction=0.1, seed=4)
     again = DataRecipe(300, 24, 0.1, 4).prepare(generate_stories(60, seed=4))
     assert data.train.fingerprint() == again.train.fingerprint() and data.val.fingerprint() == again.val.fingerprint()
 
@@ -69,3 +70,17 @@ def test_second_call_reuses_the_store_and_a_changed_setting_does_not(cache):
     other_split = DataRecipe(300, 24, 0.2, 4).prepare(corpus)  # another split: other documents
     assert len(other_split.train_docs) == 48
     assert len(list((cache / "tokenizers").iterdir())) == 3 and len(list((cache / "encoded").iterdir())) == 6
+
+
+def test_prepare_lm_data_reads_settings_as_the_notebooks_write_them(cache, tmp_path):
+    """The keywords are the settings' names, and their "none" values (0 stories: the whole file; "" path) mean none."""
+    stories = generate_stories(40, seed=1)["text"]
+    corpus_file = tmp_path / "stories.txt"
+    corpus_file.write_text("\n".join(stories) + "\n")
+    whole = prepare_lm_data(corpus="local", corpus_path=str(corpus_file), corpus_name="", n_stories=0,
+                            vocab_size=300, seq_len=24, val_fraction=0.1, seed=0)
+    assert len(whole.train_split) + len(whole.val_split) == 40
+    first = prepare_lm_data(corpus="local", corpus_path=str(corpus_file), n_stories=20, vocab_size=300, seq_len=24)
+    assert len(first.train_split) + len(first.val_split) == 20
+    with pytest.raises(ConfigError, match="needs path="):
+        prepare_lm_data(corpus="local", corpus_path="", vocab_size=300, seq_len=24)

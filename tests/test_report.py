@@ -3,10 +3,10 @@
 import json
 
 import nbformat
-import pandas as pd
 import pytest
 
 from mini_lib.__main__ import main as cli
+from mini_lib.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
 from mini_lib.errors import ConfigError
 from mini_lib.report import build_report, find_runs, summarise
 
@@ -21,8 +21,8 @@ def _run(folder, notebook="03_quality_quantity", failed=False, claims=True):
     nb.cells = [nbformat.v4.new_markdown_cell("# A lesson"), cell]
     nbformat.write(nb, folder / f"{notebook}.ipynb")
     if not failed:
-        pd.DataFrame({"claim": ["25% duplication is neutral"], "paper": ["+0.14%"], "ours": ["-3.6%"]}).to_csv(
-            folder / "paper_vs_ours.csv", index=False)
+        paper_vs_ours_table([PaperRow("accuracy change at 25% duplication", "100% of the stories", "+0.14%", "-3.6%",
+                                      source="results table")]).to_csv(folder / "paper_vs_ours.csv", index=False)
         results = {"claims": [{"claim": "x", "holds": False}]} if claims else {"loss": 1.0}
         (folder / "results.json").write_text(json.dumps(results))
     return folder
@@ -35,7 +35,9 @@ def test_report_writes_a_page_per_run_and_an_index_with_tables_and_verdicts(tmp_
     assert find_runs([tmp_path / "runs"]) == [good.resolve(), bad.resolve()]
     index = build_report([tmp_path / "runs"], tmp_path / "out")
     text = index.read_text()
-    assert "03_quality_quantity &mdash; a" in text and "1.5 min" in text and "25% duplication is neutral" in text
+    assert "03_quality_quantity &mdash; a" in text and "1.5 min" in text and "accuracy change at 25% duplication" in text
+    assert tuple(summarise(good).paper_vs_ours.columns) == PAPER_VS_OURS_COLUMNS  # the one schema, read back
+    assert "".join(f"<th>{c}</th>" for c in PAPER_VS_OURS_COLUMNS) in "".join(text.split())  # and shown in that order
     assert "did not finish: ValueError: boom" in text
     page = (tmp_path / "out" / "03_quality_quantity--a.html").read_text()
     assert "A lesson" in page and "hi" in page

@@ -1,5 +1,7 @@
 """The notebook-06 experiment: equal token budgets, subset sizes, the runner end to end, paper table."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,9 @@ import pytest
 from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.errors import ConfigError
 from mini_lib.models import ModelShape
+from mini_lib.profiles import notebook_settings
+from mini_lib.selection import experiment as ex
+from mini_lib.selection.density import SketchConfig
 from mini_lib.selection.experiment import (
     FULL,
     CorpusScores,
@@ -106,7 +111,31 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     assert s.loc["large-full-1", "over_scaling"] == pytest.approx(0.0)
     assert np.isnan(s.loc["small-full-1", "over_scaling"])
     table = paper_vs_ours(run.summary, ("random", "askllm", "density"))
-    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["claim"])
-    assert table.loc[table.claim == "over-scaling at 20%: askllm", "paper"].iloc[0] == 33.0
-    assert np.isfinite(table.loc[table.claim == "over-scaling at 20%: random", "ours"].iloc[0])
+    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["quantity"])
+    askllm = table.set_index("quantity").loc["over-scaling at 20%: askllm"]
+    assert askllm.paper == 33.0 and askllm.setting == "large model, keep fraction 0.2"
+    assert np.isfinite(table.loc[table.quantity == "over-scaling at 20%: random", "ours"].iloc[0])
     assert len(table) == 3 + 3  # one row per sampler, then the three qualitative claims
+
+
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "gpu"])
+def test_the_notebooks_settings_become_the_configs_it_used_to_map_by_hand(profile):
+    s = notebook_settings("06_data_selection", profile)
+    quiet = {"log_every": 10_000, "seed": s.seed, "progress": False}
+    optimiser = {"batch_size": s.batch_size, "lr": s.lr, "warmup_steps": s.warmup_steps, "eval_examples": s.eval_examples}
+    assert ex.proxy_train_config(s) == TrainConfig(steps=s.proxy_steps, **optimiser, **quiet)  # evaluated at the end
+    assert ex.train_config(s) == TrainConfig(steps=s.steps, eval_every=s.eval_every, **optimiser, **quiet)
+    assert ex.model_shapes(s) == (ModelShape(s.n_layers, s.d_model, s.n_heads),
+                                  ModelShape(s.small_n_layers, s.small_d_model, s.small_n_heads))
+    assert ex.sketch_config(s) == SketchConfig(n_hashes=s.sketch_hashes, n_buckets=s.sketch_buckets,
+                                               bandwidth=s.sketch_bandwidth, seed=s.seed)
+
+
+def test_proxy_data_is_the_recipe_on_other_stories_than_the_corpus(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINI_LIB_CACHE", str(tmp_path))
+    s = replace(notebook_settings("06_data_selection", "smoke"), proxy_docs=50, vocab_size=300)
+    data = ex.proxy_data(s)
+    assert len(data.train_split) + len(data.val_split) == 50 and len(data.val_split) == 10  # 20% held out
+    assert len(data.tokenizer) == 300 and data.train.seq_len == s.seq_len
+    corpus_texts = set(build_corpus(50, noise_fraction=0.0, duplicate_rate=0.0, repeat_k=2, seed=s.seed).texts)
+    assert not corpus_texts & set(data.train_split["text"])  # seed + 1: not the stories it will score

@@ -191,7 +191,7 @@ def pretrain_base_model(config: PretrainConfig, folder: str | Path, *, progress:
                    f"{config.n_documents:,} storyworld stories for {config.steps} steps")
 
     def build(tmp: Path) -> BaseModel:
-        data = prepare_lm_data(n_documents=config.n_documents, vocab_size=config.vocab_size, seq_len=config.seq_len,
+        data = prepare_lm_data(n_stories=config.n_documents, vocab_size=config.vocab_size, seq_len=config.seq_len,
                                seed=config.seed, tier=config.tier)
         model = build_model(neox_config(config.shape, len(data.tokenizer), config.seq_len), seed=config.seed)
         result = train(

@@ -22,6 +22,8 @@ import math
 
 import pandas as pd
 
+from mini_lib.claims import PaperRow, paper_vs_ours_table
+
 PAPER = {
     "instruction_tuning_410m": {  # (MSE, MAE, Spearman), test loss, task average
         "tracin-cp": (0.413, 0.426, 0.421),
@@ -42,10 +44,13 @@ PAPER = {
 UNVERIFIED = {("instruction_tuning_410m", "tracin-cp", "spearman"), ("instruction_tuning_410m", "grad-dot", "spearman")}
 UNVERIFIED_NOTE = "TracIn-CP and Grad-Dot share rho 0.421 in our transcription; not re-checked against the paper"
 QUANTITIES = ("mse", "mae", "spearman")
+SOURCE = "arXiv 2404.07840, Sec. 4"
+COMPARISON, UNSEEN, COST = "method comparison (test loss, task average)", "unseen data (GPTfluence)", "cost"
 
 
 def paper_vs_ours(average: pd.DataFrame, unseen: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per reported number: what, method, the paper's value and setting, ours, and a note.
+    """One ``PaperRow`` per reported number: the method and quantity, the paper's setting, both values, a note;
+    ``source`` names the part of Sec. 4 (method comparison, unseen data, cost).
 
     ``average``: ``experiment.average_over_tasks`` (method, mse, mae, spearman, seconds_per_sample);
     ``unseen``: ``experiment.unseen_study`` (setting, method, mse, spearman)."""
@@ -56,18 +61,16 @@ def paper_vs_ours(average: pd.DataFrame, unseen: pd.DataFrame | None = None) -> 
             if method in PAPER[key]:
                 for k, quantity in enumerate(QUANTITIES):
                     note = UNVERIFIED_NOTE if (key, method, quantity) in UNVERIFIED else ""
-                    rows.append({"section": "method comparison (test loss, task average)", "method": method, "quantity": quantity,
-                                 "paper": PAPER[key][method][k], "paper_setting": setting,
-                                 "ours": float(ours.loc[method, quantity]), "note": note})
+                    rows.append(PaperRow(f"{method} {quantity}", setting, PAPER[key][method][k],
+                                         float(ours.loc[method, quantity]), note, f"{SOURCE}, {COMPARISON}"))
     if unseen is not None:
         gpt = unseen[unseen["method"] == "gptfluence"].set_index("setting")
         for setting, values in PAPER["unseen_rte_loss"].items():
             for quantity, value in values.items():
-                rows.append({"section": "unseen data (GPTfluence)", "method": "gptfluence", "quantity": f"{setting}: {quantity}",
-                             "paper": value, "paper_setting": "fine-tuning 410M, RTE", "ours": float(gpt.loc[setting, quantity]),
-                             "note": ""})
+                rows.append(PaperRow(f"gptfluence {quantity}", f"fine-tuning 410M, RTE, {setting}", value,
+                                     float(gpt.loc[setting, quantity]), source=f"{SOURCE}, {UNSEEN}"))
     for method, seconds in PAPER["seconds_per_sample"].items():
         value = float(ours.loc[method, "seconds_per_sample"]) if method in ours.index else math.nan
-        rows.append({"section": "cost", "method": method, "quantity": "seconds per simulated sample", "paper": seconds,
-                     "paper_setting": "Pythia-410M", "ours": value, "note": ""})
-    return pd.DataFrame(rows)
+        rows.append(PaperRow(f"{method} seconds per simulated sample", "Pythia-410M", seconds, value,
+                             source=f"{SOURCE}, {COST}"))
+    return paper_vs_ours_table(rows)

@@ -13,7 +13,7 @@ the collections in one folder per task, so the notebook reads as the paper's pro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from mini_lib.errors import ConfigError, choose
 from mini_lib.influence.collect import (
@@ -28,13 +28,14 @@ from mini_lib.influence.collect import (
 from mini_lib.influence.experiment import SimulatorSettings
 from mini_lib.influence.gptfluence import FitConfig
 from mini_lib.influence.gptdynamics import Run
+from mini_lib.influence.settings import GPTfluenceSettings
 from mini_lib.influence.splits import RunSplit, runs_touching, split_runs
 from mini_lib.influence.tasks import KINDS, FineTuneTask, make_task
 
 MISLABEL_TASK = "sst2"
 
 
-def pretrain_config(s: Any) -> PretrainConfig:
+def pretrain_config(s: GPTfluenceSettings) -> PretrainConfig:
     return PretrainConfig(
         n_documents=s.pretrain_documents, vocab_size=s.vocab_size, seq_len=s.seq_len, n_layers=s.n_layers,
         d_model=s.d_model, n_heads=s.n_heads, steps=s.pretrain_steps, batch_size=s.pretrain_batch_size,
@@ -42,7 +43,7 @@ def pretrain_config(s: Any) -> PretrainConfig:
     )
 
 
-def collect_config(s: Any, *, unseen: bool = False) -> CollectConfig:
+def collect_config(s: GPTfluenceSettings, *, unseen: bool = False) -> CollectConfig:
     """The run shape; ``unseen`` adds the reduced pool and the full-pool runs."""
     return CollectConfig(
         n_sampled=s.n_sampled, batch_size=s.batch_size, epochs=s.epochs, lr=s.lr, max_len=s.max_len,
@@ -52,25 +53,25 @@ def collect_config(s: Any, *, unseen: bool = False) -> CollectConfig:
     )
 
 
-def simulator_settings(s: Any, order: int = 1) -> SimulatorSettings:
+def simulator_settings(s: GPTfluenceSettings, order: int = 1) -> SimulatorSettings:
     fit = FitConfig(batch_size=s.fit_batch_size, max_steps=s.fit_max_steps, eval_every=s.fit_eval_every,
                     patience=s.fit_patience, seed=s.seed)
     return SimulatorSettings(order=order, n_layers=s.sim_layers, width=s.sim_width or None, fit=fit, seed=s.seed)
 
 
-def base_model(s: Any, folder: str | Path) -> BaseModel:
+def base_model(s: GPTfluenceSettings, folder: str | Path) -> BaseModel:
     """The weights every run starts from: ``s.base_model`` if given, else pre-trained (once) on storyworld."""
     if s.base_model:
         return load_base_model(s.base_model)
     return pretrain_base_model(pretrain_config(s), folder)
 
 
-def task_for(s: Any, name: str, *, flip_fraction: float = 0.0) -> FineTuneTask:
+def task_for(s: GPTfluenceSettings, name: str, *, flip_fraction: float = 0.0) -> FineTuneTask:
     n_test = s.n_test_generation if KINDS[choose("task", name, KINDS)] == "generation" else s.n_test
     return make_task(name, s.n_pool, n_test, source=s.task_source, tier=s.tier, flip_fraction=flip_fraction, seed=s.seed)
 
 
-def collect_tasks(s: Any, base: BaseModel, folder: str | Path, *, log: Callable[[str], None] | None = print) -> dict[str, CollectedTask]:
+def collect_tasks(s: GPTfluenceSettings, base: BaseModel, folder: str | Path, *, log: Callable[[str], None] | None = print) -> dict[str, CollectedTask]:
     """Every comparison task's runs (the ``unseen_task`` with its reduced pool and full-pool runs)."""
     if s.unseen_task and s.unseen_task not in s.tasks:
         raise ConfigError(f"unseen_task {s.unseen_task!r} must be one of tasks {s.tasks} (or '' to skip the study)")
@@ -82,19 +83,19 @@ def collect_tasks(s: Any, base: BaseModel, folder: str | Path, *, log: Callable[
     return out
 
 
-def collect_mislabel(s: Any, base: BaseModel, folder: str | Path, *, log: Callable[[str], None] | None = print) -> CollectedTask:
+def collect_mislabel(s: GPTfluenceSettings, base: BaseModel, folder: str | Path, *, log: Callable[[str], None] | None = print) -> CollectedTask:
     """Runs on the SST-2-like task with ``flip_fraction`` of the pool and test labels flipped."""
     task = task_for(s, MISLABEL_TASK, flip_fraction=s.flip_fraction)
     task.name = f"{MISLABEL_TASK}_flipped"
     return collect_task(task, base, collect_config(s), s.mislabel_runs, Path(folder) / task.name, log=log)
 
 
-def comparison_split(s: Any, collected: CollectedTask) -> RunSplit:
+def comparison_split(s: GPTfluenceSettings, collected: CollectedTask) -> RunSplit:
     """The paper's 25 / 2 / 5 split (here ``n_fit`` / ``n_val`` / ``n_heldout``) of the regular runs."""
     return split_runs(collected.regular_runs(), s.n_fit, s.n_val, s.n_heldout)
 
 
-def signal_settings(s: Any, collected: dict[str, CollectedTask], splits: dict[str, RunSplit]) -> dict[str, dict[str, list[Run]]]:
+def signal_settings(s: GPTfluenceSettings, collected: dict[str, CollectedTask], splits: dict[str, RunSplit]) -> dict[str, dict[str, list[Run]]]:
     """Per task, the runs ``experiment.signal_study`` judges: the held-out runs, and for the
     ``unseen_task`` also the full-pool runs that train on examples no fitting run saw."""
     out = {name: {"held-out runs": splits[name].test} for name in collected}

@@ -64,9 +64,9 @@ def prepare_policy_lm_data(*, n_train: int, n_desired: int, vocab_size: int, seq
         if value < 1:
             raise ConfigError(f"{name} must be a positive integer, got {value}")
     check_fraction("desired_fraction", desired_fraction, allow_zero=False, allow_one=False)
-    data = prepare_lm_data(source=corpus, n_documents=n_stories, vocab_size=vocab_size, seq_len=seq_len + 1,
-                           val_fraction=desired_fraction, seed=seed, tier=tier, path=corpus_path or None,
-                           name=corpus_name or None)
+    data = prepare_lm_data(corpus=corpus, n_stories=n_stories, vocab_size=vocab_size, seq_len=seq_len + 1,
+                           val_fraction=desired_fraction, seed=seed, tier=tier, corpus_path=corpus_path,
+                           corpus_name=corpus_name)
     rows = {}
     for name, blocks, count in (("training", data.train, n_train), ("held-out", data.val, 2 * n_desired)):
         if len(blocks) < count:

@@ -14,7 +14,7 @@ Table 2 gives 93.7% / 18.7% for T = 4K. (From the coefficients above, |dB|/B = 9
 says nothing about the runs.
 
 ``paper_vs_ours`` takes two ``experiment.headline`` dicts (plain numbers, so it needs no run) and
-returns the comparison table, with a note wherever our run differs from the paper's setting. The
+returns the comparison table (``mini_lib.claims.PaperRow`` rows), with a note wherever our run differs from the paper's setting. The
 speed-up is shown twice: on the desired set the policy was optimised on, and on held-out test examples
 (the official evaluation logs both, ``learning_law/src/base_trainer.py``); a lower bound is marked ">=".
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from mini_lib.claims import Claim
+from mini_lib.claims import Claim, PaperRow, paper_vs_ours_table
 from mini_lib.policy.analysis import interval_verdict
 
 PAPER_RESULTS: dict[str, Any] = {
@@ -38,6 +38,7 @@ PAPER_RESULTS: dict[str, Any] = {
 }
 
 PAPER_ID = "2402.17759"
+SPEEDUP_SOURCE, FIT_SOURCE = f"arXiv {PAPER_ID}, Sec. 4", f"arXiv {PAPER_ID}, Sec. 4, Table 2"
 _SETTING_NAMES = {"perceptron": "Perceptron", "tiny_lm": "Transformer LM"}
 _COEFFICIENTS = (("B", "B", -1, "smaller B"), ("beta", "beta", 1, "larger beta"))
 
@@ -73,44 +74,47 @@ def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[C
 
 
 def paper_vs_ours(perceptron: dict[str, Any], lm: dict[str, Any]) -> pd.DataFrame:
-    """Rows (quantity, setting, paper, ours, note) for the speed-ups and the learning-law fits."""
+    """``PaperRow``s for the speed-ups and the learning-law fits (the paper fits only its Transformer)."""
     rows = []
     for ours in (perceptron, lm):
         setting = ours["setting"]
         paper_speedup = f"{PAPER_RESULTS['speedup'][setting]:.2f}x"
         rows.append(_row("speed-up at the end of training, desired set (optimised on)", setting, paper_speedup,
-                         _speedup_text(ours), _scale_note(ours)))
+                         _speedup_text(ours), _scale_note(ours), SPEEDUP_SOURCE))
         rows.append(_row("speed-up at the end of training, held-out test set", setting, paper_speedup,
-                         _speedup_text(ours, "speedup_test"), "test examples drawn like the desired ones, never optimised on"))
+                         _speedup_text(ours, "speedup_test"), "test examples drawn like the desired ones, never optimised on",
+                         SPEEDUP_SOURCE))
     for ours in (perceptron, lm):
         setting = ours["setting"]
+        is_lm = setting == "tiny_lm"
+        fit_source = FIT_SOURCE if is_lm else ""
         fits = {run: ours.get(f"fit_{run}") for run in ("conventional", "optimised")}
         paper_fit = PAPER_RESULTS["fit_conventional"], PAPER_RESULTS["fit_near_optimal"]
         for (run, fit), paper in zip(fits.items(), paper_fit):
-            is_lm = setting == "tiny_lm"
             rows.append(_row(f"learning-law fit, {run} (B, beta)", setting,
                              f"B={paper['B']:.3g}, beta={paper['beta']:.2f}" if is_lm else "not given",
                              "no fit" if fit is None else f"B={fit['B']:.3g}, beta={fit['beta']:.2f}",
-                             f"t0={fit['t0']}, L0={fit['L0']:.3g}" if fit is not None else "curve too short or no power law"))
+                             f"t0={fit['t0']}, L0={fit['L0']:.3g}" if fit is not None else "curve too short or no power law",
+                             fit_source))
         change = ours.get("scale_change", math.nan)
         direction = "" if not math.isfinite(change) else (
             "B went DOWN, as in the paper" if fits["optimised"]["B"] < fits["conventional"]["B"]
             else "B went UP, unlike the paper")
-        rows.append(_row("|dB|/B", setting, _change_text("scale_change") if setting == "tiny_lm" else "not given",
-                         _percent(change), direction))
+        rows.append(_row("|dB|/B", setting, _change_text("scale_change") if is_lm else "not given",
+                         _percent(change), direction, fit_source))
         exponent = ours.get("exponent_change", math.nan)
         beta_note = "" if not math.isfinite(exponent) else (
             "beta went UP, as in the paper" if fits["optimised"]["beta"] > fits["conventional"]["beta"]
             else "beta went DOWN, unlike the paper")
-        rows.append(_row("|dbeta|/beta", setting, _change_text("exponent_change") if setting == "tiny_lm" else "not given",
-                         _percent(exponent), beta_note))
+        rows.append(_row("|dbeta|/beta", setting, _change_text("exponent_change") if is_lm else "not given",
+                         _percent(exponent), beta_note, fit_source))
     zero = lm.get("zero_weight")
     if zero is not None:
         rows.append(_row("perturbed examples switched off (Learning Law)", "tiny_lm",
                          "noisy examples get weight 0",
                          f"mean weight {zero['mean_weight_marked']:.2f} perturbed vs {zero['mean_weight_unmarked']:.2f} clean",
                          f"recall of weight < {zero['threshold']:g}: {_percent(zero['recall'])}"))
-    return pd.DataFrame(rows)
+    return paper_vs_ours_table(rows)
 
 
 def speedup_summary(ours: dict[str, Any]) -> str:
@@ -120,8 +124,8 @@ def speedup_summary(ours: dict[str, Any]) -> str:
             f"{_speedup_text(ours, 'speedup_test')}; paper: {paper:.2f}x")
 
 
-def _row(quantity: str, setting: str, paper: str, ours: str, note: str) -> dict[str, str]:
-    return {"quantity": quantity, "setting": _SETTING_NAMES[setting], "paper": paper, "ours": ours, "note": note}
+def _row(quantity: str, setting: str, paper: str, ours: str, note: str, source: str = "") -> PaperRow:
+    return PaperRow(quantity, _SETTING_NAMES[setting], paper, ours, note, source)
 
 
 def _speedup_text(ours: dict[str, Any], key: str = "speedup") -> str:

@@ -23,8 +23,9 @@ that recipe into ``grid.GridCell``s for the one training loop:
   size variant keeps, which story is duplicated and where, the model's initial weights and the
   batch order. Within a replicate, cells differ only in their data (a paired comparison).
 
-The paper's table is ``PAPER_RESULTS`` (arXiv 2411.15821, its results table); ``paper_vs_ours``
-puts it beside our numbers and ``claims`` states the paper's four claims as ``mini_lib.claims.Claim``
+The paper's table is ``PAPER_RESULTS`` (arXiv 2411.15821, its results table); ``paper_grid``
+puts it beside our numbers cell by cell, ``paper_vs_ours`` turns that grid into the paper-vs-ours rows every
+notebook shows (``mini_lib.claims.PaperRow``), and ``claims`` states the paper's four claims as ``mini_lib.claims.Claim``
 rows, each decided over seeds by ``compare_seeds`` with a rule fixed here. ``abstract_vs_table`` shows
 where the abstract's percentages disagree with that table.
 
@@ -53,7 +54,7 @@ from mini_lib.quality_quantity.duplication import (
     paper_accuracy_per_window,
     size_variant,
 )
-from mini_lib.claims import Claim, SeedComparison, compare_seeds
+from mini_lib.claims import Claim, PaperRow, SeedComparison, compare_seeds, paper_vs_ours_table
 from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell
 from mini_lib.models import ModelShape, build_model, model_size, neox_config
@@ -187,9 +188,9 @@ def prepare_data(settings: QualityQuantitySettings) -> QualityQuantityData:
     """
     choose("corpus", settings.corpus, ("storyworld", "local", "hub"))
     data = prepare_lm_data(
-        source=settings.corpus, n_documents=settings.n_stories or None, vocab_size=settings.vocab_size,
+        corpus=settings.corpus, n_stories=settings.n_stories, vocab_size=settings.vocab_size,
         seq_len=settings.seq_len, val_fraction=settings.val_fraction, seed=settings.seed, tier=settings.tier,
-        path=settings.corpus_path or None, name=settings.corpus_name or None,
+        corpus_path=settings.corpus_path, corpus_name=settings.corpus_name,
     )
     return QualityQuantityData(
         tokenizer=data.tokenizer,
@@ -504,7 +505,7 @@ def abstract_vs_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def paper_vs_ours(summary: pd.DataFrame) -> pd.DataFrame:
+def paper_grid(summary: pd.DataFrame) -> pd.DataFrame:
     """Every cell of the paper's table and of ours (outer join), the paper's numbers beside ours.
 
     Absolute numbers differ by construction (GPT-2 BPE on TinyStories vs our tokenizer and corpus),
@@ -528,6 +529,33 @@ def paper_vs_ours(summary: pd.DataFrame) -> pd.DataFrame:
     return table[["size", "rate", "paper_correct_per_128", "ours_correct_per_128", "ours_correct_per_128_std",
                   "paper_loss", "ours_loss", "ours_loss_std", "paper_acc_change_pct", "ours_acc_change_pct",
                   "paper_loss_change_pct", "ours_loss_change_pct", "n_seeds"]]
+
+
+GRID_QUANTITIES = {  # paper_grid column stem -> quantity; each side's change is against its own clean cell
+    "correct_per_128": "correct next tokens per 128-token window",
+    "loss": "validation loss",
+    "acc_change_pct": "accuracy change vs own clean cell of the same size (%)",
+    "loss_change_pct": "validation loss change vs own clean cell of the same size (%)",
+}
+
+
+def paper_vs_ours(grid: pd.DataFrame) -> pd.DataFrame:
+    """``paper_grid`` as ``PaperRow``s: per cell (size, duplication rate), the four quantities of ``GRID_QUANTITIES``;
+    a note gives our seed spread, or says which side did not run the cell. Absolute numbers differ by
+    construction (GPT-2 BPE on TinyStories vs our tokenizer and corpus), the changes are comparable."""
+    rows = []
+    for cell in grid.itertuples():
+        setting = f"{cell.size:.0%} of the stories, {cell.rate:.0%} duplication"
+        for stem, quantity in GRID_QUANTITIES.items():
+            paper, ours = getattr(cell, f"paper_{stem}"), getattr(cell, f"ours_{stem}")
+            spread = getattr(cell, f"ours_{stem}_std", None)
+            notes = ["not in this run" if cell.n_seeds == 0 else
+                     "" if spread is None else f"ours: mean of {cell.n_seeds} seed(s), "
+                     + ("one seed: no sd" if np.isnan(spread) else f"sd {spread:.3g}"),
+                     "not in the paper's table" if np.isnan(paper) else ""]
+            rows.append(PaperRow(quantity, setting, paper, ours, "; ".join(n for n in notes if n),
+                                 "" if np.isnan(paper) else PAPER_SOURCE))
+    return paper_vs_ours_table(rows)
 
 
 def _at_rate(changes: pd.DataFrame, rate: float, column: str) -> np.ndarray:

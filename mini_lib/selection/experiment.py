@@ -27,11 +27,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
+from mini_lib.claims import Claim, PaperRow, compare_seeds, paper_vs_ours_table
 from mini_lib.quality_quantity.duplication import duplicate_many
 from mini_lib.corpora.noise import CLEAN, inject_low_quality
 from mini_lib.corpora.storyworld import generate_stories
@@ -39,6 +40,7 @@ from mini_lib.errors import ConfigError, check_fraction, choose
 from mini_lib.grid import GridCell, run_grid
 from mini_lib.models import ModelShape, build_model, neox_config
 from mini_lib.paths import cache_dir, texts_fingerprint
+from mini_lib.recipe import PreparedData, prepare_lm_data
 from mini_lib.store import Spec, cached_array
 from mini_lib.selection.density import SketchConfig, density_scores, exact_kde
 from mini_lib.selection.metrics import (
@@ -49,6 +51,7 @@ from mini_lib.selection.metrics import (
     selection_quality,
 )
 from mini_lib.selection.samplers import SAMPLERS, select
+from mini_lib.selection.settings import DataSelectionSettings
 from mini_lib.tokenization import pack_corpus
 from mini_lib.train import TrainConfig
 
@@ -60,6 +63,7 @@ PAPER_CLAIMS: dict[str, str] = {
     "density_recovers_full": "Density sampling recovers full-data quality",
 }
 PAPER_MAX_SPEEDUP = 0.70
+PAPER_SOURCE = "arXiv 2402.09668, T5-Large results"
 FULL = "full"  # the sampler name of full-data training (keep fraction 1.0)
 SCORE_SAMPLERS = {"askllm": "askllm", "perplexity": "perplexity", "perplexity_middle": "perplexity"}
 
@@ -190,6 +194,42 @@ def askllm_scores_cached(texts: Sequence[str], variants: Sequence[str], *, score
         values = cached_scores("askllm", texts, tag, both, cache_folder)
         p_yes[variant], p_no[variant] = values[0], values[1]
     return p_yes, p_no
+
+
+# ---- the notebook's settings, as the library's configs ---------------------------------------------
+
+_QUIET = {"log_every": 10_000, "progress": False}  # the notebook prints one line per model itself
+
+
+class ModelShapes(NamedTuple):
+    large: ModelShape  # trained on every subset and on full data
+    small: ModelShape  # on full data only (over-scaling's unit), and the perplexity proxy
+
+
+def model_shapes(s: DataSelectionSettings) -> ModelShapes:
+    return ModelShapes(ModelShape(s.n_layers, s.d_model, s.n_heads),
+                       ModelShape(s.small_n_layers, s.small_d_model, s.small_n_heads))
+
+
+def proxy_data(s: DataSelectionSettings) -> PreparedData:
+    """The proxy LM's data: ``proxy_docs`` clean stories of another seed than the corpus (so not the documents
+    it will score), 20% held out; its tokenizer and validation blocks serve every model of the notebook."""
+    return prepare_lm_data(corpus="storyworld", n_stories=s.proxy_docs, vocab_size=s.vocab_size, seq_len=s.seq_len,
+                           val_fraction=0.2, seed=s.seed + 1, tier=s.tier)
+
+
+def proxy_train_config(s: DataSelectionSettings) -> TrainConfig:
+    """``proxy_steps`` steps with the grid's optimiser settings, evaluated only at the end."""
+    return TrainConfig.from_settings(s, steps=s.proxy_steps, eval_every=0, **_QUIET)
+
+
+def train_config(s: DataSelectionSettings) -> TrainConfig:
+    """Every model of the grid and of the sweep: ``steps`` steps of ``batch_size`` blocks, the same budget."""
+    return TrainConfig.from_settings(s, **_QUIET)
+
+
+def sketch_config(s: DataSelectionSettings) -> SketchConfig:
+    return SketchConfig(n_hashes=s.sketch_hashes, n_buckets=s.sketch_buckets, bandwidth=s.sketch_bandwidth, seed=s.seed)
 
 
 def train_proxy_lm(tokenizer, train_blocks, val_blocks, shape: ModelShape, config: TrainConfig,
@@ -394,39 +434,43 @@ def _nearest(frame: pd.DataFrame, fraction: float) -> pd.DataFrame:
 
 
 def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFrame:
-    """The paper's over-scaling at 20% (T5-Large) next to ours at the fraction nearest 20%, one row per
-    sampler, then the paper's three qualitative claims with what we measured."""
+    """The paper's over-scaling at 20% (T5-Large) next to ours at the fraction nearest 20%, one ``PaperRow`` per
+    sampler, then the paper's three qualitative claims with what we measured; ``setting`` names the keep
+    fraction our number is at."""
     large = summary[(summary["model"] == "large") & (summary["sampler"] != FULL)]
     full = summary[(summary["model"] == "large") & (summary["sampler"] == FULL)].iloc[0]
     rows = []
     for sampler in samplers:
         mine = _nearest(large[large["sampler"] == sampler], 0.2)
-        rows.append({
-            "claim": f"over-scaling at 20%: {sampler}",
-            "paper": PAPER_OVER_SCALING_20PCT.get(sampler, float("nan")),
-            "ours": float(mine["over_scaling"].iloc[0]) if len(mine) else float("nan"),
-            "ours_at_keep_fraction": float(mine["keep_fraction"].iloc[0]) if len(mine) else float("nan"),
-            "note": "" if sampler in PAPER_OVER_SCALING_20PCT else "the paper reports no number for this sampler here",
-        })
+        rows.append(PaperRow(
+            f"over-scaling at 20%: {sampler}",
+            _at_fraction(float(mine["keep_fraction"].iloc[0])) if len(mine) else "large model, sampler not in this run",
+            PAPER_OVER_SCALING_20PCT.get(sampler, float("nan")),
+            float(mine["over_scaling"].iloc[0]) if len(mine) else float("nan"),
+            "" if sampler in PAPER_OVER_SCALING_20PCT else "the paper reports no number for this sampler here",
+            PAPER_SOURCE))
     ask = large[large["sampler"] == "askllm"]
     if len(ask):
         low = ask[ask["keep_fraction"] == ask["keep_fraction"].min()].iloc[0]
-        rows.append({"claim": PAPER_CLAIMS["askllm_beats_full_at_10pct"], "paper": 1.0,
-                     "ours": float(low["val_loss"] < full["val_loss"]),
-                     "ours_at_keep_fraction": float(low["keep_fraction"]),
-                     "note": f"1 = yes; val loss {low['val_loss']:.3f} vs full {full['val_loss']:.3f}"})
-        rows.append({"claim": PAPER_CLAIMS["askllm_faster_convergence"], "paper": PAPER_MAX_SPEEDUP,
-                     "ours": float(np.nanmax(ask["speedup"])) if ask["speedup"].notna().any() else float("nan"),
-                     "ours_at_keep_fraction": float("nan"),
-                     "note": "largest speed-up over fractions; NaN: never reached the full-data loss"})
+        rows.append(PaperRow(PAPER_CLAIMS["askllm_beats_full_at_10pct"], _at_fraction(float(low["keep_fraction"])), 1.0,
+                             float(low["val_loss"] < full["val_loss"]),
+                             f"1 = yes; val loss {low['val_loss']:.3f} vs full {full['val_loss']:.3f}", PAPER_SOURCE))
+        rows.append(PaperRow(PAPER_CLAIMS["askllm_faster_convergence"], _at_fraction(math.nan), PAPER_MAX_SPEEDUP,
+                             float(np.nanmax(ask["speedup"])) if ask["speedup"].notna().any() else float("nan"),
+                             "largest speed-up over fractions; NaN: never reached the full-data loss", PAPER_SOURCE))
     dens = large[large["sampler"] == "density"]
     if len(dens):
         best = dens.loc[dens["val_loss"].idxmin()]
-        rows.append({"claim": PAPER_CLAIMS["density_recovers_full"], "paper": 0.0,
-                     "ours": float(best["val_loss"] - full["val_loss"]),
-                     "ours_at_keep_fraction": float(best["keep_fraction"]),
-                     "note": "best density val loss minus full-data val loss (<= 0: recovered)"})
-    return pd.DataFrame(rows)
+        rows.append(PaperRow(PAPER_CLAIMS["density_recovers_full"], _at_fraction(float(best["keep_fraction"])), 0.0,
+                             float(best["val_loss"] - full["val_loss"]),
+                             "best density val loss minus full-data val loss (<= 0: recovered)", PAPER_SOURCE))
+    return paper_vs_ours_table(rows)
+
+
+def _at_fraction(keep_fraction: float) -> str:
+    """Where our number of a ``paper_vs_ours`` row is measured (NaN: the best over every keep fraction)."""
+    return f"large model, keep fraction {keep_fraction:g}" if math.isfinite(keep_fraction) else \
+        "large model, best over keep fractions"
 
 
 # ---- the value of a quality sampler is the value of its scorer -------------------------------------
@@ -494,8 +538,6 @@ def _per_seed(sweep: pd.DataFrame, sampler: str, column: str = "val_loss") -> np
 def sweep_verdicts(sweep: pd.DataFrame, *, k: float = 2.0, floor: float = 0.0) -> pd.DataFrame:
     """Per scorer: mean AUROC, over-scaling and val loss over seeds, and whether it beats full data and
     random (``claims.compare_seeds`` on val loss, paired by seed: lower is better)."""
-    from mini_lib.claims import compare_seeds
-
     full, rand = _per_seed(sweep, FULL), _per_seed(sweep, "random")
     rows = []
     for sampler in [s for s in sweep["sampler"].unique() if s in REAL_SCORERS or s.startswith(SWEEP_PREFIX)]:
@@ -524,11 +566,9 @@ def first_auroc_that_beats(verdicts: pd.DataFrame, against: str) -> float:
 CLAIM_K, CLAIM_FLOOR = 2.0, 0.01  # the rule, fixed before any run: 2 paired seed spreads, at least 0.01 nats
 
 
-def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fraction: float) -> list:
+def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fraction: float) -> list[Claim]:
     """The paper's headline claims as ``claims.Claim`` rows, decided on the sweep's seeds by
     ``compare_seeds`` on clean validation loss (paired by seed, lower is better)."""
-    from mini_lib.claims import Claim, compare_seeds
-
     rule = (f"val loss difference over {sweep['seed'].nunique()} paired seeds beyond max({CLAIM_K:g} seed spreads, "
             f"{CLAIM_FLOOR} nats)")
     verdicts = sweep_verdicts(sweep, k=CLAIM_K, floor=CLAIM_FLOOR)
@@ -543,14 +583,14 @@ def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fract
         auroc = float(_per_seed(sweep, "askllm", "scorer_auroc")[0])
         os_ask = float(np.mean(_per_seed(sweep, "askllm", "over_scaling")))
         c = compare_seeds(full, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], "arXiv 2402.09668, T5-Large results",
+        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], PAPER_SOURCE,
                             f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} at 20% (T5-Large)",
                             f"over-scaling {os_ask:+.1f} at {keep_fraction:.0%}; full - Ask-LLM loss "
                             f"{c.describe(' nats')}", rule + "; holds if full data's loss is higher", c.verdict,
                             f"scorer AUROC {auroc:.2f}; {mechanism}"))
         ppl = _per_seed(sweep, "perplexity")
         c = compare_seeds(ppl, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", "arXiv 2402.09668, T5-Large results",
+        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", PAPER_SOURCE,
                             f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} vs "
                             f"{PAPER_OVER_SCALING_20PCT['perplexity']} at 20%",
                             f"perplexity - Ask-LLM loss {c.describe(' nats')} at {keep_fraction:.0%}",
@@ -559,7 +599,7 @@ def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fract
                             f"{float(_per_seed(sweep, 'perplexity', 'scorer_auroc')[0]):.2f}"))
     dens = _per_seed(sweep, "density")
     c = compare_seeds(dens, full, direction=-1, k=CLAIM_K, floor=CLAIM_FLOOR)
-    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], "arXiv 2402.09668, T5-Large results",
+    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], PAPER_SOURCE,
                         f"over-scaling +{PAPER_OVER_SCALING_20PCT['density']} at 20%",
                         f"density at {density_fraction:.0%} - full loss {c.describe(' nats')}",
                         rule + "; holds if density's loss is lower, reversed if higher", c.verdict,

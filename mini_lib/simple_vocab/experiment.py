@@ -56,7 +56,7 @@ from mini_lib.simple_vocab.span_filter import (
     words,
 )
 from mini_lib.simple_vocab.vocabulary import builtin_vocabulary, load_word_list
-from mini_lib.claims import Claim, compare_with_error
+from mini_lib.claims import Claim, PaperRow, compare_with_error, paper_vs_ours_table
 from mini_lib.corpora import stats
 from mini_lib.corpora.loaders import load_hub, load_local
 from mini_lib.corpora.storyworld import generate_stories
@@ -660,7 +660,8 @@ def _plain_log_ticks(axis) -> None:
 
 def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[str, SizeMatch],
                   fits: ScalingFits, simplified_fraction: float, vocabulary_note: str) -> pd.DataFrame:
-    """The paper's claims beside our measurements, one row per claim."""
+    """The paper's set-up and claims beside ours, one ``PaperRow`` each; ``setting``: which models or data the
+    row is about."""
     n_models = summary.groupby("data").size()
     params = summary["parameters"]
     fit_rows = fits.table()
@@ -669,32 +670,33 @@ def paper_vs_ours(data: EqualBudgetData, summary: pd.DataFrame, matches: dict[st
         else f"{r.law}: too few points" for r in fit_rows.itertuples())
     best_simple = summary[summary.data == "simple"]["parameters"].max()
     rows = [
-        ("training sets of equal size", f"~{PAPER['train_tokens_per_set'] / 1e9:.1f}B tokens each",
+        ("training sets of equal size", "both training sets", f"~{PAPER['train_tokens_per_set'] / 1e9:.1f}B tokens each",
          f"{data.budget_tokens:,} tokens each ({data.corpus}), counted with each set's own tokenizer"),
-        ("one BPE tokenizer per corpus", f"vocabulary {PAPER['tokenizer_vocab']:,} each",
+        ("one BPE tokenizer per corpus", "both training sets", f"vocabulary {PAPER['tokenizer_vocab']:,} each",
          f"simple {len(data.simple.tokenizer):,}, unrestricted {len(data.unrestricted.tokenizer):,}"),
-        ("model grid (8 heads, FFN 4x, untied)",
+        ("model grid (8 heads, FFN 4x, untied)", "both training sets",
          f"{PAPER['n_shapes']} shapes per set ({2 * PAPER['n_shapes']} models), {PAPER['params_range'][0] / 1e6:.0f}M-"
          f"{PAPER['params_range'][1] / 1e6:.0f}M parameters, Llama blocks",
          f"{int(n_models.get('simple', 0))} shapes per set ({len(summary)} models), {params.min() / 1e6:.2f}M-"
          f"{params.max() / 1e6:.2f}M parameters, GPT-NeoX blocks"),
-        ("vocabulary", f"AO-CHILDES, {PAPER['vocabulary_words']:,} words", vocabulary_note),
-        ("tasks simplified to 0% OOV words", "BLiMP, COPA, SST-2, ... filtered",
+        ("vocabulary", "simple-data set", f"AO-CHILDES, {PAPER['vocabulary_words']:,} words", vocabulary_note),
+        ("tasks simplified to 0% OOV words", "zero-shot tasks", "BLiMP, COPA, SST-2, ... filtered",
          f"storyworld tasks (BLiMP/BoolQ/SST-2/COPA-like); {simplified_fraction:.0%} of simple-tier items "
          "pass the filter"),
-        ("best simple model, average zero-shot accuracy",
+        ("best simple model, average zero-shot accuracy", "best simple-data model",
          f"{PAPER['simple_165m_average']:.2f} (165M); Pythia-1B {PAPER['pythia_1b_average']:.2f}, "
          f"OPT-350M {PAPER['opt_350m_average']:.2f}",
          "; ".join(f"{k}: {m.best_acc:.3f} ({_millions(m.best_params)})" for k, m in matches.items()
                    if m.best_of == "simple")),
-        (f"simple model matches unrestricted models ~{PAPER['size_ratio']}x larger",
+        (f"simple model matches unrestricted models ~{PAPER['size_ratio']}x larger", "simple vs unrestricted models",
          f"~{PAPER['size_ratio']}x (165M vs Pythia-1B, on simplified tasks)",
          " | ".join(f"{k}: {m.statement()}" for k, m in matches.items())),
-        ("evaluation loss of simple models follows power laws in N, D, C", "yes (plots; exponents not transcribed)",
-         laws),
-        ("largest simple model", f"{PAPER['params_range'][1] / 1e6:.0f}M parameters", _millions(int(best_simple))),
+        ("evaluation loss of simple models follows power laws in N, D, C", "simple-data models",
+         "yes (plots; exponents not transcribed)", laws),
+        ("largest simple model", "simple-data models", f"{PAPER['params_range'][1] / 1e6:.0f}M parameters",
+         _millions(int(best_simple))),
     ]
-    return pd.DataFrame(rows, columns=["claim", "paper", "ours"])
+    return paper_vs_ours_table([PaperRow(*row, source=f"arXiv {PAPER_ID}") for row in rows])
 
 
 # --- the claims -------------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from mini_lib.claims import Claim, compare_with_error
+from mini_lib.claims import Claim, PaperRow, compare_with_error, paper_vs_ours_table
 from mini_lib.models import ModelSize, PythiaPreset
 from mini_lib.tokenization import PackedBlocks
 from mini_lib.train import TrainConfig
+from mini_lib.tutorial.suite import PYTHIA_PAPER
 
 UNIFORM_MARGIN = 1.5  # nats below ln(vocabulary): "well below" a uniform guess
 UNIGRAM_MARGIN = 0.25  # nats below the unigram baseline: the model uses the context, not only frequencies
@@ -59,17 +60,18 @@ def quickstart_claims(val_loss: float, train_loss: float, vocab_size: int, unigr
 
 def recipe_vs_ours(preset: PythiaPreset, size: ModelSize, config: TrainConfig, batch_size: int, seq_len: int,
                    train_tokens: int) -> pd.DataFrame:
-    """The Pythia suite's training recipe beside this notebook's settings, one row per setting."""
-    return pd.DataFrame([
-        {"setting": "architecture", "Pythia": "GPT-NeoX, parallel residual, rotary 25%, untied embeddings",
-         "ours": "same (transformers GPTNeoXForCausalLM)"},
-        {"setting": "smallest model", "Pythia": "14M parameters (6 layers, d=128)",
-         "ours": f"{size.total / 1e6:.2f}M ({preset.n_layers} layers, d={preset.d_model})"},
-        {"setting": "optimizer", "Pythia": "AdamW (0.9, 0.95), eps 1e-8, wd 0.1, clip 1.0",
-         "ours": f"AdamW ({config.beta1}, {config.beta2}), eps {config.eps}, wd {config.weight_decay}, clip {config.grad_clip}"},
-        {"setting": "schedule", "Pythia": "1% warmup, cosine to 10% of peak",
-         "ours": f"{config.n_warmup} warmup steps, cosine to {config.min_lr_ratio:.0%} of {config.lr}"},
-        {"setting": "tokens per step", "Pythia": "1024 x 2048 = 2.1M",
-         "ours": f"{batch_size} x {seq_len} = {batch_size * seq_len:,}"},
-        {"setting": "data", "Pythia": "the Pile (300B tokens)", "ours": f"storyworld ({train_tokens:,} tokens)"},
-    ])
+    """The Pythia suite's training recipe beside this notebook's settings, one ``PaperRow`` per setting."""
+    rows = [
+        ("architecture", "GPT-NeoX, parallel residual, rotary 25%, untied embeddings",
+         "same (transformers GPTNeoXForCausalLM)"),
+        ("smallest model", "14M parameters (6 layers, d=128)",
+         f"{size.total / 1e6:.2f}M ({preset.n_layers} layers, d={preset.d_model})"),
+        ("optimizer", "AdamW (0.9, 0.95), eps 1e-8, wd 0.1, clip 1.0",
+         f"AdamW ({config.beta1}, {config.beta2}), eps {config.eps}, wd {config.weight_decay}, clip {config.grad_clip}"),
+        ("schedule", "1% warmup, cosine to 10% of peak",
+         f"{config.n_warmup} warmup steps, cosine to {config.min_lr_ratio:.0%} of {config.lr}"),
+        ("tokens per step", "1024 x 2048 = 2.1M", f"{batch_size} x {seq_len} = {batch_size * seq_len:,}"),
+        ("data", "the Pile (300B tokens)", f"storyworld ({train_tokens:,} tokens)"),
+    ]
+    return paper_vs_ours_table([PaperRow(quantity, "training recipe", paper, ours, source=f"arXiv {PYTHIA_PAPER}")
+                                for quantity, paper, ours in rows])

@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 import pandas as pd
 import torch
 
-from mini_lib.claims import Claim, compare_with_error
+from mini_lib.claims import Claim, PaperRow, compare_with_error, paper_vs_ours_table
 from mini_lib.grid import GridCell
 from mini_lib.models import PRESETS, PYTHIA_VOCAB_SIZE, build_model, get_preset, model_size, neox_config
 from mini_lib.recipe import PreparedData
@@ -25,6 +25,7 @@ from mini_lib.tutorial.settings import PythiaTrainingSettings
 
 PUBLISHED_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944, "pythia-410m": 405_334_016}
 PYTHIA_PAPER = "2304.01373"
+MODEL_CARDS = "EleutherAI Pythia model cards (vocabulary 50304)"
 RESUME_TOLERANCE = 1e-6  # nats: a resumed run replays the same steps; on CPU the difference is exactly 0
 SIZE_LOSS_MARGIN = 0.02  # nats a larger model's loss must be below the next smaller one's (one seed per size)
 
@@ -67,20 +68,22 @@ def crash_and_resume(
 
 
 def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_loss: float) -> pd.DataFrame:
-    """The suite's facts beside ours: shapes, learning rates, loss ordering by size, exact resume."""
+    """The suite's facts beside ours, as ``PaperRow``s: shapes, learning rates, loss ordering by size, exact resume."""
     ours = analytic_totals(PUBLISHED_TOTALS)
     losses = size_summary.sort_values("parameters")["val_loss"].tolist()
     ordered = losses == sorted(losses, reverse=True)
-    return pd.DataFrame([
-        {"claim": "parameter counts of the suite's shapes (vocab 50304)",
-         "Pythia": ", ".join(f"{k[7:]}: {v:,}" for k, v in PUBLISHED_TOTALS.items()),
-         "ours": "identical" if ours == PUBLISHED_TOTALS else f"DIFFERENT: {ours}"},
-        {"claim": "learning rates 1e-3 (14M-70M), 6e-4 (160M), 3e-4 (410M)", "Pythia": "as stated",
-         "ours": ", ".join(f"{n[7:]}: {PRESETS[n].lr:g}" for n in PUBLISHED_TOTALS)},
-        {"claim": "larger models reach lower loss on the same tokens", "Pythia": "yes, across the suite",
-         "ours": f"{'yes' if ordered else 'not at this budget'}: " + ", ".join(f"{loss:.3f}" for loss in losses)},
-        {"claim": "exact resume after interruption", "Pythia": "checkpoints every 1000 steps",
-         "ours": f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}"},
+    pythia = f"arXiv {PYTHIA_PAPER}"
+    return paper_vs_ours_table([
+        PaperRow("parameter counts of the suite's shapes (vocab 50304)", "pythia-14m to pythia-410m",
+                 ", ".join(f"{k[7:]}: {v:,}" for k, v in PUBLISHED_TOTALS.items()),
+                 "identical" if ours == PUBLISHED_TOTALS else f"DIFFERENT: {ours}", source=MODEL_CARDS),
+        PaperRow("learning rates 1e-3 (14M-70M), 6e-4 (160M), 3e-4 (410M)", "pythia-14m to pythia-410m", "as stated",
+                 ", ".join(f"{n[7:]}: {PRESETS[n].lr:g}" for n in PUBLISHED_TOTALS), source=pythia),
+        PaperRow("larger models reach lower loss on the same tokens", "this notebook's size grid", "yes, across the suite",
+                 f"{'yes' if ordered else 'not at this budget'}: " + ", ".join(f"{loss:.3f}" for loss in losses),
+                 source=pythia),
+        PaperRow("exact resume after interruption", "crash_and_resume", "checkpoints every 1000 steps",
+                 f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}", source=pythia),
     ])
 
 
@@ -98,7 +101,7 @@ def suite_claims(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_
     wrong = {name: (count, published[name]) for name, count in ours.items() if count != published[name]}
     counts = Claim(
         PYTHIA_PAPER, "our analytic parameter counts equal the suite's published counts",
-        "EleutherAI Pythia model cards (vocabulary 50304)", ", ".join(f"{k}: {v:,}" for k, v in published.items()),
+        MODEL_CARDS, ", ".join(f"{k}: {v:,}" for k, v in published.items()),
         "all equal" if not wrong else "; ".join(f"{k}: ours {o:,} vs {p:,}" for k, (o, p) in wrong.items()),
         "holds: every total equal (exact integers, no noise); reversed: any differs", "reversed" if wrong else "holds")
     difference = abs(uninterrupted_loss - resumed_loss)
