@@ -139,3 +139,24 @@ def test_proxy_data_is_the_recipe_on_other_stories_than_the_corpus(tmp_path, mon
     assert len(data.tokenizer) == 300 and data.train.seq_len == s.seq_len
     corpus_texts = set(build_corpus(50, noise_fraction=0.0, duplicate_rate=0.0, repeat_k=2, seed=s.seed).texts)
     assert not corpus_texts & set(data.train_split["text"])  # seed + 1: not the stories it will score
+
+
+def test_the_corpus_scores_and_subsets_follow_the_settings_the_notebook_hands_over(monkeypatch):
+    s = replace(notebook_settings("06_data_selection", "cpu"), n_stories=60, keep_fractions=(0.25, 0.5), n_clusters=4)
+    corpus = ex.noisy_corpus(s)
+    by_hand = build_corpus(60, noise_fraction=s.noise_fraction, duplicate_rate=s.duplicate_rate, repeat_k=s.repeat_k,
+                           seed=s.seed, tier=s.tier)
+    assert corpus.texts == by_hand.texts and (corpus.quality == by_hand.quality).all()
+
+    seen = {}
+    monkeypatch.setattr(ex, "score_corpus", lambda corpus, **kwargs: seen.update(kwargs) or "scored")
+    assert ex.corpus_scores(s, corpus, "proxy", "tokenizer") == "scored"
+    assert seen == {"proxy_model": "proxy", "proxy_tokenizer": "tokenizer", "askllm_variants": s.askllm_variants,
+                    "scorer_path": s.scorer_path, "max_example_tokens": s.askllm_max_tokens,
+                    "askllm_batch_size": s.askllm_batch_size, "seq_len": s.seq_len}
+
+    scores = fake_scores(corpus)
+    subsets = ex.grid_subsets(s, scores)
+    expected = make_subsets(scores, s.samplers, s.keep_fractions, seed=s.seed, n_clusters=4, sketch=ex.sketch_config(s))
+    assert subsets.keys() == expected.keys()
+    assert all((subsets[key] == expected[key]).all() for key in expected)

@@ -232,6 +232,25 @@ def sketch_config(s: DataSelectionSettings) -> SketchConfig:
     return SketchConfig(n_hashes=s.sketch_hashes, n_buckets=s.sketch_buckets, bandwidth=s.sketch_bandwidth, seed=s.seed)
 
 
+def noisy_corpus(s: DataSelectionSettings) -> "SelectionCorpus":
+    """The notebook's labelled noisy corpus (``build_corpus`` with the settings' sizes and rates)."""
+    return build_corpus(s.n_stories, noise_fraction=s.noise_fraction, duplicate_rate=s.duplicate_rate,
+                        repeat_k=s.repeat_k, seed=s.seed, tier=s.tier)
+
+
+def corpus_scores(s: DataSelectionSettings, corpus: "SelectionCorpus", proxy_model, proxy_tokenizer) -> CorpusScores:
+    """``score_corpus`` with the settings' Ask-LLM variants, scorer, clipping and batch size."""
+    return score_corpus(corpus, proxy_model=proxy_model, proxy_tokenizer=proxy_tokenizer,
+                        askllm_variants=s.askllm_variants, scorer_path=s.scorer_path,
+                        max_example_tokens=s.askllm_max_tokens, askllm_batch_size=s.askllm_batch_size, seq_len=s.seq_len)
+
+
+def grid_subsets(s: DataSelectionSettings, scores: CorpusScores) -> dict[tuple[str, float], np.ndarray]:
+    """``make_subsets`` for every sampler and keep fraction of the settings."""
+    return make_subsets(scores, s.samplers, s.keep_fractions, seed=s.seed, n_clusters=s.n_clusters,
+                        sketch=sketch_config(s))
+
+
 def train_proxy_lm(tokenizer, train_blocks, val_blocks, shape: ModelShape, config: TrainConfig,
                    run_dir: "str | Path", *, seq_len: int, seed: int = 0):
     """The Perplexity-filtering proxy: a small LM pre-trained by the training core on a clean sample

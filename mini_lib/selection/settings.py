@@ -20,8 +20,10 @@ class DataSelectionSettings:
     a subset with itself on full data, in units of the gain over the small (small_*) model on full
     data. ``askllm_variants``: SmolLM2 prompt variants to score with (the first feeds the askllm
     sampler; empty: no Ask-LLM scoring). SmolLM2 scores about 1 doc/s on one CPU core (few-shot: 3 s),
-    so smoke uses perplexity only and cpu the paper's prompt on 400 documents (cached after the first
-    run); gpu scores with the measured-best few_shot variant and the paper's prompt, and
+    so smoke uses perplexity only and cpu the paper's prompt on 1200 documents (cached after the first
+    run). Why 1200: at 400, a 20% subset is 80 documents repeated ~11 times and not even a perfect scorer
+    beats full data; at 1200 (~4 epochs) the sweep shows from which AUROC a scorer does. gpu scores with
+    the measured-best few_shot variant and the paper's prompt, and
     ``scorer_path`` (a local HF folder, causal or seq2seq such as Flan-T5) swaps in a bigger scorer.
     The scorer sweep trains the large model at ``sweep_keep_fraction`` on the kept sets of synthetic
     scorers of AUROC ``sweep_aurocs`` (labels plus noise) and of the real scorers, Density at
@@ -73,7 +75,7 @@ class DataSelectionSettings:
 
 
 _CPU = replace(
-    DataSelectionSettings(), n_stories=400, samplers=("random", "askllm", "perplexity", "density", "semdedup"),
+    DataSelectionSettings(), n_stories=1200, samplers=("random", "askllm", "perplexity", "density", "semdedup"),
     keep_fractions=(0.1, 0.2, 0.4, 0.8), askllm_variants=("paper",), askllm_max_tokens=64, proxy_docs=1500,
     proxy_steps=150, vocab_size=1024, seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1,
     small_d_model=32, steps=100, batch_size=16, lr=3e-3, warmup_steps=10, eval_every=10, eval_examples=128,
