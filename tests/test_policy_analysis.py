@@ -8,7 +8,7 @@ import torch
 from torch.func import grad, vmap
 
 from mini_lib.errors import ConfigError
-from mini_lib.policy.analysis import (acceleration_ratio, area_under_curve, compare_fits, compression_ratio,
+from mini_lib.policy.analysis import (acceleration_ratio, area_under_curve, compare_fits, compression_ratio, curve_shape,
                                       fit_interval, fit_learning_law_curve, identifiability_by_steps,
                                       interval_verdict)
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, contributions,
@@ -244,3 +244,27 @@ def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_s
     one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "identifiable": False}
     point = scaling_law_claims(short, {**paper_like, "fit_optimised": one_window})[2]
     assert point.verdict == "within noise"  # disjoint, but a one-window fit pins nothing down
+
+
+def test_curve_shape_finds_an_upturn_before_the_horizon():
+    falling = torch.tensor(_law(50.0, 0.5, 0.3, 100), dtype=torch.float64)
+    assert curve_shape(falling) == {"argmin_fraction": 1.0, "end_rise": 0.0}
+    turned = torch.cat([falling[:91], falling[90] * torch.linspace(1.0, 1.05, 11)[1:]])
+    shape = curve_shape(turned)
+    assert shape["argmin_fraction"] == 0.9 and abs(shape["end_rise"] - 0.05) < 1e-6
+
+
+def test_a_claim_that_is_not_decided_says_why_from_the_run():
+    rng = np.random.default_rng(0)
+    noisy = _headline_fit(_law(50.0, 0.5, 0.3, 20) * (1 + 0.01 * rng.standard_normal(21)))
+    assert not noisy["identifiable"]
+    base = {"setting": "perceptron", "steps": 20, "n_train": 64, "outer_epochs": 1,
+            "fit_conventional": noisy, "fit_optimised": noisy,
+            "curve_conventional": {"argmin_fraction": 1.0, "end_rise": 0.0},
+            "curve_optimised": {"argmin_fraction": 0.9, "end_rise": 0.013}}
+    note = scaling_law_claims(base, base)[0].note
+    assert "optimised curve bottoms out at 90% of T and ends 1.3% higher" in note
+    assert "conventional fit's B spans" in note and "decades" in note
+    decided = {**base, "fit_conventional": _headline_fit(_law(3.16e8, 0.12, 1.0, 400)),
+               "fit_optimised": _headline_fit(_law(1.99e7, 0.14, 1.0, 400))}
+    assert "bottoms out" not in scaling_law_claims(decided, decided)[0].note  # identifiable fits need no reason

@@ -203,6 +203,15 @@ def identifiability_by_steps(curve: Tensor, steps: "list[int] | tuple[int, ...]"
     return rows
 
 
+def curve_shape(curve: "Tensor | np.ndarray") -> dict[str, float]:
+    """Where a loss curve bottoms out (fraction of its T) and how much higher it ends (relative to that
+    minimum). A policy optimised for the loss at T leaves its last steps nearly uniform (their weight
+    gradients shrink with the steps left), so its curve can turn up before T: no monotone law fits that."""
+    loss = _as_curve(curve)
+    lowest = int(np.argmin(loss))
+    return {"argmin_fraction": lowest / max(len(loss) - 1, 1), "end_rise": float(loss[-1] / loss[lowest] - 1)}
+
+
 def compare_fits(conventional: LearningLawFit, optimised: LearningLawFit) -> FitComparison:
     """|dB|/B and |dbeta|/beta relative to the conventional fit."""
     return FitComparison(

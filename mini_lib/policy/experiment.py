@@ -28,7 +28,7 @@ from torch import Tensor
 
 from mini_lib.errors import ConfigError
 from mini_lib.hardware import resolve_device
-from mini_lib.policy.analysis import fit_interval
+from mini_lib.policy.analysis import curve_shape, fit_interval
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, trace_contributions,
                                           zero_weight_report)
 from mini_lib.policy.lm_data import PolicyLMData, prepare_policy_lm_data
@@ -195,6 +195,7 @@ def headline(experiment: PolicyExperiment, *, active_threshold: float = 0.1,
             "B": fit.scale, "beta": fit.exponent, "L0": fit.offset, "t0": fit.t0, "r2": fit.r2,
             "rms_relative_error": fit.rms_relative_error,
         }
+        out[f"curve_{run}"] = curve_shape(curves[run])
         if fit is not None:
             interval = fit_interval(curves[run], fit)
             out[f"fit_{run}"] |= {"B_range": list(interval.scale), "beta_range": list(interval.exponent),

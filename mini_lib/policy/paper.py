@@ -69,8 +69,30 @@ def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[C
                              for run, fit, (low, high) in zip(("conventional", "optimised"), fits, ranges))
             identifiable = all(fit["identifiable"] for fit in fits)
             verdict = interval_verdict(ranges[0], ranges[1], direction) if identifiable else "within noise"
-            rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, text, rule, verdict, _scale_note(ours)))
+            rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, text, rule, verdict,
+                              "; ".join([_scale_note(ours), *_why_not_identifiable(ours)])))
     return rows
+
+
+END_RISE_TOLERANCE = 0.005  # a curve ending more than 0.5% above its minimum has turned up before T
+
+
+def _why_not_identifiable(ours: dict[str, Any]) -> list[str]:
+    """The evidence, per run whose fit is not identifiable: an upturn before T (the optimised policy's
+    near-uniform last steps), else how far B moves across fit windows (the curve is not one power law)."""
+    reasons = []
+    for run in ("conventional", "optimised"):
+        fit, shape = ours.get(f"fit_{run}"), ours.get(f"curve_{run}")
+        if fit is None or fit["identifiable"]:
+            continue
+        if shape is not None and shape["end_rise"] > END_RISE_TOLERANCE:
+            reasons.append(f"the {run} curve bottoms out at {shape['argmin_fraction']:.0%} of T and ends "
+                           f"{shape['end_rise']:.1%} higher, which no decreasing law fits")
+        else:
+            low, high = fit["B_range"]
+            reasons.append(f"the {run} fit's B spans {math.log10(max(high, low) / low):.1f} decades over "
+                           f"{fit['windows']} fit windows: not one power law at this T")
+    return reasons
 
 
 def paper_vs_ours(perceptron: dict[str, Any], lm: dict[str, Any]) -> pd.DataFrame:
