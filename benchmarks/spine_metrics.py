@@ -24,6 +24,8 @@ CONCEPTS = {
                                                                        ("mini_lib/models.py",)),
     "settings typed Any (parameters)": (r"^mini_lib/.*\.py$", r"settings: Any", ()),
     "paper-vs-ours table builders (def paper_vs_ours*)": (r"^mini_lib/.*\.py$", r"def paper_vs_ours", ()),
+    "files building paper-vs-ours rows in the one schema (claims.PaperRow)": (r"^mini_lib/.*\.py$", r"\bPaperRow\(",
+                                                                              ("mini_lib/claims.py",)),
     "files stating claims as claims.Claim rows (one schema)": (r"^mini_lib/.*\.py$", r"\bClaim\(", ("mini_lib/claims.py",)),
     "plotting homes (mini_lib files importing pyplot)": (r"^mini_lib/.*\.py$", r"import matplotlib\.pyplot", ()),
     "local notes cited (PAPERS.md)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"PAPERS\.md", ()),
