@@ -264,7 +264,9 @@ def test_a_claim_that_is_not_decided_says_why_from_the_run():
             "curve_optimised": {"argmin_fraction": 0.9, "end_rise": 0.013}}
     note = scaling_law_claims(base, base)[0].note
     assert "optimised curve bottoms out at 90% of T and ends 1.3% higher" in note
-    assert "conventional fit's B spans" in note and "decades" in note
+    assert "the conventional fit's B spans" in note and "decades and beta" in note
+    short = scaling_law_claims({**base, "fit_conventional": {**noisy, "windows": 1}}, base)[0].note
+    assert "the conventional curve has 1 fit window: too short to test a law" in short
     decided = {**base, "fit_conventional": _headline_fit(_law(3.16e8, 0.12, 1.0, 400)),
                "fit_optimised": _headline_fit(_law(1.99e7, 0.14, 1.0, 400))}
     assert "bottoms out" not in scaling_law_claims(decided, decided)[0].note  # identifiable fits need no reason

@@ -88,10 +88,13 @@ def _why_not_identifiable(ours: dict[str, Any]) -> list[str]:
         if shape is not None and shape["end_rise"] > END_RISE_TOLERANCE:
             reasons.append(f"the {run} curve bottoms out at {shape['argmin_fraction']:.0%} of T and ends "
                            f"{shape['end_rise']:.1%} higher, which no decreasing law fits")
+        elif fit["windows"] < 2:
+            reasons.append(f"the {run} curve has {fit['windows']} fit window: too short to test a law")
         else:
-            low, high = fit["B_range"]
-            reasons.append(f"the {run} fit's B spans {math.log10(max(high, low) / low):.1f} decades over "
-                           f"{fit['windows']} fit windows: not one power law at this T")
+            (low, high), (beta_low, beta_high) = fit["B_range"], fit["beta_range"]
+            reasons.append(f"over {fit['windows']} fit windows the {run} fit's B spans "
+                           f"{math.log10(max(high, low) / low):.1f} decades and beta {beta_high / beta_low:.2g}x: "
+                           "not one power law at this T")
     return reasons
 
 
