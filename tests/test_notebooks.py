@@ -40,6 +40,17 @@ def test_committed_clean_with_literal_parameters_first(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_cells_only_call_explain_and_plot(name):
+    """A code cell is at most 15 lines and defines nothing: logic lives in mini_lib, where it is tested."""
+    for cell in (c for c in _cells(name) if c.cell_type == "code"):
+        head = cell.source.splitlines()[0] if cell.source else ""
+        assert len(cell.source.splitlines()) <= 15, f"cell {cell.get('id')} ({head!r}) has more than 15 lines"
+        defined = [node.name for node in ast.parse(cell.source).body
+                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        assert not defined, f"cell {cell.get('id')} defines {defined}: move it into mini_lib"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_runs_in_smoke_and_writes_results(name):
     result = run_notebook(name, "smoke", run_name="test-smoke")
     results = json.loads((result.run_dir / "results.json").read_text())

@@ -14,10 +14,10 @@ from mini_lib.selection.experiment import (
     first_auroc_that_beats,
     run_scorer_sweep,
     selection_claims,
-    sweep_figure,
     sweep_subsets,
     sweep_verdicts,
 )
+from mini_lib.selection.plots import sweep_figure
 from mini_lib.tokenization import pack_corpus, train_tokenizer
 from mini_lib.train import TrainConfig
 from tests.test_selection_experiment import fake_scores

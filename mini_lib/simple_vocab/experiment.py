@@ -39,8 +39,6 @@ from collections.abc import Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
@@ -619,40 +617,6 @@ def _fit_or_none(x, y) -> PowerLawFit | None:
     if len(np.unique(x)) < 3:
         return None
     return fit_power_law(x, y)
-
-
-def plot_power_laws(fits: ScalingFits):
-    """Three log-log panels: points, the fitted law and its exponent."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    panels = (
-        (axes[0], fits.n_points, "non_embedding", fits.n, "non-embedding parameters N"),
-        (axes[1], fits.d_points, "tokens", fits.d, "training tokens D"),
-        (axes[2], fits.c_points, "flops", fits.c, "training FLOPs C"),
-    )
-    for ax, points, x, fit, label in panels:
-        if x == "flops":
-            ax.scatter(points[x], points["val_loss"], s=10, color="lightgray", label="all evaluations")
-            points = points[points.frontier]
-        ax.scatter(points[x], points["val_loss"], s=35, label="fitted points")
-        if fit is not None and len(points):
-            grid = np.geomspace(points[x].min(), points[x].max(), 50)
-            ax.plot(grid, fit.predict(grid), "--", color="black",
-                    label=f"exponent {fit.exponent:.3f} ± {fit.exponent_err:.3f}, R²={fit.r2:.2f}")
-        ax.set(xscale="log", yscale="log", xlabel=label, ylabel="validation loss (nats/token)",
-               title=f"L({label.split()[-1]})" + ("" if fit else ": too few points to fit"))
-        _plain_log_ticks(ax.yaxis)
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def _plain_log_ticks(axis) -> None:
-    """Five readable ticks (2 decimals) on a log axis that spans less than a decade."""
-    low, high = axis.get_view_interval()
-    axis.set_major_locator(ticker.FixedLocator(np.geomspace(low, high, 7)[1:-1]))
-    axis.set_major_formatter(ticker.FormatStrFormatter("%.2f"))
-    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 # --- paper vs ours ----------------------------------------------------------------------------------
