@@ -176,6 +176,7 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("train_tokens", _at_least(0)),  # 0 = all the smaller set holds
     ("warmup_steps", _at_least(0)),
     ("mislabel_runs", _at_least(0)),  # 0 = skip the application
+    ("retrain_test", _at_least(0)),  # 0 = the task's own test set
     ("seed", _at_least(0)),
     ("lr", POSITIVE), ("*_lr", POSITIVE), ("*_eta", POSITIVE),
     ("val_fraction", OPEN_FRACTION), ("desired_fraction", OPEN_FRACTION),

@@ -28,6 +28,7 @@ from mini_lib.influence.experiment import (
 )
 from mini_lib.influence.gptfluence import FitConfig
 from mini_lib.influence.metrics import score_simulator
+from mini_lib.zero_shot import score_choices
 from mini_lib.influence.mislabel import curve_frame, detection_over_splits, detection_table, retrain_after_removal, self_influence_scores
 from mini_lib.influence.paper import PAPER, paper_vs_ours
 from mini_lib.influence.tasks import make_task
@@ -165,6 +166,12 @@ def test_mislabel_scores_and_retraining_without_flagged_examples(setup, tmp_path
     assert table["accuracy"].between(0, 1).all()
     with pytest.raises(ConfigError, match="n_remove"):
         retrain_after_removal(base, collected.task, scores, CONFIG, tmp_path, n_remove=20)
+    held_out = collected.task.test_choices()[:2]  # another scoring set: the base model's row is scored on it
+    table = retrain_after_removal(base, collected.task, {}, CONFIG, tmp_path / "held_out", batch_size=8,
+                                  test_choices=held_out)
+    base_row = table.set_index("training data").loc["base model, no fine-tuning", "accuracy"]
+    assert base_row == score_choices(base.model, base.tokenizer, held_out, batch_size=8).accuracy_raw
+    assert set(table["accuracy"]) <= {0.0, 0.5, 1.0}  # two items
 
 
 def test_mean_trajectory_mse_is_the_run_to_run_variance_and_blind_runs_hide_the_examples(setup):

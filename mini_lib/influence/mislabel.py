@@ -30,7 +30,7 @@ from mini_lib.influence.gptdynamics import Run
 from mini_lib.influence.gptfluence import GPTfluenceSimulator
 from mini_lib.influence.tasks import FineTuneTask
 from mini_lib.influence.tracin import tracin_self_influence
-from mini_lib.zero_shot import score_choices
+from mini_lib.zero_shot import ChoiceTask, score_choices
 
 DETECTORS = ("gptfluence", "tracin-cp", "random")
 
@@ -116,10 +116,12 @@ def retrain_after_removal(
     n_remove: int | None = None,
     seed: int = 0,
     batch_size: int = 32,
+    test_choices: list[ChoiceTask] | None = None,
 ) -> pd.DataFrame:
     """Test accuracy (true labels) after fine-tuning on: the whole noisy pool; the pool without the
     flipped examples (oracle); the pool without each method's top ``n_remove`` (default: as many as
-    are flipped); and the base model before fine-tuning."""
+    are flipped); and the base model before fine-tuning. ``test_choices`` (default: the task's own test
+    items) may be a larger held-out set: the verdict's margin shrinks with its size."""
     if task.kind != "classification":
         raise ConfigError(f"retraining is scored by accuracy: task {task.name} must be a classification task")
     ids = np.array(task.train_ids)
@@ -132,7 +134,7 @@ def retrain_after_removal(
         drop = np.zeros(len(ids), dtype=bool)
         drop[np.argsort(-np.asarray(s), kind="stable")[:n_remove]] = True
         removals[f"{name} (top {n_remove} removed)"] = drop
-    choices = task.test_choices()
+    choices = task.test_choices() if test_choices is None else test_choices
     rows = [{"training data": "base model, no fine-tuning", "removed": 0, "flipped_removed": 0, "kept": 0,
              "accuracy": score_choices(base.model, base.tokenizer, choices, batch_size=batch_size).accuracy_raw}]
     folder = Path(folder)

@@ -58,6 +58,7 @@ class GPTfluenceSettings:
     fit_patience: int = 5
     flip_fraction: float = 0.4
     mislabel_splits: int = 3  # run splits the detection areas are compared over (the verdict's noise unit)
+    retrain_test: int = 400  # fresh held-out items scoring the retrained models (0: the task's own test set)
     sim_layers: int = 2
     task_source: str = "storyworld"  # storyworld | hub (network)
     tier: str = "simple"
@@ -82,6 +83,7 @@ PROFILES: dict[str, GPTfluenceSettings] = {
         n_pool=24, n_test=8, n_test_generation=6, n_runs=4, n_fit=2, n_heldout=1, n_sampled=8, epochs=2,
         eval_batch_size=16, max_new_tokens=12, tracin_every=2, grad_k=8, unseen_task="webnlg", unseen_holdout=8,
         unseen_runs=1, mislabel_runs=3, sim_width=16, orders=(1, 2), fit_max_steps=60, fit_eval_every=20,
+        retrain_test=8,
     ),
 }
 # The slow test runs the gpu settings on CPU with these overrides: full shapes, tiny step counts.
@@ -90,4 +92,5 @@ GPU_ON_CPU_OVERRIDES: dict[str, Any] = {  # lists, not tuples: papermill passes 
     "n_test_generation": 4, "n_runs": 4, "n_fit": 2, "n_val": 1, "n_heldout": 1, "n_sampled": 8, "epochs": 1,
     "eval_batch_size": 8, "max_new_tokens": 4, "tracin_every": 1, "unseen_holdout": 4, "unseen_runs": 1,
     "mislabel_runs": 3, "orders": [1, 2], "fit_max_steps": 20, "fit_batch_size": 256, "fit_eval_every": 10,
+    "retrain_test": 4,
 }

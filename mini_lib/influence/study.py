@@ -31,6 +31,7 @@ from mini_lib.influence.gptdynamics import Run
 from mini_lib.influence.settings import GPTfluenceSettings
 from mini_lib.influence.splits import RunSplit, runs_touching, split_runs
 from mini_lib.influence.tasks import KINDS, FineTuneTask, make_task
+from mini_lib.zero_shot import ChoiceTask
 
 MISLABEL_TASK = "sst2"
 
@@ -88,6 +89,16 @@ def collect_mislabel(s: GPTfluenceSettings, base: BaseModel, folder: str | Path,
     task = task_for(s, MISLABEL_TASK, flip_fraction=s.flip_fraction)
     task.name = f"{MISLABEL_TASK}_flipped"
     return collect_task(task, base, collect_config(s), s.mislabel_runs, Path(folder) / task.name, log=log)
+
+
+def retrain_choices(s: GPTfluenceSettings, task: FineTuneTask) -> list[ChoiceTask] | None:
+    """``retrain_test`` fresh SST-2-like items (true labels, stories of another seed, none whose text is
+    in ``task``) to score the retrained models on; None (the task's own test set) when it is 0."""
+    if not s.retrain_test:
+        return None
+    seen = {item.context for item in task.choices.values()}
+    fresh = make_task(MISLABEL_TASK, 2, 2 * s.retrain_test, source=s.task_source, tier=s.tier, seed=s.seed + 1)
+    return [item for item in fresh.test_choices() if item.context not in seen][:s.retrain_test]
 
 
 def comparison_split(s: GPTfluenceSettings, collected: CollectedTask) -> RunSplit:
