@@ -29,15 +29,16 @@ def plot_power_laws(fits: ScalingFits):
         ax.set(xscale="log", yscale="log", xlabel=label, ylabel="validation loss (nats/token)",
                title=f"L({label.split()[-1]})" + ("" if fit else ": too few points to fit"))
         _plain_log_ticks(ax.yaxis)
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        _plain_log_ticks(ax.xaxis, ticker.EngFormatter(places=1, sep=""))  # 300k, 1.2M, 4G: sizes, tokens, FLOPs
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def _plain_log_ticks(axis) -> None:
-    """Five readable ticks (2 decimals) on a log axis that spans less than a decade."""
+def _plain_log_ticks(axis, formatter: ticker.Formatter | None = None) -> None:
+    """Five readable ticks on a log axis (a log axis spanning less than a decade shows none of its own);
+    2 decimals unless ``formatter`` says otherwise."""
     low, high = axis.get_view_interval()
     axis.set_major_locator(ticker.FixedLocator(np.geomspace(low, high, 7)[1:-1]))
-    axis.set_major_formatter(ticker.FormatStrFormatter("%.2f"))
+    axis.set_major_formatter(formatter or ticker.FormatStrFormatter("%.2f"))
     axis.set_minor_formatter(ticker.NullFormatter())
