@@ -45,7 +45,7 @@ KEY_VALUES = {
                             "cpu": {"perceptron_steps": 500, "lm_eta": 1.0, "lm_d_model": 32},
                             "gpu": {"perceptron_epochs": 10, "lm_n_train": 4096, "lm_eta": 0.1}},
     "06_data_selection": {"smoke": {"samplers": ("random", "perplexity"), "keep_fractions": (0.4,)},
-                          "cpu": {"n_stories": 1200, "askllm_variants": ("paper",), "n_clusters": 20},
+                          "cpu": {"n_stories": 1200, "askllm_variants": ("few_shot",), "n_clusters": 20},
                           "gpu": {"n_stories": 20_000, "n_clusters": 100, "askllm_batch_size": 32}},
 }
 

@@ -20,10 +20,11 @@ class DataSelectionSettings:
     a subset with itself on full data, in units of the gain over the small (small_*) model on full
     data. ``askllm_variants``: SmolLM2 prompt variants to score with (the first feeds the askllm
     sampler; empty: no Ask-LLM scoring). SmolLM2 scores about 1 doc/s on one CPU core (few-shot: 3 s),
-    so smoke uses perplexity only and cpu the paper's prompt on 1200 documents (cached after the first
-    run). Why 1200: at 400, a 20% subset is 80 documents repeated ~11 times and not even a perfect scorer
-    beats full data; at 1200 (~4 epochs) the sweep shows from which AUROC a scorer does. gpu scores with
-    the measured-best few_shot variant and the paper's prompt, and
+    so smoke uses perplexity only and cpu the few_shot variant (the probe's best; the paper's zero-shot
+    prompt leaves the 135M model near chance) on 1200 documents, 2 per batch (batch 8 peaks 0.5 GB higher
+    at the same speed; cached after the first run). Why 1200: at 400, a 20% subset is 80 documents
+    repeated ~11 times and not even a perfect scorer beats full data; at 1200 (~4 epochs) the sweep shows
+    from which AUROC a scorer does. gpu scores with few_shot and the paper's prompt, and
     ``scorer_path`` (a local HF folder, causal or seq2seq such as Flan-T5) swaps in a bigger scorer.
     The scorer sweep trains the large model at ``sweep_keep_fraction`` on the kept sets of synthetic
     scorers of AUROC ``sweep_aurocs`` (labels plus noise) and of the real scorers, Density at
@@ -76,11 +77,11 @@ class DataSelectionSettings:
 
 _CPU = replace(
     DataSelectionSettings(), n_stories=1200, samplers=("random", "askllm", "perplexity", "density", "semdedup"),
-    keep_fractions=(0.1, 0.2, 0.4, 0.8), askllm_variants=("paper",), askllm_max_tokens=64, proxy_docs=1500,
+    keep_fractions=(0.1, 0.2, 0.4, 0.8), askllm_variants=("few_shot",), askllm_max_tokens=64, proxy_docs=1500,
     proxy_steps=150, vocab_size=1024, seq_len=64, n_layers=2, d_model=64, n_heads=2, small_n_layers=1,
     small_d_model=32, steps=100, batch_size=16, lr=3e-3, warmup_steps=10, eval_every=10, eval_examples=128,
     zero_shot_n=40, zero_shot_tasks=("blimp_word_order", "blimp_subject_verb", "sst2_ending", "copa_next_event"),
-    kde_docs=400, sweep_seeds=(0, 1, 2), n_clusters=20, askllm_batch_size=8,
+    kde_docs=400, sweep_seeds=(0, 1, 2), n_clusters=20, askllm_batch_size=2,
 )
 PROFILES: dict[str, DataSelectionSettings] = {
     "gpu": DataSelectionSettings(),
