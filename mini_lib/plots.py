@@ -53,6 +53,18 @@ def readable_log_axis(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def even_log_ticks(axis, formatter=None) -> None:
+    """Five evenly spaced (in log) ticks across the view: for an axis spanning so little (a loss within a
+    factor 2) that ``readable_log_axis``'s 1-2-5 ticks would leave it with one label or none. Labels with 2
+    decimals unless ``formatter`` says otherwise (e.g. ``EngFormatter`` for tokens: 347.3k)."""
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+
+    low, high = axis.get_view_interval()
+    axis.set_major_locator(FixedLocator(np.geomspace(low, high, 7)[1:-1]))
+    axis.set_major_formatter(formatter or FormatStrFormatter("%.2f"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def loss_vs_size_and_compute(curves: pd.DataFrame, summary: pd.DataFrame, hue: str = "preset"):
     """Validation loss during training, at the end vs parameters, and vs training FLOPs: one figure,
     models listed (and coloured) from the smallest to the largest by their actual parameter count."""

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
 import numpy as np
 
+from mini_lib.plots import even_log_ticks
 from mini_lib.simple_vocab.experiment import ScalingFits
 
 
@@ -28,17 +29,9 @@ def plot_power_laws(fits: ScalingFits):
                     label=f"exponent {fit.exponent:.3f} ± {fit.exponent_err:.3f}, R²={fit.r2:.2f}")
         ax.set(xscale="log", yscale="log", xlabel=label, ylabel="validation loss (nats/token)",
                title=f"L({label.split()[-1]})" + ("" if fit else ": too few points to fit"))
-        _plain_log_ticks(ax.yaxis)
-        _plain_log_ticks(ax.xaxis, ticker.EngFormatter(places=1, sep=""))  # 300k, 1.2M, 4G: sizes, tokens, FLOPs
+        even_log_ticks(ax.yaxis)
+        even_log_ticks(ax.xaxis, ticker.EngFormatter(places=1, sep=""))  # 300k, 1.2M, 4G: sizes, tokens, FLOPs
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
-
-def _plain_log_ticks(axis, formatter: ticker.Formatter | None = None) -> None:
-    """Five readable ticks on a log axis (a log axis spanning less than a decade shows none of its own);
-    2 decimals unless ``formatter`` says otherwise."""
-    low, high = axis.get_view_interval()
-    axis.set_major_locator(ticker.FixedLocator(np.geomspace(low, high, 7)[1:-1]))
-    axis.set_major_formatter(formatter or ticker.FormatStrFormatter("%.2f"))
-    axis.set_minor_formatter(ticker.NullFormatter())
