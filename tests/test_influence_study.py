@@ -13,4 +13,4 @@ def test_retraining_is_scored_on_fresh_items_that_are_not_in_the_pool():
     assert len(items) == 30
     assert not {item.context for item in items} & {item.context for item in task.choices.values()}
     assert {item.label for item in items} == {0, 1}  # both answers occur: true labels, not one class
-    assert study.retrain_choices(replace(s, retrain_test=0), task) is None  # 0: the task's own test set
+    assert study.retrain_choices(replace(s, retrain_test=0), task) == task.test_choices()  # 0: the task's own test set

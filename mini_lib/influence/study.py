@@ -91,11 +91,11 @@ def collect_mislabel(s: GPTfluenceSettings, base: BaseModel, folder: str | Path,
     return collect_task(task, base, collect_config(s), s.mislabel_runs, Path(folder) / task.name, log=log)
 
 
-def retrain_choices(s: GPTfluenceSettings, task: FineTuneTask) -> list[ChoiceTask] | None:
-    """``retrain_test`` fresh SST-2-like items (true labels, stories of another seed, none whose text is
-    in ``task``) to score the retrained models on; None (the task's own test set) when it is 0."""
+def retrain_choices(s: GPTfluenceSettings, task: FineTuneTask) -> list[ChoiceTask]:
+    """The items the retrained models are scored on: ``retrain_test`` fresh SST-2-like items (true labels,
+    stories of another seed, none whose text is in ``task``), or ``task``'s own test items when it is 0."""
     if not s.retrain_test:
-        return None
+        return task.test_choices()
     seen = {item.context for item in task.choices.values()}
     fresh = make_task(MISLABEL_TASK, 2, 2 * s.retrain_test, source=s.task_source, tier=s.tier, seed=s.seed + 1)
     return [item for item in fresh.test_choices() if item.context not in seen][:s.retrain_test]

@@ -93,7 +93,7 @@ def _why_not_identifiable(ours: dict[str, Any]) -> list[str]:
         else:
             (low, high), (beta_low, beta_high) = fit["B_range"], fit["beta_range"]
             reasons.append(f"over {fit['windows']} fit windows the {run} fit's B spans "
-                           f"{math.log10(max(high, low) / low):.1f} decades and beta {beta_high / beta_low:.2g}x: "
+                           f"{math.log10(high / low):.1f} decades and beta {beta_high / beta_low:.2g}x: "
                            "not one power law at this T")
     return reasons
 
