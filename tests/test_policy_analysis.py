@@ -8,7 +8,7 @@ import torch
 from torch.func import grad, vmap
 
 from mini_lib.errors import ConfigError
-from mini_lib.policy.analysis import (MIN_WINDOW_SPAN, FitInterval, acceleration_ratio,
+from mini_lib.policy.analysis import (IDENTIFIABILITY_RULE, MIN_WINDOW_SPAN, FitInterval, acceleration_ratio,
                                       area_under_curve, compare_fits, compression_ratio, curve_shape, fit_interval,
                                       fit_learning_law_curve, identifiability_by_steps, interval_verdict)
 from mini_lib.policy.learning_law import (ContributionTrace, contribution_similarity, contributions,
@@ -295,6 +295,7 @@ def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_s
     rows = scaling_law_claims(short, paper_like)
     assert [row.verdict for row in rows] == ["within noise", "within noise", "holds", "holds"]
     assert "NOT identifiable" in rows[0].ours and "3.16e+08 -> 1.99e+07" in rows[2].paper_value
+    assert all(IDENTIFIABILITY_RULE in row.rule for row in rows)  # the notebook shows when a fit counts
     no_fit = scaling_law_claims({**short, "fit_optimised": None}, paper_like)[0]
     assert no_fit.verdict == "within noise" and no_fit.ours.startswith("no fit")
     one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "identifiable": False}
