@@ -26,9 +26,19 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
 - is the fit identifiable? A loss curve is deterministic, so its "noise" is how much B and beta move
   when the fit window moves: ``fit_interval`` refits with every start t0 of the grid at or after the
   chosen one and every end in ``WINDOW_ENDS`` (fractions of T), and reports the range of B and beta over
-  those windows. The fit is identifiable when B varies by at most ``IDENTIFIABLE_SCALE_RATIO`` and beta
-  by at most ``IDENTIFIABLE_EXPONENT_RATIO`` (max / min) across windows. Two runs' coefficients differ
-  only where both fits are identifiable and their ranges do not overlap (``interval_verdict``).
+  those windows. Every window (t0, end], the main fit's included, must hold ``min_points`` points AND
+  span a factor ``MIN_WINDOW_SPAN`` in t (end >= 2 t0): a power law is a straight line in log t, and over
+  less than a factor 2 (say 0.5T to 0.75T) L0 and beta trade off freely, so such a window would widen the
+  range without saying anything about the curve. The fit is identifiable (``IDENTIFIABILITY_RULE``) when
+  beta moves by at most 25% across windows (``IDENTIFIABLE_EXPONENT_RATIO``, max / min) and ln B by at most
+  25% of |ln B|. Why ln B and why the same 25%: what a window pins is its log excess loss beta ln(B / t)
+  at the t inside it; at a fixed excess, ln(B / t) moves relatively as much as beta does, so ln B moves by
+  |ln(B / t)| x (d beta / beta), at most |ln B| x (d beta / beta) for windows with 1 < t < B (for the
+  paper's B 3e8 and t <= 4000 nearly that much). A factor of B, the old rule, is the wrong scale: at the
+  paper's beta 0.12 and ln B 19.6 a 3.5% change of beta moves B by a factor 2. Where ln B is near 0 (B ~ 1,
+  e.g. a perceptron's B ~ 3) a tolerance relative to ln B would demand an exact B, so B may always move by
+  a factor ``IDENTIFIABLE_SCALE_RATIO_FLOOR``. Two runs' coefficients differ only where both fits are
+  identifiable and their ranges do not overlap (``interval_verdict``).
 """
 
 import math
@@ -41,8 +51,13 @@ from torch import Tensor
 from mini_lib.errors import ConfigError, check_fraction
 
 WINDOW_ENDS = (0.5, 0.75, 1.0)  # fit windows end at these fractions of T (fit_interval)
-IDENTIFIABLE_SCALE_RATIO = 2.0  # B may move by at most a factor 2 across fit windows
-IDENTIFIABLE_EXPONENT_RATIO = 1.25  # beta by at most 25%
+MIN_WINDOW_SPAN = 2.0  # a fit window (t0, end] must reach end >= 2 t0: less cannot pin a power law
+IDENTIFIABLE_EXPONENT_RATIO = 1.25  # beta may move by at most 25% (max / min) across fit windows, ln B as much
+IDENTIFIABLE_SCALE_RATIO_FLOOR = 2.0  # ... but B may always move by a factor 2 (ln B ~ 0 where B ~ 1)
+IDENTIFIABILITY_RULE = (f"identifiable: across fit windows that each span >= {MIN_WINDOW_SPAN:g}x in t, beta varies "
+                        f"by at most {IDENTIFIABLE_EXPONENT_RATIO - 1:.0%} (max / min) and ln B by at most "
+                        f"{IDENTIFIABLE_EXPONENT_RATIO - 1:.0%} of |ln B| (B always by a factor "
+                        f"{IDENTIFIABLE_SCALE_RATIO_FLOOR:g})")
 _MAX_LOG_SCALE = math.log(np.finfo(float).max)  # B beyond the float range: inf (the offset is rejected)
 _LARGEST_SCALE = 1e100  # a window fitted with a larger B is a flat segment, not a law (the paper's B: 3e8); no fit
 _REJECTED = 1e30  # score of an offset that gives no decaying power law (finite keeps the line search quiet)
@@ -74,9 +89,17 @@ class FitInterval:
 
     @property
     def identifiable(self) -> bool:
-        """B and beta both stable across windows (at least two windows)."""
-        return (self.n_windows >= 2 and self.scale[1] <= IDENTIFIABLE_SCALE_RATIO * self.scale[0]
-                and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0])
+        """B and beta both stable across windows (at least two windows; ``IDENTIFIABILITY_RULE``)."""
+        return (self.n_windows >= 2 and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0]
+                and math.log(self.scale[1] / self.scale[0]) <= self.log_scale_tolerance)
+
+    @property
+    def log_scale_tolerance(self) -> float:
+        """Largest ln-range of B that counts as stable: beta's relative tolerance applied to ln B (measured from
+        the end of B's ln-range nearer 0, as beta's from its smaller end), at least ln of the floor ratio."""
+        low, high = math.log(self.scale[0]), math.log(self.scale[1])
+        nearest_zero = 0.0 if low <= 0 <= high else min(abs(low), abs(high))
+        return max(math.log(IDENTIFIABLE_SCALE_RATIO_FLOOR), (IDENTIFIABLE_EXPONENT_RATIO - 1) * nearest_zero)
 
 
 @dataclass(frozen=True)
@@ -138,14 +161,13 @@ def fit_learning_law_curve(curve: Tensor, *, tolerance: float = 0.01, max_t0_fra
     values = _as_curve(curve)
     check_fraction("max_t0_fraction", max_t0_fraction, allow_zero=False, allow_one=False)
     steps = np.arange(len(values), dtype=float)
-    fits = []
-    for t0 in _t0_candidates(len(values) - 1, max_t0_fraction, n_t0):
-        window = steps > t0
-        if window.sum() >= min_points:
-            fits.append(_fit_window(steps[window], values[window], t0, n_offsets))
+    last = len(values) - 1
+    fits = [_fit_window(steps[t0 + 1 :], values[t0 + 1 :], t0, n_offsets)
+            for t0 in _t0_candidates(last, max_t0_fraction, n_t0) if _window_can_test_a_law(t0, last, min_points)]
     fits = [fit for fit in fits if fit is not None]
     if not fits:
-        raise ConfigError(f"no decreasing power-law segment with >= {min_points} points found; "
+        raise ConfigError(f"no decreasing power-law segment with >= {min_points} points (and a factor "
+                          f"{MIN_WINDOW_SPAN:g} in t) found; "
                           f"give a longer curve (got {len(values)} points)")
     good = [fit for fit in fits if fit.rms_relative_error <= tolerance]
     return good[0] if good else min(fits, key=lambda fit: fit.rms_relative_error)
@@ -153,8 +175,8 @@ def fit_learning_law_curve(curve: Tensor, *, tolerance: float = 0.01, max_t0_fra
 
 def fit_interval(curve: Tensor, fit: LearningLawFit | None = None, *, max_t0_fraction: float = 0.5, n_t0: int = 12,
                  n_offsets: int = 64, min_points: int = 8) -> FitInterval:
-    """B and beta over every window [t0, end] with t0 a grid start >= the fit's t0 and end in ``WINDOW_ENDS``
-    (at least ``min_points`` points each); see the module docstring."""
+    """B and beta over every window (t0, end] with t0 a grid start >= the fit's t0 and end in ``WINDOW_ENDS``
+    (at least ``min_points`` points and a factor ``MIN_WINDOW_SPAN`` in t each); see the module docstring."""
     values = _as_curve(curve)
     fit = fit or fit_learning_law_curve(values, max_t0_fraction=max_t0_fraction, n_t0=n_t0, n_offsets=n_offsets,
                                         min_points=min_points)
@@ -163,7 +185,7 @@ def fit_interval(curve: Tensor, fit: LearningLawFit | None = None, *, max_t0_fra
     fits = []
     for end in sorted({int(round(fraction * last)) for fraction in WINDOW_ENDS}):
         for t0 in starts:
-            if end - t0 >= min_points:
+            if _window_can_test_a_law(t0, end, min_points):
                 t = np.arange(t0 + 1, end + 1, dtype=float)
                 fits.append(_fit_window(t, values[t0 + 1 : end + 1], t0, n_offsets))
     fits = [f for f in fits if f is not None and math.isfinite(f.scale)] or [fit]
@@ -224,6 +246,11 @@ def _t0_candidates(last: int, max_t0_fraction: float, n_t0: int) -> list[int]:
     """Fit starts: a geometric grid from 1 to ``max_t0_fraction * last``."""
     last_t0 = int(max_t0_fraction * last)
     return sorted({int(round(t)) for t in np.geomspace(1, max(last_t0, 1), n_t0)})
+
+
+def _window_can_test_a_law(t0: int, end: int, min_points: int) -> bool:
+    """The window (t0, end] holds ``min_points`` points and spans a factor ``MIN_WINDOW_SPAN`` in t."""
+    return end - t0 >= min_points and end >= MIN_WINDOW_SPAN * t0
 
 
 def _fit_window(t: np.ndarray, loss: np.ndarray, t0: int, n_offsets: int) -> LearningLawFit | None:

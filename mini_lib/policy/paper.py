@@ -11,7 +11,8 @@ Table 2 gives 93.7% / 18.7% for T = 4K. (From the coefficients above, |dB|/B = 9
 ``scaling_law_claims`` states the coefficient claim (B down, beta up under the near-optimal policy) as
 ``mini_lib.claims.Claim`` rows, decided by whether the two runs' ranges of B and beta over fit windows
 (``analysis.fit_interval``) are disjoint: a fit that moves more across windows than between the runs
-says nothing about the runs.
+says nothing about the runs. Each row's rule states when a fit counts as identifiable
+(``analysis.IDENTIFIABILITY_RULE``).
 
 ``paper_vs_ours`` takes two ``experiment.headline`` dicts (plain numbers, so it needs no run) and
 returns the comparison table (``mini_lib.claims.PaperRow`` rows), with a note wherever our run differs from the paper's setting. The
@@ -25,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from mini_lib.claims import Claim, PaperRow, paper_vs_ours_table
-from mini_lib.policy.analysis import interval_verdict
+from mini_lib.policy.analysis import IDENTIFIABILITY_RULE, interval_verdict
 
 PAPER_RESULTS: dict[str, Any] = {
     "speedup": {"perceptron": 5.50, "tiny_lm": 2.41},
@@ -57,7 +58,8 @@ def scaling_law_claims(perceptron: dict[str, Any], lm: dict[str, Any]) -> list[C
                      else "not given (the paper fits its Transformer)")
             rule = (f"holds: both fits identifiable and the optimised run's range of {name} over fit windows lies "
                     f"wholly on the {'low' if direction < 0 else 'high'} side of the conventional one's; reversed: "
-                    f"wholly on the other side; overlapping ranges, a fit not identifiable, or no fit: within noise")
+                    f"wholly on the other side; overlapping ranges, a fit not identifiable, or no fit: within noise; "
+                    f"{IDENTIFIABILITY_RULE}")
             claim = f"{_SETTING_NAMES[setting]}: the near-optimal policy gives a {wording}"
             if None in fits:
                 rows.append(Claim(PAPER_ID, claim, "Sec. 4, Table 2", paper, "no fit (curve too short or no power law)",
