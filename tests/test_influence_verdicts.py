@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from mini_lib.influence.verdicts import detection_claim, retrain_claim, unseen_claim
+from mini_lib.influence.experiment import MethodResult
+from mini_lib.influence.verdicts import detection_claim, retrain_claim, simulator_claims, unseen_claim
 
 
 def _areas(gpt, random):
@@ -38,3 +39,16 @@ def test_retraining_margin_is_the_binomial_error_of_the_test_set():
     assert "binomial" in retrain_claim(table(0.5), n_test=24).rule
 
 
+
+
+def test_the_simulator_note_says_how_little_differs_between_runs_before_what_each_source_explains():
+    signal = pd.DataFrame([
+        {"task": task, "setting": "held-out runs", "source": source, "explained": explained, "run_to_run_share": share}
+        for task, share in (("sst2", 0.002), ("webnlg", 0.010))
+        for source, explained in (("mean trajectory", 0.0), ("simfluence", -0.5), ("gptfluence", 0.25))
+    ])
+    results = {"sst2": {(m, "loss"): MethodResult(m, "loss", None, {}, 0.0, 0.0, run_mse={"r0": mse, "r1": mse * 1.1})
+                        for m, mse in (("gptfluence", 0.2), ("simfluence", 0.2), ("tracin-cp", 0.3))}}
+    note = simulator_claims(results, signal)[0].note
+    assert note.startswith("runs differ by 0.60% of the test loss movement")  # the task mean of 0.2% and 1.0%
+    assert "simfluence -50%, gptfluence 25%" in note

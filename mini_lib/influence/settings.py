@@ -69,18 +69,18 @@ class GPTfluenceSettings:
 _CPU = replace(
     GPTfluenceSettings(), pretrain_documents=8000, vocab_size=1024, seq_len=128, n_layers=2, d_model=64, n_heads=4,
     pretrain_steps=600, pretrain_batch_size=16, pretrain_lr=3e-3, tasks=("sst2", "webnlg"), n_pool=100, n_test=24,
-    n_test_generation=16, n_runs=8, n_fit=5, n_val=1, n_heldout=2, n_sampled=64, lr=1e-3, max_len=128,
+    n_test_generation=16, n_sampled=64, lr=1e-3, max_len=128,
     eval_batch_size=32, max_new_tokens=24, tracin_every=8, grad_k=16, unseen_task="sst2", unseen_holdout=20,
-    unseen_runs=2, mislabel_runs=6, sim_width=64, orders=(1,), fit_max_steps=600, fit_batch_size=256,
+    mislabel_runs=6, sim_width=64, orders=(1,), fit_max_steps=600, fit_batch_size=256,
     fit_eval_every=50, fit_patience=4,
 )
 PROFILES: dict[str, GPTfluenceSettings] = {
     "gpu": GPTfluenceSettings(),
     "cpu": _CPU,
-    # base cpu: 26 fields differ (35 from gpu)
+    # base cpu: 28 fields differ (36 from gpu)
     "smoke": replace(
         _CPU, pretrain_documents=1500, vocab_size=512, d_model=32, n_heads=2, pretrain_steps=60, tasks=("webnlg",),
-        n_pool=24, n_test=8, n_test_generation=6, n_runs=4, n_fit=2, n_heldout=1, n_sampled=8, epochs=2,
+        n_pool=24, n_test=8, n_test_generation=6, n_runs=4, n_fit=2, n_val=1, n_heldout=1, n_sampled=8, epochs=2,
         eval_batch_size=16, max_new_tokens=12, tracin_every=2, grad_k=8, unseen_task="webnlg", unseen_holdout=8,
         unseen_runs=1, mislabel_runs=3, sim_width=16, orders=(1, 2), fit_max_steps=60, fit_eval_every=20,
         retrain_test=8,

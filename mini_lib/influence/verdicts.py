@@ -33,13 +33,16 @@ def _per_run(results: Mapping[str, Mapping[tuple[str, str], MethodResult]], meth
 
 
 def _explained(signal: pd.DataFrame, setting: str) -> str:
-    """What the signal study says on ``setting``: the share of run-to-run variance each source explains."""
+    """What the signal study says on ``setting``: how much of the loss movement differs between runs at all
+    (all any simulator could explain), then the share of that run-to-run variance each source explains."""
     rows = signal[signal["setting"] == setting]
     if rows.empty:
         return ""
     by_source = rows.groupby("source", sort=False)["explained"].mean()
     shown = ", ".join(f"{source} {value:.0%}" for source, value in by_source.items() if source != "mean trajectory")
-    return f"share of the run-to-run variance explained ({setting}, task mean): {shown}"
+    differs = rows.groupby("task")["run_to_run_share"].first().mean()
+    return (f"runs differ by {differs:.2%} of the test loss movement (run_to_run_share, {setting}, task mean); "
+            f"share of that run-to-run variance explained: {shown}")
 
 
 def simulator_claims(results: Mapping[str, Mapping[tuple[str, str], MethodResult]], signal: pd.DataFrame | None = None) -> list[Claim]:
