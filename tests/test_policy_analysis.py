@@ -240,7 +240,7 @@ def test_a_curve_that_is_no_power_law_is_not_identifiable():
 def test_b_is_judged_on_the_log_scale_with_betas_tolerance():
     """ln B may move by 25% (beta's tolerance), measured from its end nearer 0, and B always by a factor 2."""
     def interval(low: float, high: float) -> FitInterval:
-        return FitInterval((low, high), (0.12, 0.13), n_windows=5)
+        return FitInterval((low, high), (0.12, 0.13), n_windows=5, n_ends=3)
 
     assert interval(math.exp(18), math.exp(22)).identifiable  # 4 <= 0.25 * 18; a factor 55 in B
     assert not interval(math.exp(18), math.exp(23)).identifiable
@@ -281,7 +281,7 @@ def _headline_fit(curve: np.ndarray) -> dict:
     fit = fit_learning_law_curve(curve)
     interval = fit_interval(curve, fit)
     return {"B": fit.scale, "beta": fit.exponent, "B_range": list(interval.scale), "beta_range": list(interval.exponent),
-            "windows": interval.n_windows, "identifiable": interval.identifiable}
+            "windows": interval.n_windows, "window_ends": interval.n_ends, "identifiable": interval.identifiable}
 
 
 def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_short_run():
@@ -298,7 +298,8 @@ def test_scaling_law_claims_hold_on_the_papers_coefficients_and_not_on_a_noisy_s
     assert all(IDENTIFIABILITY_RULE in row.rule for row in rows)  # the notebook shows when a fit counts
     no_fit = scaling_law_claims({**short, "fit_optimised": None}, paper_like)[0]
     assert no_fit.verdict == "within noise" and no_fit.ours.startswith("no fit")
-    one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "identifiable": False}
+    one_window = {**paper_like["fit_optimised"], "B_range": [1.0, 1.0], "windows": 1, "window_ends": 1,
+                  "identifiable": False}
     point = scaling_law_claims(short, {**paper_like, "fit_optimised": one_window})[2]
     assert point.verdict == "within noise"  # disjoint, but a one-window fit pins nothing down
 
@@ -322,8 +323,19 @@ def test_a_claim_that_is_not_decided_says_why_from_the_run():
     note = scaling_law_claims(base, base)[0].note
     assert "optimised curve bottoms out at 90% of T and ends 1.3% higher" in note
     assert "the conventional fit's B spans" in note and "decades and beta" in note
-    short = scaling_law_claims({**base, "fit_conventional": {**noisy, "windows": 1}}, base)[0].note
-    assert "the conventional curve has 1 fit window: too short to test a law" in short
+    short = scaling_law_claims({**base, "fit_conventional": {**noisy, "windows": 2, "window_ends": 1}}, base)[0].note
+    assert "only 2 fit window(s) of the conventional curve, all ending at T, fit a decaying law" in short
+    assert "too few to test one" in short
     decided = {**base, "fit_conventional": _headline_fit(_law(3.16e8, 0.12, 1.0, 400)),
                "fit_optimised": _headline_fit(_law(1.99e7, 0.14, 1.0, 400))}
     assert "bottoms out" not in scaling_law_claims(decided, decided)[0].note  # identifiable fits need no reason
+
+
+def test_windows_that_only_start_later_do_not_make_a_short_fit_identifiable():
+    """At T=10 (8 points per window at least) every window ends at T and they differ by a step at the start: they
+    agree without testing anything, so even an exact law is not identifiable there; at T=40 the ends move."""
+    short = fit_interval(_law(50.0, 0.5, 0.3, 10))
+    assert short.n_windows >= 2 and short.n_ends == 1 and not short.identifiable
+    longer = fit_interval(_law(50.0, 0.5, 0.3, 40))
+    assert longer.n_ends >= 2 and longer.identifiable
+    assert "end at two or more of 0.5T, 0.75T, 1T" in IDENTIFIABILITY_RULE

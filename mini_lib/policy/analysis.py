@@ -26,7 +26,8 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
 - is the fit identifiable? A loss curve is deterministic, so its "noise" is how much B and beta move
   when the fit window moves: ``fit_interval`` refits with every start t0 of the grid at or after the
   chosen one and every end in ``WINDOW_ENDS`` (fractions of T), and reports the range of B and beta over
-  those windows. Every window (t0, end], the main fit's included, must hold ``min_points`` points AND
+  those windows. The windows must end at two or more of those ends: on a short curve only the start can move
+  (by a step or two), and windows that share nearly all their points agree without testing anything. Every window (t0, end], the main fit's included, must hold ``min_points`` points AND
   span a factor ``MIN_WINDOW_SPAN`` in t (end >= 2 t0): a power law is a straight line in log t, and over
   less than a factor 2 (say 0.5T to 0.75T) L0 and beta trade off freely, so such a window would widen the
   range without saying anything about the curve. The fit is identifiable (``IDENTIFIABILITY_RULE``) when
@@ -54,7 +55,8 @@ WINDOW_ENDS = (0.5, 0.75, 1.0)  # fit windows end at these fractions of T (fit_i
 MIN_WINDOW_SPAN = 2.0  # a fit window (t0, end] must reach end >= 2 t0: less cannot pin a power law
 IDENTIFIABLE_EXPONENT_RATIO = 1.25  # beta may move by at most 25% (max / min) across fit windows, ln B as much
 IDENTIFIABLE_SCALE_RATIO_FLOOR = 2.0  # ... but B may always move by a factor 2 (ln B ~ 0 where B ~ 1)
-IDENTIFIABILITY_RULE = (f"identifiable: across fit windows that each span >= {MIN_WINDOW_SPAN:g}x in t, beta varies "
+IDENTIFIABILITY_RULE = (f"identifiable: across fit windows that each span >= {MIN_WINDOW_SPAN:g}x in t and end at two "
+                        f"or more of {', '.join(f'{end:g}T' for end in WINDOW_ENDS)}, beta varies "
                         f"by at most {IDENTIFIABLE_EXPONENT_RATIO - 1:.0%} (max / min) and ln B by at most "
                         f"{IDENTIFIABLE_EXPONENT_RATIO - 1:.0%} of |ln B| (B always by a factor "
                         f"{IDENTIFIABLE_SCALE_RATIO_FLOOR:g})")
@@ -86,11 +88,12 @@ class FitInterval:
     scale: tuple[float, float]
     exponent: tuple[float, float]
     n_windows: int
+    n_ends: int  # distinct window ends among them: windows that only start later barely move on a short curve
 
     @property
     def identifiable(self) -> bool:
-        """B and beta both stable across windows (at least two windows; ``IDENTIFIABILITY_RULE``)."""
-        return (self.n_windows >= 2 and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0]
+        """B and beta both stable across windows whose END moves too (``IDENTIFIABILITY_RULE``)."""
+        return (self.n_ends >= 2 and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0]
                 and math.log(self.scale[1] / self.scale[0]) <= self.log_scale_tolerance)
 
     @property
@@ -187,10 +190,11 @@ def fit_interval(curve: Tensor, fit: LearningLawFit | None = None, *, max_t0_fra
         for t0 in starts:
             if _window_can_test_a_law(t0, end, min_points):
                 t = np.arange(t0 + 1, end + 1, dtype=float)
-                fits.append(_fit_window(t, values[t0 + 1 : end + 1], t0, n_offsets))
-    fits = [f for f in fits if f is not None and math.isfinite(f.scale)] or [fit]
-    scales, exponents = [f.scale for f in fits], [f.exponent for f in fits]
-    return FitInterval((min(scales), max(scales)), (min(exponents), max(exponents)), len(fits))
+                fits.append((end, _fit_window(t, values[t0 + 1 : end + 1], t0, n_offsets)))
+    fits = [(end, f) for end, f in fits if f is not None and math.isfinite(f.scale)] or [(last, fit)]
+    scales, exponents = [f.scale for _, f in fits], [f.exponent for _, f in fits]
+    return FitInterval((min(scales), max(scales)), (min(exponents), max(exponents)), len(fits),
+                       len({end for end, _ in fits}))
 
 
 def interval_verdict(conventional: tuple[float, float], optimised: tuple[float, float], direction: int) -> str:
@@ -221,7 +225,7 @@ def identifiability_by_steps(curve: Tensor, steps: "list[int] | tuple[int, ...]"
         rows.append({"T": t, "fitted": True, "B": fit.scale, "beta": fit.exponent, "t0": fit.t0,
                      "B_low": interval.scale[0], "B_high": interval.scale[1], "beta_low": interval.exponent[0],
                      "beta_high": interval.exponent[1], "windows": interval.n_windows,
-                     "identifiable": interval.identifiable})
+                     "window_ends": interval.n_ends, "identifiable": interval.identifiable})
     return rows
 
 

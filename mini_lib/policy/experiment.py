@@ -98,7 +98,8 @@ def perceptron_fits_by_steps(settings: OptimalLearningSettings) -> pd.DataFrame:
                 interval = fit_interval(curves[run], fit)
                 row |= {"B": fit.scale, "beta": fit.exponent, "B_low": interval.scale[0], "B_high": interval.scale[1],
                         "beta_low": interval.exponent[0], "beta_high": interval.exponent[1],
-                        "windows": interval.n_windows, "identifiable": interval.identifiable}
+                        "windows": interval.n_windows, "window_ends": interval.n_ends,
+                        "identifiable": interval.identifiable}
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -199,7 +200,8 @@ def headline(experiment: PolicyExperiment, *, active_threshold: float = 0.1,
         if fit is not None:
             interval = fit_interval(curves[run], fit)
             out[f"fit_{run}"] |= {"B_range": list(interval.scale), "beta_range": list(interval.exponent),
-                                  "windows": interval.n_windows, "identifiable": interval.identifiable}
+                                  "windows": interval.n_windows,
+                                  "window_ends": interval.n_ends, "identifiable": interval.identifiable}
     for name, trace in (("conventional", experiment.conventional_trace), ("optimised", experiment.optimised_trace)):
         stats = contribution_similarity(trace, active_threshold=active_threshold)
         late = slice(len(stats.snr) // 2, None)  # the second half of training

@@ -90,8 +90,9 @@ def _why_not_identifiable(ours: dict[str, Any]) -> list[str]:
         if shape is not None and shape["end_rise"] > END_RISE_TOLERANCE:
             reasons.append(f"the {run} curve bottoms out at {shape['argmin_fraction']:.0%} of T and ends "
                            f"{shape['end_rise']:.1%} higher, which no decreasing law fits")
-        elif fit["windows"] < 2:
-            reasons.append(f"the {run} curve has {fit['windows']} fit window: too short to test a law")
+        elif fit["window_ends"] < 2:
+            reasons.append(f"only {fit['windows']} fit window(s) of the {run} curve, all ending at T, fit a decaying law: "
+                           "too few to test one")
         else:
             (low, high), (beta_low, beta_high) = fit["B_range"], fit["beta_range"]
             reasons.append(f"over {fit['windows']} fit windows the {run} fit's B spans "
