@@ -417,3 +417,22 @@ def test_the_neutral_claims_note_prices_duplication_in_steps_without_changing_it
     assert [r.verdict for r in with_budget] == [r.verdict for r in without]
     assert "trains like a clean run of 88% of the steps" in with_budget[1].note
     assert "trains like" not in without[1].note and without[1].note.startswith("25% accuracy change by epochs")
+
+
+def test_lost_steps_figure_marks_each_seeds_duplicated_cell_at_its_equivalent_steps():
+    import matplotlib.pyplot as plt
+
+    from mini_lib.quality_quantity.plots import lost_steps_figure
+
+    results, budget = lost_steps_frames([4.1, 4.24])
+    lost = qq.duplication_as_lost_steps(results, budget)
+    fig = lost_steps_figure(results, budget, lost)
+    curve_ax, share_ax = fig.axes
+    dashed = [line.get_xydata().tolist() for line in curve_ax.lines if line.get_linestyle() == "--" and len(line.get_xdata())]
+    assert np.allclose(dashed, [[[87.5, 4.1], [100, 4.1]], [[70, 4.24], [100, 4.24]]])  # from the clean curve to the grid's steps
+    points = [line.get_xydata().tolist() for line in share_ax.lines if line.get_marker() == "o"]
+    assert np.allclose(points, [[[0.2, 0.875]], [[0.25, 0.7]]])
+    plt.close(fig)
+    empty = lost_steps_figure(results.iloc[:0], budget.iloc[:0], lost.iloc[:0])  # smoke: no budget cells
+    assert "no budget cells" in empty.axes[1].texts[0].get_text()
+    plt.close(empty)

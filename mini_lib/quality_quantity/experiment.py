@@ -418,6 +418,13 @@ def budget_cells(data: QualityQuantityData, settings: QualityQuantitySettings) -
             for cell in grid_cells(data, clean, budget_settings(settings, fraction))]
 
 
+def clean_curves(results: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
+    """Each seed's clean learning curve on all the stories: the ``budget`` cells and the grid's clean cell,
+    one row per (seed, steps), in order of steps."""
+    clean = pd.concat([frame[(frame.rate == 0) & np.isclose(frame["size"], 1.0)] for frame in (results, budget)])
+    return clean.sort_values(["seed", "steps"], ignore_index=True)
+
+
 def duplication_as_lost_steps(results: pd.DataFrame, budget: pd.DataFrame, rate: float = 0.25) -> pd.DataFrame:
     """Per seed, the training steps a clean run needs to reach the validation loss of the ``rate`` cell
     (all the stories, the grid's steps): read off that seed's clean learning curve, i.e. the ``budget``
@@ -431,12 +438,11 @@ def duplication_as_lost_steps(results: pd.DataFrame, budget: pd.DataFrame, rate:
                "equivalent_fraction", "outside"]
     full = results[np.isclose(results["size"], 1.0)]
     copied = full[np.isclose(full.rate, rate)].set_index("seed")
-    clean = pd.concat([full[full.rate == 0], budget[(budget.rate == 0) & np.isclose(budget["size"], 1.0)]])
     rows = []
-    for seed, curve in clean.groupby("seed"):
+    for seed, curve in clean_curves(results, budget).groupby("seed"):
         if seed not in copied.index or len(curve) < 2:
             continue
-        cell, curve = copied.loc[seed], curve.sort_values("steps")
+        cell = copied.loc[seed]
         steps, outside = _steps_at_loss(curve.steps.to_numpy(float), curve.val_loss.to_numpy(float), cell.val_loss)
         rows.append({"seed": seed, "steps": cell.steps, "repeated_token_share": cell.repeated_token_share,
                      "val_loss": cell.val_loss, "clean_val_loss": curve.val_loss.iloc[-1], "equivalent_steps": steps,
