@@ -32,6 +32,11 @@ where the abstract's percentages disagree with that table.
 The paper's models never see a story twice (4.1M training tokens from 2.12M stories); ``epoch_sweep``
 adds cells whose clean data is seen several times in the same number of steps, so the 25% duplication
 effect can be read as a function of epochs over the clean data (``duplication_by_epochs``).
+
+The budget control prices duplication in training steps: ``budget_cells`` trains each seed's clean cell
+for ``budget_fractions`` of the steps (each with its own schedule), and ``duplication_as_lost_steps``
+reads the 25% cell's loss off that clean learning curve, beside the share of the tokens the copied
+story fills (the paper's rate counts story slots, not tokens).
 """
 
 from __future__ import annotations
