@@ -124,7 +124,8 @@ ACCEPTANCE: dict[str, Acceptance] = {
     ),
     "03_quality_quantity": Acceptance(
         {"n_stories": 30_000, "n_seeds": 1, "steps": 20, "warmup_steps": 2, "eval_every": 0},
-        (Phase("size x duplication grid", "/grid/", _ratio("steps"), _ratio("n_seeds")),),
+        (Phase("size x duplication grid", "/grid/", _ratio("steps"), _ratio("n_seeds")),
+         Phase("budget control (shorter clean runs)", "/budget/", _ratio("steps"), _ratio("n_seeds"))),
     ),
     "04_gptfluence": Acceptance(
         {"pretrain_documents": 20_000, "pretrain_steps": 20, "n_runs": 4, "n_fit": 2, "n_val": 1, "n_heldout": 1,

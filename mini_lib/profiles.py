@@ -180,6 +180,7 @@ VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("seed", _at_least(0)),
     ("lr", POSITIVE), ("*_lr", POSITIVE), ("*_eta", POSITIVE),
     ("val_fraction", OPEN_FRACTION), ("desired_fraction", OPEN_FRACTION),
+    ("budget_fractions", OPEN_FRACTION),  # a shorter clean run: 0 trains nothing, 1 repeats the grid's cell
     ("sweep_epochs", POSITIVE),
     ("size_fractions", SHARE), ("data_fractions", SHARE), ("keep_fractions", SHARE),
     ("warmup_fraction", PROPER), ("noise_fraction", PROPER), ("beta?", PROPER),

@@ -341,3 +341,98 @@ def test_setup_table_sets_this_run_beside_the_paper(data, settings):
     size = model_size(qq.paper_model(settings, len(data.tokenizer)), settings.seq_len)
     assert table.loc["parameters", "this run"] == f"{size.total:,}"
     assert f"{len(data.train_docs):,} / {data.n_val_docs:,}" in table.loc["corpus (train / validation stories)", "this run"]
+
+
+# ---- the budget control: duplication priced in clean steps -------------------------------------------
+
+def test_repeated_token_share_counts_every_occurrence_of_a_repeated_story():
+    docs = SimpleNamespace(lengths=np.array([10, 30, 20, 40]), starts=np.array([0, 10, 40, 60]), stream=np.zeros(100))
+    blocks = qq.VariantBlocks(docs, np.array([0, 1, 1, 2, 1]), seq_len=4)  # story 1 in 3 of 5 slots
+    assert blocks.repeated_token_share == pytest.approx(90 / 120)  # 3 x 30 of 10 + 90 + 20 tokens: slots != tokens
+    assert qq.VariantBlocks(docs, np.arange(4), seq_len=4).repeated_token_share == 0
+
+
+def test_budget_cells_are_the_clean_cells_trained_shorter_with_their_own_schedule(data, settings):
+    budget = replace(settings, steps=40, warmup_steps=4, budget_fractions=(0.5, 0.75))
+    cells = qq.budget_cells(data, budget)
+    grid = {c.name: c for c in qq.grid_cells(data, qq.make_variants(data, budget), budget)}
+    assert [c.name for c in cells] == ["size100_dup000_seed0_steps00020", "size100_dup000_seed1_steps00020",
+                                       "size100_dup000_seed0_steps00030", "size100_dup000_seed1_steps00030"]
+    for cell in cells:
+        twin = grid[cell.name.split("_steps")[0]]  # the grid's clean cell of the same seed, all stories
+        assert np.array_equal(cell.train_data.sources, twin.train_data.sources) and cell.val_data is twin.val_data
+        assert cell.config == replace(twin.config, steps=cell.tags["steps"], warmup_steps=cell.tags["steps"] // 10)
+        assert torch.equal(cell.make_model().gpt_neox.embed_in.weight, twin.make_model().gpt_neox.embed_in.weight)
+        assert cell.tags["repeated_token_share"] == 0 and twin.tags["steps"] == 40
+    other = qq.budget_cells(data, replace(budget, budget_fractions=(0.625,)))
+    assert other[0].name.endswith("_steps00025") and other[0].config.steps == 25  # a new fraction, a new cell
+
+
+def test_budget_fractions_are_checked_before_any_work(settings):
+    with pytest.raises(ConfigError, match=r"parameter budget_fractions got 1.0; it must be a number in \(0, 1\)"):
+        notebook_settings("03", "cpu", {"budget_fractions": [0.5, 1.0]})
+    with pytest.raises(ConfigError, match="parameter budget_fractions got 0"):
+        notebook_settings("03", "cpu", {"budget_fractions": "0,0.5"})
+    assert notebook_settings("03", "smoke", {"budget_fractions": "0.5,0.75"}).budget_fractions == (0.5, 0.75)
+    with pytest.raises(ConfigError, match=r"budget_fractions \(0.5, 0.51\) give \[1, 1\] steps of 2"):
+        qq.budget_steps(replace(settings, budget_fractions=(0.5, 0.51)))  # steps=2: one cell twice
+    with pytest.raises(ConfigError, match="budget_fractions must be a fraction in"):
+        qq.budget_steps(replace(settings, budget_fractions=(1.5,)))
+
+
+def lost_steps_frames(dup_losses: list[float]):
+    """Clean runs at 50 / 75 / 100 steps with losses 4.4 / 4.2 / 4.0 for every seed, the 25% cell at 100 steps
+    with ``dup_losses[seed]``, the copied story filling 20% + seed x 5% of the tokens."""
+    grid, budget = [], []
+    for seed, dup in enumerate(dup_losses):
+        grid += [{"size": 1.0, "rate": 0.0, "seed": seed, "steps": 100, "val_loss": 4.0, "repeated_token_share": 0.0},
+                 {"size": 1.0, "rate": 0.25, "seed": seed, "steps": 100, "val_loss": dup,
+                  "repeated_token_share": 0.2 + 0.05 * seed},
+                 {"size": 0.5, "rate": 0.0, "seed": seed, "steps": 100, "val_loss": 9.0, "repeated_token_share": 0.0}]
+        budget += [{"size": 1.0, "rate": 0.0, "seed": seed, "steps": n, "val_loss": loss, "repeated_token_share": 0.0}
+                   for n, loss in ((75, 4.2), (50, 4.4))]
+    return pd.DataFrame(grid), pd.DataFrame(budget)
+
+
+def test_duplication_as_lost_steps_reads_each_seeds_clean_curve():
+    lost = qq.duplication_as_lost_steps(*lost_steps_frames([4.1, 4.24, 4.5, 3.9]))
+    assert lost.seed.tolist() == [0, 1, 2, 3]
+    assert lost.equivalent_steps.tolist() == pytest.approx([87.5, 70, 50, 100])
+    assert lost.equivalent_fraction.tolist() == pytest.approx([0.875, 0.7, 0.5, 1.0])
+    assert lost.outside.tolist() == ["", "", "below", "above"]  # clipped to the curve's ends, and flagged
+    assert lost.repeated_token_share.tolist() == pytest.approx([0.2, 0.25, 0.3, 0.35])
+    assert lost.clean_val_loss.tolist() == [4.0] * 4 and lost.steps.tolist() == [100] * 4
+    note = qq.lost_steps_note(lost)
+    assert note.startswith("25% duplication trains like a clean run of 77% of the steps (per seed 88%, 70%, <=50%, "
+                           ">=100%; <=, >=: outside the clean curve, clipped to its end)")
+    assert note.endswith("the copied story fills 28% of the tokens (per seed 20%, 25%, 30%, 35%)")
+
+
+def test_the_neutral_claims_note_prices_duplication_in_steps_without_changing_its_verdict():
+    results, budget = lost_steps_frames([4.1, 4.1, 4.1])
+    results = results.assign(val_accuracy=0.3, tokens=1000, variant_tokens=4000,
+                             val_perplexity=1.0, val_perplexity_batch_mean=1.0, final_train_loss=1.0)
+    with_budget = qq.claims(qq.add_paper_metrics(results), budget)
+    without = qq.claims(qq.add_paper_metrics(results))
+    assert [r.verdict for r in with_budget] == [r.verdict for r in without]
+    assert "trains like a clean run of 88% of the steps" in with_budget[1].note
+    assert "trains like" not in without[1].note and without[1].note.startswith("25% accuracy change by epochs")
+
+
+def test_lost_steps_figure_marks_each_seeds_duplicated_cell_at_its_equivalent_steps():
+    import matplotlib.pyplot as plt
+
+    from mini_lib.quality_quantity.plots import lost_steps_figure
+
+    results, budget = lost_steps_frames([4.1, 4.24])
+    lost = qq.duplication_as_lost_steps(results, budget)
+    fig = lost_steps_figure(results, budget, lost)
+    curve_ax, share_ax = fig.axes
+    dashed = [line.get_xydata().tolist() for line in curve_ax.lines if line.get_linestyle() == "--" and len(line.get_xdata())]
+    assert np.allclose(dashed, [[[87.5, 4.1], [100, 4.1]], [[70, 4.24], [100, 4.24]]])  # from the clean curve to the grid's steps
+    points = [line.get_xydata().tolist() for line in share_ax.lines if line.get_marker() == "o"]
+    assert np.allclose(points, [[[0.2, 0.875]], [[0.25, 0.7]]])
+    plt.close(fig)
+    empty = lost_steps_figure(results.iloc[:0], budget.iloc[:0], lost.iloc[:0])  # smoke: no budget cells
+    assert "no budget cells" in empty.axes[1].texts[0].get_text()
+    plt.close(empty)

@@ -32,6 +32,11 @@ where the abstract's percentages disagree with that table.
 The paper's models never see a story twice (4.1M training tokens from 2.12M stories); ``epoch_sweep``
 adds cells whose clean data is seen several times in the same number of steps, so the 25% duplication
 effect can be read as a function of epochs over the clean data (``duplication_by_epochs``).
+
+The budget control prices duplication in training steps: ``budget_cells`` trains each seed's clean cell
+for ``budget_fractions`` of the steps (each with its own schedule), and ``duplication_as_lost_steps``
+reads the 25% cell's loss off that clean learning curve, beside the share of the tokens the copied
+story fills (the paper's rate counts story slots, not tokens).
 """
 
 from __future__ import annotations
@@ -140,6 +145,14 @@ class VariantBlocks:
     @property
     def n_tokens(self) -> int:
         return self.n_blocks * self.seq_len
+
+    @property
+    def repeated_token_share(self) -> float:
+        """Share of the variant's tokens in documents it holds more than once. The paper's rate counts story
+        SLOTS, and stories differ in length, so 25% duplication fills more or less than 25% of the tokens."""
+        _, position, count = np.unique(self.sources, return_inverse=True, return_counts=True)
+        lengths = self.docs.lengths[self.sources]
+        return float(lengths[count[position] > 1].sum() / lengths.sum())
 
     def block_tokens(self, indices: Sequence[int]) -> np.ndarray:
         """(len(indices), seq_len) token ids: each position looked up in its document."""
@@ -362,9 +375,9 @@ def grid_cells(
         cells.append(GridCell(
             name=variant.name,
             tags={
-                "size": variant.size, "rate": variant.rate, "seed": variant.seed,
+                "size": variant.size, "rate": variant.rate, "seed": variant.seed, "steps": settings.steps,
                 "train_documents": len(variant.sources), "distinct_documents": variant.info.n_distinct_docs,
-                "variant_tokens": blocks.n_tokens,
+                "variant_tokens": blocks.n_tokens, "repeated_token_share": blocks.repeated_token_share,
             },
             make_model=lambda seed=variant.seed: build_model(config_of_model, seed=seed),
             train_data=blocks,
@@ -373,6 +386,95 @@ def grid_cells(
             keep_model=keep_models and variant.seed == settings.seed,
         ))
     return cells
+
+
+# ---- the budget control: duplication priced in clean training steps ----------------------------
+
+def budget_settings(settings: QualityQuantitySettings, fraction: float) -> QualityQuantitySettings:
+    """A clean run ``fraction`` as long, with its own schedule: round(steps * fraction) steps, the warmup
+    scaled alike (so it stays 10% of the steps in every profile), cosine to the same floor."""
+    return replace(settings, steps=round(settings.steps * fraction),
+                   warmup_steps=round(settings.warmup_steps * fraction))
+
+
+def budget_steps(settings: QualityQuantitySettings) -> list[int]:
+    """The step count of each ``budget_fractions`` run; each must be a distinct count between 1 and
+    ``steps - 1`` (a repeat would train one cell twice, ``steps`` itself is the grid's clean cell)."""
+    steps = []
+    for fraction in settings.budget_fractions:
+        check_fraction("budget_fractions", fraction, allow_zero=False, allow_one=False)
+        steps.append(budget_settings(settings, fraction).steps)
+    if len(set(steps)) < len(steps) or not all(1 <= n < settings.steps for n in steps):
+        raise ConfigError(f"budget_fractions {settings.budget_fractions} give {steps} steps of {settings.steps}: "
+                          f"choose fractions that give distinct counts between 1 and {settings.steps - 1}")
+    return steps
+
+
+def budget_cells(data: QualityQuantityData, settings: QualityQuantitySettings) -> list[GridCell]:
+    """Clean cells on all the stories, one per seed and ``settings.budget_fractions``: the grid's clean
+    cell of that seed (the same stories, initial weights and batch order) trained for fewer steps with
+    its own schedule (``budget_settings``). The steps are in the name, so a changed fraction is a new cell."""
+    budget_steps(settings)
+    index = data.index()
+    clean = [make_variant(index, 1.0, 0.0, settings.seed + r, settings.construction, settings.repeat_k, settings.hold)
+             for r in range(settings.n_seeds)]
+    return [replace(cell, name=f"{cell.name}_steps{cell.config.steps:05d}")
+            for fraction in settings.budget_fractions
+            for cell in grid_cells(data, clean, budget_settings(settings, fraction))]
+
+
+def clean_curves(results: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
+    """Each seed's clean learning curve on all the stories: the ``budget`` cells and the grid's clean cell,
+    one row per (seed, steps), in order of steps."""
+    clean = pd.concat([frame[(frame.rate == 0) & np.isclose(frame["size"], 1.0)] for frame in (results, budget)])
+    return clean.sort_values(["seed", "steps"], ignore_index=True)
+
+
+def duplication_as_lost_steps(results: pd.DataFrame, budget: pd.DataFrame, rate: float = 0.25) -> pd.DataFrame:
+    """Per seed, the training steps a clean run needs to reach the validation loss of the ``rate`` cell
+    (all the stories, the grid's steps): read off that seed's clean learning curve, i.e. the ``budget``
+    cells and the grid's clean cell, linearly between them.
+
+    ``equivalent_fraction`` = those steps / the grid's steps. A loss outside the curve is clipped to its
+    end and flagged in ``outside``: "below" (worse than the shortest clean run), "above" (better than the
+    full clean run). ``repeated_token_share``: the share of the training tokens the copied story fills.
+    """
+    columns = ["seed", "steps", "repeated_token_share", "val_loss", "clean_val_loss", "equivalent_steps",
+               "equivalent_fraction", "outside"]
+    full = results[np.isclose(results["size"], 1.0)]
+    copied = full[np.isclose(full.rate, rate)].set_index("seed")
+    rows = []
+    for seed, curve in clean_curves(results, budget).groupby("seed"):
+        if seed not in copied.index or len(curve) < 2:
+            continue
+        cell = copied.loc[seed]
+        steps, outside = _steps_at_loss(curve.steps.to_numpy(float), curve.val_loss.to_numpy(float), cell.val_loss)
+        rows.append({"seed": seed, "steps": cell.steps, "repeated_token_share": cell.repeated_token_share,
+                     "val_loss": cell.val_loss, "clean_val_loss": curve.val_loss.iloc[-1], "equivalent_steps": steps,
+                     "equivalent_fraction": steps / cell.steps, "outside": outside})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _steps_at_loss(steps: np.ndarray, losses: np.ndarray, loss: float) -> tuple[float, str]:
+    """Where a learning curve (``losses`` at increasing ``steps``) first comes down to ``loss``, linearly
+    between its points; clipped to its ends and flagged "below" / "above" outside it."""
+    if loss > losses[0]:
+        return float(steps[0]), "below"
+    for (s0, l0), (s1, l1) in zip(zip(steps, losses), zip(steps[1:], losses[1:])):
+        if l1 <= loss <= l0:
+            return float(s0 + (s1 - s0) * (l0 - loss) / (l0 - l1) if l0 > l1 else s0), ""
+    return float(steps[-1]), "above"
+
+
+def lost_steps_note(lost: pd.DataFrame, rate: float = 0.25) -> str:
+    """``duplication_as_lost_steps`` in one sentence for the claim's note."""
+    marks = {"below": "<=", "above": ">=", "": ""}
+    per_seed = ", ".join(f"{marks[row.outside]}{row.equivalent_fraction:.0%}" for row in lost.itertuples())
+    clipped = "; <=, >=: outside the clean curve, clipped to its end" if (lost.outside != "").any() else ""
+    shares = ", ".join(f"{share:.0%}" for share in lost.repeated_token_share)
+    return (f"{rate:.0%} duplication trains like a clean run of {lost.equivalent_fraction.mean():.0%} of the steps "
+            f"(per seed {per_seed}{clipped}); the copied story fills {lost.repeated_token_share.mean():.0%} of the "
+            f"tokens (per seed {shares})")
 
 
 # ---- metrics, summaries, the paper beside ours ------------------------------------------------
@@ -442,12 +544,14 @@ def neutral_comparison(changes_pct: np.ndarray, tolerance: float, two_sided: boo
     return comparison, "holds" if comparison.margin <= tolerance else "within noise"
 
 
-def claims(results: pd.DataFrame) -> list[Claim]:
+def claims(results: pd.DataFrame, budget: pd.DataFrame | None = None) -> list[Claim]:
     """The paper's four claims as ``Claim`` rows, decided on per-seed values (rules: the constants above).
 
     ``results``: one row per trained cell (``add_paper_metrics``), with an ``epochs`` column. Every
     size's paired changes are pooled; the 25% claim uses only the cells in the paper's regime
     (clean data seen at most ``PAPER_REGIME_EPOCHS`` times). A claim whose cells were not run is "not run".
+    ``budget``: the shorter clean runs (``budget_cells``); with them the 25% claim's note prices the
+    duplication in clean steps (``duplication_as_lost_steps``). Notes never change a verdict.
     """
     changes = paired_changes(results)
     in_regime = changes[changes.clean_epochs <= PAPER_REGIME_EPOCHS]
@@ -477,10 +581,15 @@ def claims(results: pd.DataFrame) -> list[Claim]:
                                                 floor=COLLAPSE_ACCURACY_DROP_PCT))),
     ]
     by_epochs = duplication_by_epochs(results)
-    if len(by_epochs) and rows[1].verdict != "not run":
-        note = "25% accuracy change by epochs over the clean data: " + "; ".join(
-            f"{row.clean_epochs:.2g} ep {row.acc_change_pct_mean:+.2f}% ({row.verdict})" for row in by_epochs.itertuples())
-        rows[1] = replace(rows[1], note=note)
+    lost = duplication_as_lost_steps(results, budget) if budget is not None and len(budget) else pd.DataFrame()
+    notes = []
+    if len(by_epochs):
+        notes.append("25% accuracy change by epochs over the clean data: " + "; ".join(
+            f"{row.clean_epochs:.2g} ep {row.acc_change_pct_mean:+.2f}% ({row.verdict})" for row in by_epochs.itertuples()))
+    if len(lost):
+        notes.append(lost_steps_note(lost))
+    if notes and rows[1].verdict != "not run":
+        rows[1] = replace(rows[1], note="; ".join(notes))
     return rows
 
 
@@ -590,3 +699,4 @@ def _check_grid_settings(settings: QualityQuantitySettings) -> None:
         raise ConfigError(f"n_seeds must be >= 1, got {settings.n_seeds}")
     choose("construction", settings.construction, CONSTRUCTIONS)
     choose("hold", settings.hold, HOLD_CHOICES)
+    budget_steps(settings)
