@@ -39,7 +39,7 @@ KEY_VALUES = {
                             "cpu": {"steps": 120, "n_seeds": 3, "sweep_epochs": (2.0, 4.0)},
                             "gpu": {"steps": 1000, "d_model": 128, "beta2": 0.99, "warmup_steps": 100}},
     "04_gptfluence": {"smoke": {"tasks": ("webnlg",), "n_runs": 4, "tracin_every": 2},
-                      "cpu": {"tasks": ("sst2", "webnlg"), "n_runs": 8, "fit_patience": 4},
+                      "cpu": {"tasks": ("sst2", "webnlg"), "n_runs": 32, "fit_patience": 4},
                       "gpu": {"n_runs": 32, "n_fit": 25, "lr": 1e-4, "orders": (1, 2, 3, 5, 10)}},
     "05_optimal_learning": {"smoke": {"perceptron_steps": 100, "lm_outer_lr": 10.0, "perceptron_fit_steps": ()},
                             "cpu": {"perceptron_steps": 500, "lm_eta": 1.0, "lm_d_model": 32},
