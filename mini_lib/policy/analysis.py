@@ -26,11 +26,12 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
 - is the fit identifiable? A loss curve is deterministic, so its "noise" is how much B and beta move
   when the fit window moves: ``fit_interval`` refits with every start t0 of the grid at or after the
   chosen one and every end in ``WINDOW_ENDS`` (fractions of T), and reports the range of B and beta over
-  those windows. The windows must end at two or more of those ends: on a short curve only the start can move
-  (by a step or two), and windows that share nearly all their points agree without testing anything. Every window (t0, end], the main fit's included, must hold ``min_points`` points AND
+  those windows. Every window (t0, end], the main fit's included, must hold ``min_points`` points AND
   span a factor ``MIN_WINDOW_SPAN`` in t (end >= 2 t0): a power law is a straight line in log t, and over
   less than a factor 2 (say 0.5T to 0.75T) L0 and beta trade off freely, so such a window would widen the
-  range without saying anything about the curve. The fit is identifiable (``IDENTIFIABILITY_RULE``) when
+  range without saying anything about the curve. The windows must end at two or more of those ends: on a
+  short curve only the start can move (by a step or two), and windows that share nearly all their points
+  agree without testing anything. The fit is identifiable (``IDENTIFIABILITY_RULE``) when
   beta moves by at most 25% across windows (``IDENTIFIABLE_EXPONENT_RATIO``, max / min) and ln B by at most
   25% of |ln B|. Why ln B and why the same 25%: what a window pins is its log excess loss beta ln(B / t)
   at the t inside it; at a fixed excess, ln(B / t) moves relatively as much as beta does, so ln B moves by
@@ -44,6 +45,7 @@ Conventions (curves hold L_dsr(theta_t) for t = 0..T, T = len(curve) - 1):
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -95,6 +97,12 @@ class FitInterval:
         """B and beta both stable across windows whose END moves too (``IDENTIFIABILITY_RULE``)."""
         return (self.n_ends >= 2 and self.exponent[1] <= IDENTIFIABLE_EXPONENT_RATIO * self.exponent[0]
                 and math.log(self.scale[1] / self.scale[0]) <= self.log_scale_tolerance)
+
+    def columns(self) -> dict[str, Any]:
+        """The interval as table columns (one row per fitted curve)."""
+        return {"B_low": self.scale[0], "B_high": self.scale[1], "beta_low": self.exponent[0],
+                "beta_high": self.exponent[1], "windows": self.n_windows, "window_ends": self.n_ends,
+                "identifiable": self.identifiable}
 
     @property
     def log_scale_tolerance(self) -> float:
@@ -222,10 +230,7 @@ def identifiability_by_steps(curve: Tensor, steps: "list[int] | tuple[int, ...]"
             rows.append({"T": t, "fitted": False, "identifiable": False})
             continue
         interval = fit_interval(values[: t + 1], fit)
-        rows.append({"T": t, "fitted": True, "B": fit.scale, "beta": fit.exponent, "t0": fit.t0,
-                     "B_low": interval.scale[0], "B_high": interval.scale[1], "beta_low": interval.exponent[0],
-                     "beta_high": interval.exponent[1], "windows": interval.n_windows,
-                     "window_ends": interval.n_ends, "identifiable": interval.identifiable})
+        rows.append({"T": t, "fitted": True, "B": fit.scale, "beta": fit.exponent, "t0": fit.t0} | interval.columns())
     return rows
 
 

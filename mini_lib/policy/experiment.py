@@ -95,11 +95,7 @@ def perceptron_fits_by_steps(settings: OptimalLearningSettings) -> pd.DataFrame:
         for run, fit in fits.items():
             row: dict[str, Any] = {"T": steps, "run": run, "fitted": fit is not None}
             if fit is not None:
-                interval = fit_interval(curves[run], fit)
-                row |= {"B": fit.scale, "beta": fit.exponent, "B_low": interval.scale[0], "B_high": interval.scale[1],
-                        "beta_low": interval.exponent[0], "beta_high": interval.exponent[1],
-                        "windows": interval.n_windows, "window_ends": interval.n_ends,
-                        "identifiable": interval.identifiable}
+                row |= {"B": fit.scale, "beta": fit.exponent} | fit_interval(curves[run], fit).columns()
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -414,10 +414,7 @@ def budget_cells(data: QualityQuantityData, settings: QualityQuantitySettings) -
     """Clean cells on all the stories, one per seed and ``settings.budget_fractions``: the grid's clean
     cell of that seed (the same stories, initial weights and batch order) trained for fewer steps with
     its own schedule (``budget_settings``). The steps are in the name, so a changed fraction is a new cell."""
-    budget_steps(settings)
-    index = data.index()
-    clean = [make_variant(index, 1.0, 0.0, settings.seed + r, settings.construction, settings.repeat_k, settings.hold)
-             for r in range(settings.n_seeds)]
+    clean = make_variants(data, replace(settings, size_fractions=(1.0,), duplication_rates=(0.0,)))
     return [replace(cell, name=f"{cell.name}_steps{cell.config.steps:05d}")
             for fraction in settings.budget_fractions
             for cell in grid_cells(data, clean, budget_settings(settings, fraction))]
