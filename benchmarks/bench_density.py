@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from mini_lib.selection.density import SketchConfig, density_scores, inverse_propensity_sample
+from mini_lib.papers.data_selection.density import SketchConfig, density_scores, inverse_propensity_sample
 
 
 def main() -> None:

@@ -16,17 +16,17 @@ import sys
 # concept -> (what is counted, files to look in, pattern, files that are the concept's one home)
 CONCEPTS = {
     "data recipe (files training a tokenizer)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"train_tokenizer\(",
-                                                 ("mini_lib/tokenization.py",)),
-    "caches not built on the artefact store (files using cache_dir() without mini_lib.store)": (
+                                                 ("mini_lib/core/tokenization.py",)),
+    "caches not built on the artefact store (files using cache_dir() without mini_lib.core.store)": (
         r"^mini_lib/.*\.py$", r"cache_dir\(\)(?![\s\S]*)|^(?![\s\S]*mini_lib\.store)[\s\S]*cache_dir\(\)",
-        ("mini_lib/paths.py", "mini_lib/store.py")),
+        ("mini_lib/core/paths.py", "mini_lib/core/store.py")),
     "model shapes built outside models.py (PythiaPreset(...) calls)": (r"^mini_lib/.*\.py$", r"PythiaPreset\(",
-                                                                       ("mini_lib/models.py",)),
+                                                                       ("mini_lib/core/models.py",)),
     "settings typed Any (parameters)": (r"^mini_lib/.*\.py$", r"settings: Any", ()),
     "paper-vs-ours table builders (def paper_vs_ours*)": (r"^mini_lib/.*\.py$", r"def paper_vs_ours", ()),
     "files building paper-vs-ours rows in the one schema (claims.PaperRow)": (r"^mini_lib/.*\.py$", r"\bPaperRow\(",
-                                                                              ("mini_lib/claims.py",)),
-    "files stating claims as claims.Claim rows (one schema)": (r"^mini_lib/.*\.py$", r"\bClaim\(", ("mini_lib/claims.py",)),
+                                                                              ("mini_lib/core/claims.py",)),
+    "files stating claims as claims.Claim rows (one schema)": (r"^mini_lib/.*\.py$", r"\bClaim\(", ("mini_lib/core/claims.py",)),
     "plotting homes (mini_lib files importing pyplot)": (r"^mini_lib/.*\.py$", r"import matplotlib\.pyplot", ()),
     "local notes cited (PAPERS.md)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"PAPERS\.md", ()),
 }

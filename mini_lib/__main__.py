@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mini_lib.errors import CheckpointError, ConfigError, TrainingDiverged
+from mini_lib.core.errors import CheckpointError, ConfigError, TrainingDiverged
 
 
 LIST_CELL = 40  # characters of a value in `list NB` (long tuples end in "…"; settings.py has them whole)
 
 
 def _cmd_list(args: argparse.Namespace) -> None:
-    from mini_lib.profiles import PROFILES, notebook_names, parameter_names, profile_values, resolve_notebook
+    from mini_lib.lab.profiles import PROFILES, notebook_names, parameter_names, profile_values, resolve_notebook
 
     if args.notebook:
         fit = lambda cell: cell if len(cell) <= LIST_CELL else cell[:LIST_CELL - 1] + "…"  # noqa: E731
@@ -34,8 +34,7 @@ def _cmd_list(args: argparse.Namespace) -> None:
     print("profiles:", ", ".join(PROFILES), "(default: cpu)")
     print("notebooks (run with: python -m mini_lib run <name> --profile smoke|cpu|gpu -p key=value;"
           " values per profile: python -m mini_lib list <name>):")
-    from mini_lib.acceptance import committed_projections
-    from mini_lib.costs import summary
+    from mini_lib.lab.costs import committed_projections, summary
 
     gpu_hours = committed_projections()
     for name in notebook_names():
@@ -47,7 +46,7 @@ def _cmd_list(args: argparse.Namespace) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
-    from mini_lib.runner import parse_parameter, run_notebook
+    from mini_lib.lab.runner import parse_parameter, run_notebook
 
     params = dict(parse_parameter(p) for p in args.param)
     result = run_notebook(args.notebook, args.profile, params, run_name=args.name, log_output=args.log,
@@ -56,19 +55,19 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
-    from mini_lib.launch import main as launch_main
+    from mini_lib.lab.launch import main as launch_main
 
     launch_main(args.rest)
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
-    from mini_lib.bench import main as bench_main
+    from mini_lib.lab.bench import main as bench_main
 
     bench_main(args.rest)
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    from mini_lib.report import main as report_main
+    from mini_lib.lab.report import main as report_main
 
     report_main(args.rest)
 
@@ -114,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 def _exit_code(err: Exception) -> int | None:
     """The exit code of an expected failure (see the module docstring); None for a bug (traceback).
     OSError covers the hub too: its 'cannot reach' errors are ConnectionErrors."""
-    from mini_lib.runner import NotebookFailed
+    from mini_lib.lab.runner import NotebookFailed
 
     codes = {NotebookFailed: 1, ConfigError: 2, TrainingDiverged: 3, OSError: 4, CheckpointError: 5}
     return next((code for kind, code in codes.items() if isinstance(err, kind)), None)

@@ -9,7 +9,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
 
-from mini_lib.paths import shared_data_dir  # noqa: E402
+from mini_lib.core.paths import shared_data_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import torch
 
-from mini_lib.models import ModelShape, build_model, neox_config
-from mini_lib.paths import REPO_ROOT
-from mini_lib.tokenization import pack_corpus, train_tokenizer
+from mini_lib.core.models import ModelShape, build_model, neox_config
+from mini_lib.core.paths import REPO_ROOT
+from mini_lib.core.tokenization import pack_corpus, train_tokenizer
 
 WORDS = "the a cat dog ran saw big small red ball park tree happy sad tom mia went to and with".split()
 TINY = ModelShape(n_layers=2, d_model=32, n_heads=2)

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from mini_lib import acceptance as acc
-from mini_lib.profiles import NOTEBOOK_PROFILES, notebook_settings
+from benchmarks import acceptance as acc
+from mini_lib.lab import costs
+from mini_lib.lab.profiles import NOTEBOOK_PROFILES, notebook_settings
 
 # Settings that decide what one step costs: the acceptance run may never change them.
 SHAPE_KEYS = {"seq_len", "vocab_size", "batch_size", "micro_batch_size", "preset", "presets", "n_layers", "d_model",
@@ -99,15 +100,15 @@ def test_acceptance_of_a_notebook_runs_it_and_projects_its_training(tmp_path, mo
     assert training.projected_s == pytest.approx(training.measured_s + training.step_s * (full_steps / 12 - 1) * 12)
     assert result.projected_s == pytest.approx(result.other_s + training.projected_s)
     assert 0 < result.other_s < result.wall_s
-    log = tmp_path / "runs" / "acceptance" / "00_quickstart-acc.timing.jsonl"
-    (line,) = [json.loads(x) for x in log.read_text().splitlines()]
+    (line,) = acc.read_timing([tmp_path / "runs" / "00_quickstart" / "acc"])  # its train() call, from train_meta.json
     assert line["steps_run"] == line["steps_planned"] == 12 and line["batch_size"] == 16
+    assert line["first_step_s"] > 0 and line["wall_s"] >= line["first_step_s"] + 11 * line["step_s"] * 0.5
 
 
 def test_list_states_each_notebooks_projected_gpu_hours(capsys):
     from mini_lib.__main__ import main
 
-    projections = acc.committed_projections()
+    projections = costs.committed_projections()
     assert set(projections) == set(NOTEBOOK_PROFILES)  # every notebook passed in the committed run
     assert main(["list"]) == 0
     out = capsys.readouterr().out

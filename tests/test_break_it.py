@@ -18,11 +18,12 @@ import torch
 
 import mini_lib.corpora.loaders as loaders
 from mini_lib.__main__ import main as cli
-from mini_lib.errors import ConfigError
-from mini_lib.locking import folder_lock, lock_path
-from mini_lib.tokenization import PackedBlocks
-from mini_lib.store import data_fingerprint
-from mini_lib.train import _checkpoint_problem, _read_jsonl, latest_checkpoint, train
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.locking import folder_lock, lock_path
+from mini_lib.core.tokenization import PackedBlocks
+from mini_lib.core.store import data_fingerprint
+from mini_lib.core.checkpoints import checkpoint_problem, latest_checkpoint, read_frame
+from mini_lib.core.train import train
 from tests.helpers import single_thread, tiny_model, tiny_setup
 from tests.test_train import REPO, _corpus_file, _env, _train_cmd, quick
 
@@ -47,7 +48,7 @@ def run(folder: Path, blocks=None, resume=True, callbacks=(), vocab_extra=0, **k
 
 
 def losses(folder: Path) -> list[float]:
-    return _read_jsonl(folder / "records.jsonl")["loss"].tolist()
+    return read_frame(folder / "records.jsonl")["loss"].tolist()
 
 
 @pytest.fixture(scope="module")
@@ -192,12 +193,12 @@ def test_a_kill_at_any_checkpoint_write_leaves_latest_naming_an_intact_checkpoin
         with pytest.raises(Killed):
             run(folder, steps=6, checkpoint_every=2)
         monkeypatch.setattr(os, "replace", real_replace)
-        assert _checkpoint_problem(pointer.parent / pointer.read_text()) is None
+        assert checkpoint_problem(pointer.parent / pointer.read_text()) is None
     monkeypatch.setattr(shutil, "rmtree", rmtree_halfway)
     with pytest.raises(Killed):
         run(folder, steps=6, checkpoint_every=2)
     monkeypatch.setattr(shutil, "rmtree", real_rmtree)
-    assert _checkpoint_problem(pointer.parent / pointer.read_text()) is None
+    assert checkpoint_problem(pointer.parent / pointer.read_text()) is None
     assert run(folder, steps=6, checkpoint_every=2).resumed_from == 6
     assert losses(folder) == pytest.approx(straight, abs=1e-6)
 
@@ -234,7 +235,7 @@ def test_torn_record_from_a_full_disk_is_dropped_on_resume(tmp_path, monkeypatch
         run(folder, steps=6, checkpoint_every=2, resume=False)
     monkeypatch.setattr(Path, "open", real_open)
     assert not (folder / "records.jsonl").read_text().endswith("\n")
-    assert _read_jsonl(folder / "records.jsonl")["step"].tolist() == [1, 2, 3, 4]  # main: JSONDecodeError
+    assert read_frame(folder / "records.jsonl")["step"].tolist() == [1, 2, 3, 4]  # main: JSONDecodeError
     assert run(folder, steps=6, checkpoint_every=2).resumed_from == 4
     assert losses(folder) == pytest.approx(straight, abs=1e-6)
 
@@ -243,7 +244,7 @@ def test_a_damaged_line_before_the_last_is_one_clear_error(tmp_path):
     path = tmp_path / "records.jsonl"
     path.write_text('{"step": 1}\n{"step": 2\n{"step": 3}\n')
     with pytest.raises(ConfigError, match="line 2"):
-        _read_jsonl(path)
+        read_frame(path)
 
 
 # --- 6. one writer per folder ---------------------------------------------------------------------
@@ -269,12 +270,12 @@ def test_second_train_process_is_refused_and_a_killed_holders_lock_is_taken_over
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    steps = _read_jsonl(folder / "records.jsonl")["step"].tolist()
+    steps = read_frame(folder / "records.jsonl")["step"].tolist()
     assert steps == list(range(1, len(steps) + 1))  # only the first process wrote
     assert lock_path(folder).exists()  # left behind by the killed holder...
     third = subprocess.run(_train_cmd(corpus, folder, steps=4), env=env, capture_output=True, text=True)
     assert third.returncode == 0, third.stderr  # ...and taken over
-    assert _read_jsonl(folder / "records.jsonl")["step"].tolist() == [1, 2, 3, 4]
+    assert read_frame(folder / "records.jsonl")["step"].tolist() == [1, 2, 3, 4]
     assert not lock_path(folder).exists()
 
 
@@ -282,7 +283,7 @@ def test_second_notebook_run_with_the_same_name_is_refused(tmp_path):
     env = {**_env(tmp_path), "MINI_LIB_RUNS": str(tmp_path / "runs")}
     folder = tmp_path / "runs" / "00_quickstart" / "same"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from mini_lib.locking import folder_lock\n"
+        [sys.executable, "-c", "import sys, time; from mini_lib.core.locking import folder_lock\n"
          f"with folder_lock({str(folder)!r}):\n    print('held', flush=True); time.sleep(120)"],
         env=env, stdout=subprocess.PIPE, text=True)
     try:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from mini_lib.__main__ import main
-from mini_lib.errors import ConfigError
-from mini_lib.paths import NOTEBOOK_DIR, runs_dir
-from mini_lib.runner import NotebookFailed, run_notebook
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.paths import NOTEBOOK_DIR, runs_dir
+from mini_lib.lab.runner import NotebookFailed, run_notebook
 
 
 class FakeKernel:
@@ -70,7 +70,7 @@ def test_default_run_names_never_collide_within_one_second(kernel, monkeypatch):
         def now(cls, tz=None):
             return cls(2026, 1, 2, 3, 4, 5, 6)
 
-    monkeypatch.setattr("mini_lib.runner.datetime", FrozenClock)
+    monkeypatch.setattr("mini_lib.lab.runner.datetime", FrozenClock)
     first, second = run_notebook("00", "smoke"), run_notebook("00", "smoke")
     assert first.run_dir != second.run_dir
     assert kernel.found == [["run.json"], ["run.json"]]

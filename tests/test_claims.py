@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from mini_lib.claims import Claim, claims_table, compare_seeds, compare_with_error
-from mini_lib.errors import ConfigError
+from mini_lib.core.claims import Claim, claims_table, compare_seeds, compare_with_error
+from mini_lib.core.errors import ConfigError
 
 
 def test_a_difference_larger_than_twice_the_paired_seed_spread_holds():

@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from mini_lib import costs
+from benchmarks import costs
 from mini_lib.__main__ import main as cli
-from mini_lib.paths import NOTEBOOK_DIR
-from mini_lib.profiles import notebook_names
+from mini_lib.core.paths import NOTEBOOK_DIR
+from mini_lib.lab.profiles import notebook_names
 
 ALLOCATE = "import time; block = bytearray(300 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(0.3)"
 
@@ -78,7 +78,7 @@ def test_every_notebook_header_states_the_committed_measured_costs():
     for name in notebook_names():
         assert set(committed["notebooks"][name]) == {"smoke", "cpu"}, name
         header = "".join(json.loads((NOTEBOOK_DIR / f"{name}.ipynb").read_text())["cells"][0]["source"])
-        assert costs.header_block(name, committed, gpu) in header, f"{name}: run python -m mini_lib.costs render"
+        assert costs.header_block(name, committed, gpu) in header, f"{name}: run python -m benchmarks.costs render"
 
 
 def test_list_states_measured_costs(capsys):
@@ -96,7 +96,7 @@ def test_readme_block_lists_every_measured_notebook_with_the_gpu_projection():
 def test_readme_states_the_committed_measured_costs():
     committed = json.loads(costs.COSTS_FILE.read_text())
     readme = (costs.REPO_ROOT / "README.md").read_text()
-    assert costs.readme_block(committed, costs.committed_gpu()) in readme, "run python -m mini_lib.costs render"
+    assert costs.readme_block(committed, costs.committed_gpu()) in readme, "run python -m benchmarks.costs render"
 
 
 def test_a_gpu_projection_the_acceptance_run_calls_a_lower_bound_stays_one_everywhere():

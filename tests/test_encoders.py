@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.encoders import MINILM_DIM, encode_texts, minilm_dir
-from mini_lib.errors import ConfigError
+from mini_lib.core.encoders import MINILM_DIM, encode_texts, minilm_dir
+from mini_lib.core.errors import ConfigError
 
 
 class CountingEncoder:

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.evaluate import eval_mode, per_example_loss
-from mini_lib.examples import ExampleSet
-from mini_lib.train import TrainConfig, train
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.evaluate import eval_mode, per_example_loss
+from mini_lib.core.examples import ExampleSet
+from mini_lib.core.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 
 
@@ -56,7 +56,7 @@ def test_bad_inputs():
 
 
 def test_token_losses_equal_a_direct_computation():
-    from mini_lib.evaluate import token_losses
+    from mini_lib.core.evaluate import token_losses
 
     logits = torch.randn(2, 5, 7)
     labels = torch.tensor([[1, 2, 3, 4, 5], [-100, -100, 3, 6, -100]])

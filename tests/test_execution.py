@@ -3,7 +3,7 @@
 import nbformat
 import papermill
 
-from mini_lib.execution import ENGINE_NAME, IPCKernelManager, cell_line
+from mini_lib.lab.execution import ENGINE_NAME, IPCKernelManager, cell_line
 
 
 def test_cell_line_names_the_cell_its_time_and_first_line_of_code():

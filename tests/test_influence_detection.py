@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.detection import detection_curve
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.detection import detection_curve
 
 
 def test_detection_curve_by_hand():

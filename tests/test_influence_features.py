@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from mini_lib import encoders
-from mini_lib.influence.features import FEATURE_DIM, encode_examples
-from mini_lib.influence.gptdynamics import Example
+from mini_lib.core import encoders
+from mini_lib.papers.gptfluence.features import FEATURE_DIM, encode_examples
+from mini_lib.papers.gptfluence.gptdynamics import Example
 
 
 def test_examples_are_encoded_as_input_then_output_with_cls_pooling(monkeypatch):

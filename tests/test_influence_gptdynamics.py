@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_file_ids, read_run, read_task,
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_file_ids, read_run, read_task,
                                             write_run, write_task)
 
 

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.detection import detection_curve
-from mini_lib.influence.gptdynamics import Run
-from mini_lib.influence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
-from mini_lib.influence.metrics import score_simulator
-from mini_lib.influence.simfluence import Simfluence
-from mini_lib.influence.splits import split_runs
-from mini_lib.influence.synthetic import SyntheticConfig, synthetic_task
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.detection import detection_curve
+from mini_lib.papers.gptfluence.gptdynamics import Run
+from mini_lib.papers.gptfluence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
+from mini_lib.papers.gptfluence.metrics import score_simulator
+from mini_lib.papers.gptfluence.simfluence import Simfluence
+from mini_lib.papers.gptfluence.splits import split_runs
+from mini_lib.papers.gptfluence.synthetic import SyntheticConfig, synthetic_task
 
 SMALL = dict(n_train=100, n_sampled=64, n_test=12, n_runs=16, noise=0.005)  # 48 steps per run
 FAST = FitConfig(max_steps=300, batch_size=256, eval_every=50)

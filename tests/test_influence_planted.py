@@ -4,13 +4,13 @@ from dataclasses import replace
 
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.experiment import SimulatorSettings
-from mini_lib.influence.gptfluence import FitConfig
-from mini_lib.influence.planted import PLANTED, planted_study
-from mini_lib.influence.verdicts import unseen_claim
-from mini_lib.influence.study import simulator_settings
-from mini_lib.profiles import NOTEBOOK_PROFILES
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.experiment import SimulatorSettings
+from mini_lib.papers.gptfluence.gptfluence import FitConfig
+from mini_lib.papers.gptfluence.planted import PLANTED, planted_study
+from mini_lib.papers.gptfluence.verdicts import unseen_claim
+from mini_lib.papers.gptfluence.study import simulator_settings
+from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

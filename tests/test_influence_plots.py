@@ -6,9 +6,9 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from mini_lib.influence.experiment import score_runs  # noqa: E402
-from mini_lib.influence.gptdynamics import Run  # noqa: E402
-from mini_lib.influence.plots import true_vs_simulated  # noqa: E402
+from mini_lib.papers.gptfluence.experiment import score_runs  # noqa: E402
+from mini_lib.papers.gptfluence.gptdynamics import Run  # noqa: E402
+from mini_lib.papers.gptfluence.plots import true_vs_simulated  # noqa: E402
 
 
 def _run(loss: np.ndarray, bleu: np.ndarray) -> Run:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.metrics import score_simulator
-from mini_lib.influence.simfluence import Simfluence
-from mini_lib.influence.splits import split_runs
-from mini_lib.influence.synthetic import SyntheticConfig, synthetic_task
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.metrics import score_simulator
+from mini_lib.papers.gptfluence.simfluence import Simfluence
+from mini_lib.papers.gptfluence.splits import split_runs
+from mini_lib.papers.gptfluence.synthetic import SyntheticConfig, synthetic_task
 
 NOISE = 0.001
 

@@ -1,9 +1,9 @@
-"""The settings-to-library helpers of notebook 04 (mini_lib.influence.study)."""
+"""The settings-to-library helpers of notebook 04 (mini_lib.papers.gptfluence.study)."""
 
 from dataclasses import replace
 
-from mini_lib.influence import study
-from mini_lib.profiles import notebook_settings
+from mini_lib.papers.gptfluence import study
+from mini_lib.lab.profiles import notebook_settings
 
 
 def test_retraining_is_scored_on_fresh_items_that_are_not_in_the_pool():

@@ -5,8 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.synthetic import SyntheticConfig, roll_out, synthetic_task
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.synthetic import SyntheticConfig, roll_out, synthetic_task
 
 
 def test_batches_are_sampled_like_gptdynamics():

@@ -5,10 +5,10 @@ import pytest
 import torch
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
-from mini_lib.errors import ConfigError
-from mini_lib.influence.detection import detection_curve
-from mini_lib.influence.gptdynamics import Run
-from mini_lib.influence.tracin import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.detection import detection_curve
+from mini_lib.papers.gptfluence.gptdynamics import Run
+from mini_lib.papers.gptfluence.tracin import (
     CheckpointGradients,
     GradientProjection,
     LinearRescale,

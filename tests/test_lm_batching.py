@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.lm_batching import length_sorted_batches, pad_batch
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.lm_batching import length_sorted_batches, pad_batch
 
 
 def test_left_and_right_padding_place_tokens_and_mask():

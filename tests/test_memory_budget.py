@@ -1,4 +1,4 @@
-"""The cpu profile's promise (README, mini_lib/profiles.py): it runs on a laptop or on Binder, whose
+"""The cpu profile's promise (README, mini_lib/lab/profiles.py): it runs on a laptop or on Binder, whose
 container has 2 GB of memory. Measured on the real notebook run, not assumed: slow (minutes per notebook)."""
 
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mini_lib.profiles import NOTEBOOK_PROFILES
+from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 
 BINDER_BYTES = 2e9
 SERVER_BYTES = 0.25e9  # the Jupyter server shares the container with the kernel

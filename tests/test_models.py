@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.models import PRESETS, ModelShape, build_model, flops_per_token, model_size, neox_config, suite_table
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.models import PRESETS, ModelShape, build_model, flops_per_token, model_size, neox_config, suite_table
 
 # Published Pythia totals (HF model cards / the suite's README) at vocab 50304.
 KNOWN_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944}

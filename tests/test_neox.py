@@ -6,10 +6,10 @@ from unittest import mock
 import pytest
 import torch
 
-from mini_lib import neox
-from mini_lib.evaluate import IGNORE_INDEX, per_example_loss
-from mini_lib.models import build_model, neox_config
-from mini_lib.train import TrainConfig, train
+from mini_lib.core import neox
+from mini_lib.core.evaluate import IGNORE_INDEX, per_example_loss
+from mini_lib.core.models import build_model, neox_config
+from mini_lib.core.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one thread is faster

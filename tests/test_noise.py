@@ -17,7 +17,7 @@ from mini_lib.corpora.noise import (
     word_pool,
 )
 from mini_lib.corpora.storyworld import generate_stories, split_sentences
-from mini_lib.errors import ConfigError
+from mini_lib.core.errors import ConfigError
 
 WORD = re.compile(r"[A-Za-z]+")
 

@@ -7,12 +7,12 @@ import math
 import nbformat
 import pytest
 
-from mini_lib.claims import VERDICTS
-from mini_lib.influence.experiment import SIGNAL_SOURCES
-from mini_lib.influence.paper import COST, UNSEEN, SOURCE as GPTFLUENCE_SOURCE
-from mini_lib.paths import NOTEBOOK_DIR
-from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
-from mini_lib.runner import NotebookFailed, run_notebook
+from mini_lib.core.claims import VERDICTS
+from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES
+from mini_lib.papers.gptfluence.paper import COST, UNSEEN, SOURCE as GPTFLUENCE_SOURCE
+from mini_lib.core.paths import NOTEBOOK_DIR
+from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
+from mini_lib.lab.runner import NotebookFailed, run_notebook
 
 NOTEBOOKS = sorted(NOTEBOOK_PROFILES)
 def _cells(name):

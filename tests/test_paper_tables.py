@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from mini_lib.quality_quantity import experiment as qq
-from mini_lib.influence.paper import PAPER, UNVERIFIED_NOTE, paper_vs_ours
+from mini_lib.papers.quality_quantity import experiment as qq
+from mini_lib.papers.gptfluence.paper import PAPER, UNVERIFIED_NOTE, paper_vs_ours
 
 
 def test_quality_quantity_abstract_beside_its_table():

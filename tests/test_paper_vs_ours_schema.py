@@ -6,17 +6,17 @@ import re
 import pandas as pd
 import pytest
 
-from mini_lib.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
-from mini_lib.influence import paper as influence
-from mini_lib.models import get_preset, model_size, neox_config
-from mini_lib.paths import REPO_ROOT
-from mini_lib.policy import paper as policy
-from mini_lib.quality_quantity import experiment as qq
-from mini_lib.selection import experiment as selection
-from mini_lib.simple_vocab import experiment as sv
-from mini_lib.train import TrainConfig
-from mini_lib.tutorial.quickstart import recipe_vs_ours
-from mini_lib.tutorial.suite import suite_vs_ours
+from mini_lib.core.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
+from mini_lib.papers.gptfluence import paper as influence
+from mini_lib.core.models import get_preset, model_size, neox_config
+from mini_lib.core.paths import REPO_ROOT
+from mini_lib.papers.optimal_learning import paper as policy
+from mini_lib.papers.quality_quantity import experiment as qq
+from mini_lib.papers.data_selection import experiment as selection
+from mini_lib.papers.simplified_vocab import experiment as sv
+from mini_lib.core.train import TrainConfig
+from mini_lib.papers.quickstart.experiment import recipe_vs_ours
+from mini_lib.papers.pythia_training.experiment import suite_vs_ours
 from tests.test_policy_experiment import _headline
 from tests.test_quality_quantity import fake_results
 from tests.test_simple_vocab import accuracy_table, story_data
@@ -64,13 +64,13 @@ def _suite() -> pd.DataFrame:
 
 
 BUILDERS = {  # "file:function" -> the table it builds from small inputs (those of the module's own tests)
-    "mini_lib/influence/paper.py:paper_vs_ours": _influence,
-    "mini_lib/policy/paper.py:paper_vs_ours": _policy,
-    "mini_lib/quality_quantity/experiment.py:paper_vs_ours": _quality_quantity,
-    "mini_lib/simple_vocab/experiment.py:paper_vs_ours": _simple_vocab,
-    "mini_lib/selection/experiment.py:paper_vs_ours": _selection,
-    "mini_lib/tutorial/quickstart.py:recipe_vs_ours": _recipe,
-    "mini_lib/tutorial/suite.py:suite_vs_ours": _suite,
+    "mini_lib/papers/gptfluence/paper.py:paper_vs_ours": _influence,
+    "mini_lib/papers/optimal_learning/paper.py:paper_vs_ours": _policy,
+    "mini_lib/papers/quality_quantity/experiment.py:paper_vs_ours": _quality_quantity,
+    "mini_lib/papers/simplified_vocab/experiment.py:paper_vs_ours": _simple_vocab,
+    "mini_lib/papers/data_selection/experiment.py:paper_vs_ours": _selection,
+    "mini_lib/papers/quickstart/experiment.py:recipe_vs_ours": _recipe,
+    "mini_lib/papers/pythia_training/experiment.py:suite_vs_ours": _suite,
 }
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mini_lib.paths import atomic_folder, write_text_atomic
+from mini_lib.core.paths import atomic_folder, write_text_atomic
 
 
 def test_atomic_folder_replaces_the_old_folder_only_when_the_block_finishes(tmp_path):
@@ -36,7 +36,7 @@ def test_write_text_atomic_replaces_the_file_and_leaves_no_temp(tmp_path):
 
 
 def test_move_aside_keeps_every_moved_folder_whole_and_distinct(tmp_path):
-    from mini_lib.paths import move_aside
+    from mini_lib.core.paths import move_aside
 
     targets = []
     for content in ("first", "second"):

@@ -6,11 +6,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.policy.optimise import PolicyConfig, optimise_policy, pgd_step
-from mini_lib.policy.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
-from mini_lib.policy.simplex import project_to_simplex
-from mini_lib.policy.unrolled import policy_gradient, simulate, uniform_policy
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.optimal_learning.optimise import PolicyConfig, optimise_policy, pgd_step
+from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
+from mini_lib.papers.optimal_learning.simplex import project_to_simplex
+from mini_lib.papers.optimal_learning.unrolled import policy_gradient, simulate, uniform_policy
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import torch
 
-from mini_lib import policy
+from mini_lib.papers import optimal_learning as policy
 
 
 def test_epoch_printer_prints_about_ten_lines_or_every_epoch(capsys):

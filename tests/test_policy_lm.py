@@ -3,12 +3,12 @@
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.policy.flat_params import ParamLayout
-from mini_lib.policy.perturb import perturb_sequences
-from mini_lib.policy.tiny_lm import (TinyLMConfig, count_parameters, init_tiny_lm, make_tiny_lm_problem,
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.optimal_learning.flat_params import ParamLayout
+from mini_lib.papers.optimal_learning.perturb import perturb_sequences
+from mini_lib.papers.optimal_learning.tiny_lm import (TinyLMConfig, count_parameters, init_tiny_lm, make_tiny_lm_problem,
                                      tiny_lm_layout, tiny_lm_logits)
-from mini_lib.policy.unrolled import policy_gradient
+from mini_lib.papers.optimal_learning.unrolled import policy_gradient
 
 TINY = TinyLMConfig(vocab_size=13, d_model=8, n_layers=1, n_heads=2, seq_len=6)
 

@@ -8,8 +8,8 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from mini_lib.policy import experiment as ex  # noqa: E402
-from mini_lib.policy import plots  # noqa: E402
+from mini_lib.papers.optimal_learning import experiment as ex  # noqa: E402
+from mini_lib.papers.optimal_learning import plots  # noqa: E402
 from tests.test_policy_experiment import TINY  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")

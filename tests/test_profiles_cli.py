@@ -6,8 +6,8 @@ from fnmatch import fnmatchcase
 import pytest
 
 from mini_lib.__main__ import main
-from mini_lib.errors import ConfigError
-from mini_lib.profiles import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.lab.profiles import (
     NOTEBOOK_PROFILES,
     PROFILES,
     VALUE_RULES,
@@ -16,7 +16,7 @@ from mini_lib.profiles import (
     parameter_names,
     resolve_notebook,
 )
-from mini_lib.runner import parse_parameter
+from mini_lib.lab.runner import parse_parameter
 
 
 def test_every_notebook_has_every_profile_with_the_same_fields():
@@ -109,7 +109,7 @@ def test_cli_runs_as_a_module():
 
 
 def test_every_notebook_has_gpu_on_cpu_overrides_that_validate():
-    from mini_lib.profiles import GPU_ON_CPU_OVERRIDES
+    from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES
 
     assert sorted(GPU_ON_CPU_OVERRIDES) == sorted(NOTEBOOK_PROFILES)
     for name, overrides in GPU_ON_CPU_OVERRIDES.items():
@@ -117,7 +117,7 @@ def test_every_notebook_has_gpu_on_cpu_overrides_that_validate():
 
 
 def test_an_unknown_preset_is_refused_without_loading_torch():
-    code = ("import sys\nfrom mini_lib.errors import ConfigError\nfrom mini_lib.profiles import notebook_settings\n"
+    code = ("import sys\nfrom mini_lib.core.errors import ConfigError\nfrom mini_lib.lab.profiles import notebook_settings\n"
             "try:\n    notebook_settings('01_pythia_training', 'cpu', {'presets': ('pythia-7b',)})\n"
             "except ConfigError as err:\n    print('refused', 'pythia-7b' in str(err), 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

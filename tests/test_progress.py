@@ -3,8 +3,8 @@
 import pytest
 from transformers.utils import logging as hf_logging
 
-from mini_lib import notebook
-from mini_lib.progress import HEADLESS_ENV, HEADLESS_INTERVAL_S, headless, progress_bar
+from mini_lib.lab import notebook
+from mini_lib.core.progress import HEADLESS_ENV, HEADLESS_INTERVAL_S, headless, progress_bar
 
 
 def test_headless_bars_print_at_most_once_a_minute(monkeypatch):
@@ -39,9 +39,9 @@ def test_a_headless_kernel_keeps_our_lines_and_silences_bars_libraries_open_with
     import subprocess
     import sys
 
-    from mini_lib.progress import HEADLESS_KERNEL_ENV
+    from mini_lib.core.progress import HEADLESS_KERNEL_ENV
 
-    code = ("import sys\nfrom tqdm.auto import tqdm\nfrom mini_lib.progress import progress_bar\n"
+    code = ("import sys\nfrom tqdm.auto import tqdm\nfrom mini_lib.core.progress import progress_bar\n"
             "library = tqdm(range(3), desc='library bar', file=sys.stdout)\nlist(library)\n"
             "ours = progress_bar(3, 'ours bar')\nours.update(3)\nours.close()\n")
     env = {**os.environ, **HEADLESS_KERNEL_ENV}

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from mini_lib.tutorial.suite import PUBLISHED_TOTALS, crash_and_resume, suite_claims, suite_vs_ours
-from mini_lib.train import TrainConfig, train
+from mini_lib.papers.pythia_training.experiment import PUBLISHED_TOTALS, crash_and_resume, suite_claims, suite_vs_ours
+from mini_lib.core.train import TrainConfig, train
 from tests.helpers import tiny_model, tiny_setup
 
 
@@ -48,9 +48,9 @@ def test_suite_claims_fail_on_a_wrong_count_a_drifting_resume_and_rising_loss():
 def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
     from types import SimpleNamespace
 
-    from mini_lib.models import get_preset
-    from mini_lib.tutorial.settings import PYTHIA_TRAINING_PROFILES
-    from mini_lib.tutorial.suite import size_cells
+    from mini_lib.core.models import get_preset
+    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
+    from mini_lib.papers.pythia_training.experiment import size_cells
 
     tokenizer, blocks = tiny_setup()
     settings = PYTHIA_TRAINING_PROFILES["smoke"]
@@ -66,7 +66,7 @@ def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
 
 
 def test_lesson_profiles_keep_one_checkpoint_per_model_and_the_loop_gets_it():
-    from mini_lib.tutorial.settings import PYTHIA_TRAINING_PROFILES
+    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
 
     for profile in ("smoke", "cpu"):
         settings = PYTHIA_TRAINING_PROFILES[profile]

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 import torch
 
-from mini_lib.quality_quantity import experiment as qq
-from mini_lib.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
-from mini_lib.errors import ConfigError
-from mini_lib.evaluate import evaluate_lm
-from mini_lib.models import model_size
-from mini_lib.grid import run_grid
-from mini_lib.profiles import notebook_settings
-from mini_lib.tokenization import PackedBlocks, encode_corpus, pack_documents, train_tokenizer
+from mini_lib.papers.quality_quantity import experiment as qq
+from mini_lib.papers.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.evaluate import evaluate_lm
+from mini_lib.core.models import model_size
+from mini_lib.core.grid import run_grid
+from mini_lib.lab.profiles import notebook_settings
+from mini_lib.core.tokenization import PackedBlocks, encode_corpus, pack_documents, train_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -422,7 +422,7 @@ def test_the_neutral_claims_note_prices_duplication_in_steps_without_changing_it
 def test_lost_steps_figure_marks_each_seeds_duplicated_cell_at_its_equivalent_steps():
     import matplotlib.pyplot as plt
 
-    from mini_lib.quality_quantity.plots import lost_steps_figure
+    from mini_lib.papers.quality_quantity.plots import lost_steps_figure
 
     results, budget = lost_steps_frames([4.1, 4.24])
     lost = qq.duplication_as_lost_steps(results, budget)

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from mini_lib.models import get_preset, model_size, neox_config
-from mini_lib.tokenization import PackedBlocks
-from mini_lib.train import TrainConfig
-from mini_lib.tutorial.quickstart import quickstart_claims, recipe_vs_ours, unigram_loss
+from mini_lib.core.models import get_preset, model_size, neox_config
+from mini_lib.core.tokenization import PackedBlocks
+from mini_lib.core.train import TrainConfig
+from mini_lib.papers.quickstart.experiment import quickstart_claims, recipe_vs_ours, unigram_loss
 
 
 def blocks(rows):

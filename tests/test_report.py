@@ -6,9 +6,9 @@ import nbformat
 import pytest
 
 from mini_lib.__main__ import main as cli
-from mini_lib.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
-from mini_lib.errors import ConfigError
-from mini_lib.report import build_report, find_runs, summarise
+from mini_lib.core.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
+from mini_lib.core.errors import ConfigError
+from mini_lib.lab.report import build_report, find_runs, summarise
 
 
 def _run(folder, notebook="03_quality_quantity", failed=False, claims=True):

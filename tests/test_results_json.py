@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.notebook import Session, to_json
+from mini_lib.lab.notebook import Session, to_json
 
 
 @dataclass

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.scaling import bootstrap_exponent, fit_power_law, fit_saturating_power_law
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.scaling import bootstrap_exponent, fit_power_law, fit_saturating_power_law
 
 
 def kaplan_data(n_points: int, noise: float, seed: int):

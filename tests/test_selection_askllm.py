@@ -11,8 +11,8 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.askllm import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.askllm import (
     ASK_LLM_PROMPT,
     FEW_SHOT_EXAMPLES,
     PROMPT_VARIANTS,
@@ -195,7 +195,7 @@ def test_long_examples_are_clipped_before_the_question():
 @pytest.mark.slow
 def test_smollm2_converts_once_and_scores(tmp_path):
     """The offline default scorer: GGUF -> cached safetensors -> P(yes) for two texts."""
-    from mini_lib.selection.smollm2 import load_smollm2, smollm2_dir, smollm2_gguf_path
+    from mini_lib.papers.data_selection.smollm2 import load_smollm2, smollm2_dir, smollm2_gguf_path
 
     assert smollm2_gguf_path().stat().st_size > 50_000_000
     start = time.perf_counter()
@@ -229,7 +229,7 @@ def test_reusing_the_shared_prefix_cache_gives_the_same_scores():
 def test_scorer_path_loads_a_local_seq2seq_folder(tmp_path):
     """The gpu profile's ``scorer_path`` takes a Flan-T5-shaped folder (config + weights + tokenizer):
     it loads as a seq2seq scorer and scores exactly like the model it was saved from."""
-    from mini_lib.selection.experiment import askllm_scores_cached, load_scorer
+    from mini_lib.papers.data_selection.experiment import askllm_scores_cached, load_scorer
 
     torch.manual_seed(0)
     config = T5Config(vocab_size=len(WORDS), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,

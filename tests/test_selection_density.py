@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.density import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.density import (
     LSHCountSketch,
     SketchConfig,
     density_scores,
@@ -143,7 +143,7 @@ def english_sentences(limit: int) -> list[str]:
 
 def test_default_sketch_ranks_real_sentence_embeddings_like_the_exact_kde():
     """Real text has a narrow range of densities: 64 hashes (the old default) rank it poorly."""
-    from mini_lib.selection.embeddings import embed_texts, minilm_dir
+    from mini_lib.papers.data_selection.embeddings import embed_texts, minilm_dir
 
     try:
         minilm_dir()

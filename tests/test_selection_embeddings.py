@@ -5,10 +5,10 @@ import collections
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.embeddings import embed_texts
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.embeddings import embed_texts
 from mini_lib.corpora.noise import LOW_QUALITY_KINDS
-from mini_lib.selection.quality_probe import make_quality_probe
+from mini_lib.papers.data_selection.quality_probe import make_quality_probe
 
 
 def test_sampler_embeddings_are_unit_norm_mean_pooled(tmp_path):

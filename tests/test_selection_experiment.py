@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from mini_lib.corpora.storyworld import generate_stories
-from mini_lib.errors import ConfigError
-from mini_lib.models import ModelShape
-from mini_lib.profiles import notebook_settings
-from mini_lib.selection import experiment as ex
-from mini_lib.selection.density import SketchConfig
-from mini_lib.selection.experiment import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.models import ModelShape
+from mini_lib.lab.profiles import notebook_settings
+from mini_lib.papers.data_selection import experiment as ex
+from mini_lib.papers.data_selection.density import SketchConfig
+from mini_lib.papers.data_selection.experiment import (
     FULL,
     CorpusScores,
     budget_tokens,
@@ -26,9 +26,9 @@ from mini_lib.selection.experiment import (
     selection_table,
     steps_to_reach,
 )
-from mini_lib.selection.samplers import select
-from mini_lib.tokenization import pack_corpus, train_tokenizer
-from mini_lib.train import TrainConfig
+from mini_lib.papers.data_selection.samplers import select
+from mini_lib.core.tokenization import pack_corpus, train_tokenizer
+from mini_lib.core.train import TrainConfig
 
 SAMPLERS = ("random", "askllm", "perplexity", "density")
 

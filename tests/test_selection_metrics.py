@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.metrics import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.metrics import (
     equal_token_budget_epochs,
     over_scaling,
     scorer_auroc,

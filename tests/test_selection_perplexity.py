@@ -7,8 +7,8 @@ import pytest
 import torch
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.perplexity import perplexities, token_windows
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.perplexity import perplexities, token_windows
 from tests.test_selection_askllm import WORDS, word_tokenizer
 
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.selection.clustering import KMeansConfig, kmeans_clusters, normalise_rows
-from mini_lib.selection.keep import keep_top, n_to_keep
-from mini_lib.selection.prototypes import prototype_subset, prototypicality_distances
-from mini_lib.selection.samplers import SAMPLERS, perplexity_subset, random_subset, select
-from mini_lib.selection.semdedup import duplicate_scores, semdedup_keep_threshold, semdedup_subset
+from mini_lib.core.errors import ConfigError
+from mini_lib.papers.data_selection.clustering import KMeansConfig, kmeans_clusters, normalise_rows
+from mini_lib.papers.data_selection.keep import keep_top, n_to_keep
+from mini_lib.papers.data_selection.prototypes import prototype_subset, prototypicality_distances
+from mini_lib.papers.data_selection.samplers import SAMPLERS, perplexity_subset, random_subset, select
+from mini_lib.papers.data_selection.semdedup import duplicate_scores, semdedup_keep_threshold, semdedup_subset
 
 
 def unit(x):

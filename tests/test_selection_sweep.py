@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.claims import claims_table
+from mini_lib.core.claims import claims_table
 from mini_lib.corpora.storyworld import generate_stories
-from mini_lib.errors import ConfigError
-from mini_lib.models import ModelShape
-from mini_lib.selection.experiment import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.models import ModelShape
+from mini_lib.papers.data_selection.experiment import (
     FULL,
     build_corpus,
     first_auroc_that_beats,
@@ -17,9 +17,9 @@ from mini_lib.selection.experiment import (
     sweep_subsets,
     sweep_verdicts,
 )
-from mini_lib.selection.plots import sweep_figure
-from mini_lib.tokenization import pack_corpus, train_tokenizer
-from mini_lib.train import TrainConfig
+from mini_lib.papers.data_selection.plots import sweep_figure
+from mini_lib.core.tokenization import pack_corpus, train_tokenizer
+from mini_lib.core.train import TrainConfig
 from tests.test_selection_experiment import fake_scores
 
 
@@ -118,7 +118,7 @@ def test_sweep_figure_draws_both_panels_with_every_scorer():
 
 
 def test_sweep_settings_are_checked_before_a_kernel_starts():
-    from mini_lib.profiles import check_value
+    from mini_lib.lab.profiles import check_value
 
     check_value("06_data_selection", "sweep_seeds", (0, 1), (0, 1, 2))  # seed 0 is a seed
     with pytest.raises(ConfigError, match="sweep_aurocs got 0.3"):

@@ -10,18 +10,18 @@ from dataclasses import dataclass, fields
 
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, PROFILES
-from mini_lib.train import TrainConfig
+from mini_lib.core.errors import ConfigError
+from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, PROFILES
+from mini_lib.core.train import TrainConfig
 
 HOMES = {
-    "00_quickstart": ("mini_lib.tutorial.settings", "QuickstartSettings"),
-    "01_pythia_training": ("mini_lib.tutorial.settings", "PythiaTrainingSettings"),
-    "02_simplified_vocab": ("mini_lib.simple_vocab.settings", "SimpleVocabSettings"),
-    "03_quality_quantity": ("mini_lib.quality_quantity.settings", "QualityQuantitySettings"),
-    "04_gptfluence": ("mini_lib.influence.settings", "GPTfluenceSettings"),
-    "05_optimal_learning": ("mini_lib.policy.settings", "OptimalLearningSettings"),
-    "06_data_selection": ("mini_lib.selection.settings", "DataSelectionSettings"),
+    "00_quickstart": ("mini_lib.papers.quickstart.settings", "QuickstartSettings"),
+    "01_pythia_training": ("mini_lib.papers.pythia_training.settings", "PythiaTrainingSettings"),
+    "02_simplified_vocab": ("mini_lib.papers.simplified_vocab.settings", "SimpleVocabSettings"),
+    "03_quality_quantity": ("mini_lib.papers.quality_quantity.settings", "QualityQuantitySettings"),
+    "04_gptfluence": ("mini_lib.papers.gptfluence.settings", "GPTfluenceSettings"),
+    "05_optimal_learning": ("mini_lib.papers.optimal_learning.settings", "OptimalLearningSettings"),
+    "06_data_selection": ("mini_lib.papers.data_selection.settings", "DataSelectionSettings"),
 }
 
 # Values results depend on (committed before the settings moved): a few per notebook and profile.
@@ -63,7 +63,7 @@ def test_each_notebooks_settings_class_lives_in_its_packages_settings_module():
     for notebook, (module, name) in HOMES.items():
         cls = type(NOTEBOOK_PROFILES[notebook]["gpu"])
         assert (cls.__module__, cls.__qualname__) == (module, name), notebook
-    import mini_lib.profiles as index
+    import mini_lib.lab.profiles as index
     assert not [n for n, v in vars(index).items() if inspect.isclass(v) and n.endswith("Settings")]
 
 
@@ -141,13 +141,13 @@ def test_settings_modules_and_the_listing_stay_light():
 
 
 def test_lazy_package_exports_resolve_to_their_modules():
-    import mini_lib.influence as influence
-    import mini_lib.policy as policy
-    from mini_lib.influence import SimulatorSettings
-    from mini_lib.influence.experiment import SimulatorSettings as defined
+    import mini_lib.papers.gptfluence as influence
+    import mini_lib.papers.optimal_learning as policy
+    from mini_lib.papers.gptfluence import SimulatorSettings
+    from mini_lib.papers.gptfluence.experiment import SimulatorSettings as defined
 
     assert SimulatorSettings is defined and "SimulatorSettings" in dir(influence)
-    assert policy.project_to_simplex is importlib.import_module("mini_lib.policy.simplex").project_to_simplex
+    assert policy.project_to_simplex is importlib.import_module("mini_lib.papers.optimal_learning.simplex").project_to_simplex
     assert "settings" not in influence.__all__ and len(set(policy.__all__)) == len(policy.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         influence.no_such_name  # noqa: B018
@@ -187,7 +187,7 @@ def test_one_concept_one_name_across_notebooks():
     hub_name/n_documents for what 03 and 05 call corpus/corpus_path/corpus_name/n_stories)."""
     from dataclasses import fields
 
-    from mini_lib.profiles import NOTEBOOK_PROFILES
+    from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 
     for notebook, profiles in NOTEBOOK_PROFILES.items():
         names = {f.name for f in fields(profiles["cpu"])}

@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.simple_vocab import experiment as sv
-from mini_lib.simple_vocab.vocabulary import builtin_vocabulary
-from mini_lib.errors import ConfigError
-from mini_lib.grid import run_grid
-from mini_lib.models import model_size, neox_config
-from mini_lib.scaling import PowerLawFit
-from mini_lib.tokenization import encode_documents, train_tokenizer
-from mini_lib.train import TrainConfig
-from mini_lib.zero_shot_tasks import storyworld_tasks
+from mini_lib.papers.simplified_vocab import experiment as sv
+from mini_lib.papers.simplified_vocab.vocabulary import builtin_vocabulary
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.grid import run_grid
+from mini_lib.core.models import model_size, neox_config
+from mini_lib.core.scaling import PowerLawFit
+from mini_lib.core.tokenization import encode_documents, train_tokenizer
+from mini_lib.core.train import TrainConfig
+from mini_lib.core.zero_shot_tasks import storyworld_tasks
 
 SEQ = 32
 
@@ -267,7 +267,7 @@ def test_prepare_data_maps_the_notebooks_settings_onto_the_builder():
 
     import numpy as np
 
-    from mini_lib.simple_vocab.settings import PROFILES
+    from mini_lib.papers.simplified_vocab.settings import PROFILES
 
     settings = replace(PROFILES["smoke"], n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
                        train_tokens=200 * SEQ, seed=0)

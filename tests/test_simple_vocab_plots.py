@@ -6,9 +6,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mini_lib.scaling import fit_power_law  # noqa: E402
-from mini_lib.simple_vocab.experiment import ScalingFits  # noqa: E402
-from mini_lib.simple_vocab.plots import plot_power_laws  # noqa: E402
+from mini_lib.core.scaling import fit_power_law  # noqa: E402
+from mini_lib.papers.simplified_vocab.experiment import ScalingFits  # noqa: E402
+from mini_lib.papers.simplified_vocab.plots import plot_power_laws  # noqa: E402
 
 
 def _points(column: str, low: float, high: float) -> pd.DataFrame:

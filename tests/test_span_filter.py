@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mini_lib.simple_vocab import span_filter as sf
-from mini_lib.simple_vocab.span_filter import (
+from mini_lib.papers.simplified_vocab import span_filter as sf
+from mini_lib.papers.simplified_vocab.span_filter import (
     FilterStats,
     filter_corpus,
     filter_spans,
@@ -18,7 +18,7 @@ from mini_lib.simple_vocab.span_filter import (
     require_nonempty,
     words,
 )
-from mini_lib.errors import ConfigError
+from mini_lib.core.errors import ConfigError
 
 VOCAB = frozenset(
     "the a cat dog sat on mat and ran to park big red ball he she it was is saw i you we went home "

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.store import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.store import (
     SPEC_FILE, Spec, cache_folder, cached, cached_array, canonical, claim, data_fingerprint, fingerprint, named,
 )
-from mini_lib.tokenization import PackedBlocks
+from mini_lib.core.tokenization import PackedBlocks
 from tests.helpers import run_python
 
 
@@ -79,7 +79,7 @@ def test_a_build_killed_by_sigkill_leaves_no_artefact_and_is_rebuilt(tmp_path):
     done = run_python(f"""
         import os, signal
         from pathlib import Path
-        from mini_lib.store import Spec, named
+        from mini_lib.core.store import Spec, named
         def build(tmp):
             (tmp / "half.bin").write_bytes(b"x")
             os.kill(os.getpid(), signal.SIGKILL)

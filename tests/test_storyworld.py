@@ -25,7 +25,7 @@ from mini_lib.corpora.storyworld import (
     split_sentences,
     story_plan,
 )
-from mini_lib.errors import ConfigError
+from mini_lib.core.errors import ConfigError
 
 WORD = re.compile(r"[A-Za-z]+")
 

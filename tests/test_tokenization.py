@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mini_lib.errors import ConfigError
-from mini_lib.tokenization import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.tokenization import (
     PackedBlocks, encode_corpus, load_tokenizer, pack_corpus, pack_documents, save_tokenizer,
     train_tokenizer,
 )
@@ -101,7 +101,7 @@ def test_packed_cache_torn_by_a_sigkill_between_its_arrays_is_rebuilt(tmp_path):
         import os, signal
         import numpy as np
         os.environ["MINI_LIB_CACHE"] = {str(cache)!r}
-        from mini_lib.tokenization import pack_corpus, train_tokenizer
+        from mini_lib.core.tokenization import pack_corpus, train_tokenizer
         from tests.helpers import word_corpus
         tokenizer = train_tokenizer(word_corpus(60), 300, cache=False)
         save = np.save

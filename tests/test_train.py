@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.train import (
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.train import (
     TrainConfig, TrainingDiverged, batch_indices, latest_checkpoint, learning_rate, train,
 )
 from tests.helpers import tiny_model, tiny_setup, word_corpus

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.errors import ConfigError
-from mini_lib.zero_shot import ChoiceTask, evaluate_tasks, score_choices
-from mini_lib.zero_shot_benchmarks import BENCHMARKS, convert_rows, load_benchmark, simplify
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.zero_shot import ChoiceTask, evaluate_tasks, score_choices
+from mini_lib.core.zero_shot_benchmarks import BENCHMARKS, convert_rows, load_benchmark
+from mini_lib.papers.simplified_vocab.vocabulary import simplify
 from tests.helpers import tiny_model, tiny_setup
 
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import datasets
 
-from mini_lib.errors import ConfigError, check_fraction, choose
-from mini_lib.paths import require_file
+from mini_lib.core.errors import ConfigError, check_fraction, choose
+from mini_lib.core.paths import require_file
 
 LOCAL_FORMATS = (".txt", ".jsonl", ".json", ".parquet")
 

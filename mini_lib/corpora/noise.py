@@ -17,7 +17,7 @@ corpus is replaced by documents of known kinds, and a ``quality`` column says wh
 
 ``inject_low_quality`` uses the first five unless told otherwise (``DEFAULT_KINDS``);
 ``make_low_quality`` makes one document of any kind from any clean text, which the Ask-LLM probe set
-(``mini_lib.selection.quality_probe``) uses for its adult prose.
+(``mini_lib.papers.data_selection.quality_probe``) uses for its adult prose.
 
 The document count stays the same and every row keeps its ``id``: low-quality documents replace
 randomly chosen rows. Metadata columns: ``shuffled`` and ``truncated`` rows keep the metadata of
@@ -36,7 +36,7 @@ import datasets
 import numpy as np
 
 from mini_lib.corpora.storyworld import split_sentences
-from mini_lib.errors import ConfigError, check_fraction, choose
+from mini_lib.core.errors import ConfigError, check_fraction, choose
 
 DEFAULT_KINDS: tuple[str, ...] = ("word_salad", "shuffled", "boilerplate", "truncated", "off_topic")
 LOW_QUALITY_KINDS: tuple[str, ...] = DEFAULT_KINDS + ("keyword_list", "repeated")

@@ -1,0 +1,196 @@
+"""Execute notebooks headless with papermill into ``runs/<notebook>/<run-name>/``.
+
+Parameters and the run name are validated BEFORE a kernel starts, so a typo costs a second, not a
+minute; a failing cell surfaces as one error naming the cell and its exception.
+
+A run folder holds ``run.json`` (notebook, profile and the fully resolved settings), so it is never
+reused for something else:
+
+* a new name (the default ``<profile>-<date>-<time>-<microseconds>`` is created exclusively, so two
+  runs started in the same second get two folders) starts a fresh folder;
+* rerunning a name with identical settings resumes it: the previous outputs (every file at the top
+  of the folder: settings/results JSON, CSV tables, PNG figures, the executed notebook) move into
+  ``previous/`` first, so a failed rerun never leaves old results beside new ones, while the
+  sub-folders (cached models, checkpoints) stay for the notebook to reuse;
+* rerunning a name with other settings is refused, naming the settings that changed; ``replace=True``
+  (``run --replace``) first moves the old folder to ``runs/<notebook>/.replaced/<name>-<timestamp>-<random>``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from contextlib import ExitStack
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.locking import folder_lock
+from mini_lib.core.paths import NOTEBOOK_DIR, atomic_folder, move_aside, runs_dir, write_text_atomic
+from mini_lib.core.progress import HEADLESS_KERNEL_ENV
+from mini_lib.lab.profiles import apply_profile_environment, notebook_settings, resolve_notebook
+
+KERNEL_NAME = "python3"
+RUN_RECORD = "run.json"
+PREVIOUS = "previous"
+RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised; the message carries the exception name and value from the kernel."""
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    notebook: str
+    profile: str
+    run_dir: Path
+    executed: Path
+
+
+def parse_parameter(text: str) -> tuple[str, object]:
+    """``key=value`` with value read as a Python literal when it is one (``steps=10``, ``tier=rich``)."""
+    if "=" not in text:
+        raise ConfigError(f"parameters look like key=value, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return key.strip(), value
+
+
+def notebook_path(notebook: str) -> Path:
+    path = NOTEBOOK_DIR / f"{notebook}.ipynb"
+    if not path.is_file():
+        raise ConfigError(f"notebook file missing: {path}")
+    return path
+
+
+def check_run_name(name: str) -> str:
+    """A run name is one plain folder name, so no name can write outside ``runs/<notebook>/``."""
+    if not RUN_NAME.fullmatch(name):
+        raise ConfigError(
+            f"run name {name!r} must be a plain folder name: letters, digits, '.', '_' or '-', "
+            "not starting with '.' (no '/' or '..')"
+        )
+    return name
+
+
+def _timestamp() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S-%f}"
+
+
+def _new_default_folder(parent: Path, profile: str) -> Path:
+    """``<profile>-<timestamp>`` (then ``-2``, ``-3``, ...), created exclusively: two runs never share one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    base = f"{profile}-{_timestamp()}"
+    folder, attempt = parent / base, 1
+    while True:
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            attempt += 1
+            folder = parent / f"{base}-{attempt}"
+
+
+def _changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``key: old -> new`` for every field (settings and profile) that differs between two records."""
+    flat_old = {"profile": old.get("profile"), **old.get("settings", {})}
+    flat_new = {"profile": new["profile"], **new["settings"]}
+    return [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}"
+            for k in sorted(set(flat_old) | set(flat_new)) if flat_old.get(k) != flat_new.get(k)]
+
+
+def _move_outputs_to_previous(run_dir: Path) -> None:
+    """Move the last run's outputs (the top-level files but ``run.json``) into a fresh ``previous/``."""
+    outputs = [p for p in run_dir.iterdir() if p.is_file() and p.name != RUN_RECORD]
+    if not outputs:
+        return
+    with atomic_folder(run_dir / PREVIOUS) as staging:
+        for path in outputs:
+            os.replace(path, staging / path.name)
+
+
+def prepare_run_folder(notebook: str, run_name: str | None, record: dict[str, Any], replace: bool = False) -> Path:
+    """The folder a run writes to, made ready as the module docstring says, with ``run.json`` written."""
+    parent = runs_dir() / notebook
+    if run_name is None:
+        run_dir = _new_default_folder(parent, record["profile"])
+    else:
+        run_dir = parent / check_run_name(run_name)
+        if replace and run_dir.exists():
+            move_aside(run_dir, parent / ".replaced", f"{run_name}-{_timestamp()}-")
+        if run_dir.exists() and any(run_dir.iterdir()):
+            record_path = run_dir / RUN_RECORD
+            changes = _changed_settings(json.loads(record_path.read_text()), record) if record_path.is_file() else None
+            if changes != []:
+                differs = f"with other settings ({'; '.join(changes)})" if changes else f"without a {RUN_RECORD}"
+                raise ConfigError(
+                    f"run {run_name!r} of {notebook} exists {differs}: "
+                    "pick a new --name, or pass --replace to move the old run aside"
+                )
+            _move_outputs_to_previous(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run_dir / RUN_RECORD, json.dumps(record, indent=2))
+    return run_dir.resolve()
+
+
+def run_notebook(
+    notebook: str,
+    profile: str = "cpu",
+    params: dict | None = None,
+    run_name: str | None = None,
+    log_output: bool = False,
+    replace: bool = False,
+    progress: bool = False,
+) -> NotebookRun:
+    """Run one notebook end to end; raises NotebookFailed with the failing cell's error.
+
+    ``run_name`` reruns resume or are refused as the module docstring says; ``replace`` moves an
+    existing run of that name aside first; ``progress`` prints a line per finished cell (the CLI's
+    default), ``log_output`` streams every cell's output too."""
+    notebook = resolve_notebook(notebook)
+    params = dict(params or {})
+    if run_name is not None:
+        check_run_name(run_name)
+    settings = notebook_settings(notebook, profile, params)  # fail fast on bad input
+    source = notebook_path(notebook)
+    record = {"notebook": notebook, "profile": profile, "settings": json.loads(json.dumps(asdict(settings)))}
+    import papermill  # after the checks: a typo costs no import
+    from papermill.exceptions import PapermillExecutionError
+
+    from mini_lib.lab.execution import ENGINE_NAME, IPCKernelManager
+
+    with ExitStack() as held:
+        if run_name is not None:  # a second run with this --name stops here, before touching the folder
+            held.enter_context(folder_lock(runs_dir() / notebook / run_name))
+        run_dir = prepare_run_folder(notebook, run_name, record, replace=replace)
+        if run_name is None:  # a fresh default folder: nobody else knows its name yet
+            held.enter_context(folder_lock(run_dir))
+        executed = run_dir / f"{notebook}.ipynb"
+        apply_profile_environment(profile)
+        os.environ.update(HEADLESS_KERNEL_ENV)  # the kernel inherits it: see mini_lib.core.progress
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters={"profile": profile, "overrides": params, "run_dir": str(run_dir)},
+                kernel_name=KERNEL_NAME,
+                cwd=str(NOTEBOOK_DIR),
+                progress_bar=progress,
+                log_output=log_output,
+                engine_name=ENGINE_NAME,
+                kernel_manager_class=IPCKernelManager,
+            )
+        except PapermillExecutionError as err:
+            raise NotebookFailed(
+                f"{notebook} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+                f"executed notebook with the traceback: {executed}"
+            ) from None
+    return NotebookRun(notebook, profile, run_dir, executed)

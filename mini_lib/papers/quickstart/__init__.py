@@ -1,0 +1,1 @@
+"""Notebook 00, the quickstart: corpus -> tokenizer -> tiny Pythia -> samples, and its own checks."""
