@@ -275,8 +275,8 @@ def environment() -> dict:
     """Device and versions, as the report states them."""
     import torch
 
-    from mini_lib.lab.bench import versions
     from mini_lib.core.hardware import device_name
+    from mini_lib.lab.bench import versions
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return {"device": device_name(device), "cpu_count": os.cpu_count(), **versions()}
@@ -291,10 +291,10 @@ def run_bench_part(out: Path, budget_s: float, presets: tuple[str, ...], steps: 
 
     ``batch`` overrides the default (16 on a GPU) to see what a larger step buys; the JSON records it.
     """
-    from mini_lib.lab.bench import LOOPS, compare, random_blocks
     from mini_lib.core.hardware import resolve_device
     from mini_lib.core.models import get_preset
     from mini_lib.core.train import TrainConfig
+    from mini_lib.lab.bench import LOOPS, compare, random_blocks
 
     device = resolve_device("auto")
     seq_len, default_batch, vocab, precision = (2048, 16, 50304, "bf16") if device == "cuda" else (64, 4, 512, "fp32")
@@ -362,7 +362,7 @@ def run_notebooks_part(out: Path, budget_s: float, notebooks: list[str], profile
 
 
 def markdown(bench: dict | None, notebooks: dict | None) -> str:
-    """The short table committed beside the JSON (and quoted in the README)."""
+    """The short table committed beside the JSON (and quoted in benchmarks/README.md)."""
     lines = []
     if bench:
         env = bench["environment"]
@@ -396,7 +396,7 @@ def markdown(bench: dict | None, notebooks: dict | None) -> str:
 
 
 def readme_table(notebooks: dict) -> str:
-    """The README's "gpu profile: projected hours" rows, from the committed acceptance JSON; a notebook
+    """benchmarks/README.md's "gpu profile: projected hours" rows, from the committed acceptance JSON; a notebook
     named in its ``known_gaps`` shows its projection as a lower bound."""
     rows = ["| notebook | projected hours, full `gpu` profile | peak GPU memory (GB) | acceptance run |",
             "|---|---|---|---|"]

@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
+from mini_lib.core.paths import shared_data_dir
 from mini_lib.papers.simplified_vocab.span_filter import MODES, filter_corpus
 from mini_lib.papers.simplified_vocab.vocabulary import builtin_vocabulary, load_word_list
-from mini_lib.core.paths import shared_data_dir
 
 SIMPLE = [
     "The little dog ran to the park with his ball.",

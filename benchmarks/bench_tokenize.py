@@ -13,8 +13,8 @@ import time
 
 os.environ.setdefault("MINI_LIB_CACHE", tempfile.mkdtemp())
 
-from mini_lib.corpora.storyworld import generate_stories  # noqa: E402
 from mini_lib.core.tokenization import encode_documents, pack_documents, train_tokenizer  # noqa: E402
+from mini_lib.corpora.storyworld import generate_stories  # noqa: E402
 
 
 def main() -> None:

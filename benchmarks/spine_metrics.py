@@ -1,9 +1,9 @@
 """Side-by-side shape of the code at two git revisions: module sizes, places per concept, notebook cells.
 
-Issue 13 ("one experiment spine") asks to show the result beside the code it replaced. Every count is
-a regular expression over the tracked files of a revision, so anyone can rerun it and check it:
+A refactoring is best judged beside the code it replaced. Every count is a regular expression over the
+tracked files of a revision, so anyone can rerun it and check it:
 
-    python benchmarks/spine_metrics.py d0ad5be HEAD
+    python benchmarks/spine_metrics.py REV_BEFORE REV_AFTER
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ CONCEPTS = {
     "data recipe (files training a tokenizer)": (r"^mini_lib/.*\.py$|^notebooks/.*\.ipynb$", r"train_tokenizer\(",
                                                  ("mini_lib/core/tokenization.py",)),
     "caches not built on the artefact store (files using cache_dir() without mini_lib.core.store)": (
-        r"^mini_lib/.*\.py$", r"cache_dir\(\)(?![\s\S]*)|^(?![\s\S]*mini_lib\.store)[\s\S]*cache_dir\(\)",
+        r"^mini_lib/.*\.py$", r"cache_dir\(\)(?![\s\S]*)|^(?![\s\S]*mini_lib(\.core)?\.store)[\s\S]*cache_dir\(\)",
         ("mini_lib/core/paths.py", "mini_lib/core/store.py")),
     "model shapes built outside models.py (PythiaPreset(...) calls)": (r"^mini_lib/.*\.py$", r"PythiaPreset\(",
                                                                        ("mini_lib/core/models.py",)),

@@ -16,7 +16,6 @@ import sys
 
 from mini_lib.core.errors import CheckpointError, ConfigError, TrainingDiverged
 
-
 LIST_CELL = 40  # characters of a value in `list NB` (long tuples end in "…"; settings.py has them whole)
 
 

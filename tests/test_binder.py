@@ -96,7 +96,7 @@ def test_jupyterlab_in_the_venv_opens_the_notebooks_with_the_venv_kernel():
 
 @needs_venv
 def test_every_package_in_the_venv_is_pinned_at_its_version():
-    """binder/constraints.txt is THE pinned list: nothing in .venv may come from outside it."""
+    """binder/constraints.txt is the pinned list: nothing in .venv may come from outside it."""
     pins = _pins(BINDER / "constraints.txt") | _pins(BINDER / "requirements-nodeps.txt")
     frozen = subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
                             capture_output=True, text=True, check=True).stdout

@@ -18,11 +18,11 @@ import torch
 
 import mini_lib.corpora.loaders as loaders
 from mini_lib.__main__ import main as cli
+from mini_lib.core.checkpoints import checkpoint_problem, latest_checkpoint, read_frame
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.locking import folder_lock, lock_path
-from mini_lib.core.tokenization import PackedBlocks
 from mini_lib.core.store import data_fingerprint
-from mini_lib.core.checkpoints import checkpoint_problem, latest_checkpoint, read_frame
+from mini_lib.core.tokenization import PackedBlocks
 from mini_lib.core.train import train
 from tests.helpers import single_thread, tiny_model, tiny_setup
 from tests.test_train import REPO, _corpus_file, _env, _train_cmd, quick

@@ -7,8 +7,10 @@ import datasets
 import numpy as np
 import pytest
 
-from mini_lib.papers.quality_quantity.dedup import analyse_duplication
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.evaluate import perplexity_mean_of_batches
 from mini_lib.corpora.duplication import duplicate_many, duplicate_many_indices
+from mini_lib.papers.quality_quantity.dedup import analyse_duplication
 from mini_lib.papers.quality_quantity.duplication import (
     duplicate_one_document,
     duplicate_one_document_indices,
@@ -16,8 +18,6 @@ from mini_lib.papers.quality_quantity.duplication import (
     size_variant,
     size_variant_indices,
 )
-from mini_lib.core.errors import ConfigError
-from mini_lib.core.evaluate import perplexity_mean_of_batches
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.lab import bench
-from mini_lib.lab.bench import Throughput, compare, precision_table, variant_name
-from mini_lib.lab.bench import main as bench_main
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.grid import GridCell, run_grid
 from mini_lib.core.models import build_model, neox_config
 from mini_lib.core.tokenization import PackedBlocks
 from mini_lib.core.train import TrainConfig
+from mini_lib.lab import bench
+from mini_lib.lab.bench import Throughput, compare, precision_table, variant_name
+from mini_lib.lab.bench import main as bench_main
 from tests.helpers import TINY, tiny_model, tiny_setup
 
 

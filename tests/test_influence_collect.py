@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.corpora import storyworld as sw
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.evaluate import per_example_loss
+from mini_lib.core.tokenization import train_tokenizer
+from mini_lib.core.zero_shot import ChoiceTask
+from mini_lib.corpora import storyworld as sw
 from mini_lib.papers.gptfluence import collect
 from mini_lib.papers.gptfluence.collect import (
     BaseModel,
@@ -25,12 +27,17 @@ from mini_lib.papers.gptfluence.collect import (
     run_batches,
     target_losses,
 )
+from mini_lib.papers.gptfluence.data import (
+    choice_to_pair,
+    convert_rows,
+    load_real_task,
+    make_task,
+    rte_like,
+    webnlg_like,
+)
 from mini_lib.papers.gptfluence.generation import bleu, greedy_continuations, rouge_l, text_scores
 from mini_lib.papers.gptfluence.gptdynamics import read_task
-from mini_lib.papers.gptfluence.tasks import choice_to_pair, convert_rows, load_real_task, make_task, rte_like, webnlg_like
 from mini_lib.papers.gptfluence.tracin import GradientProjection, output_layer_grads
-from mini_lib.core.tokenization import train_tokenizer
-from mini_lib.core.zero_shot import ChoiceTask
 from tests.helpers import single_thread, tiny_model
 
 CONFIG = CollectConfig(n_sampled=8, batch_size=4, epochs=2, lr=3e-3, max_len=96, eval_batch_size=8, max_new_tokens=6,

@@ -6,18 +6,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.corpora import storyworld as sw
 from mini_lib.core.errors import ConfigError
+from mini_lib.core.tokenization import train_tokenizer
+from mini_lib.core.zero_shot import score_choices
+from mini_lib.corpora import storyworld as sw
+from mini_lib.papers.gptfluence.analysis import score_simulator
 from mini_lib.papers.gptfluence.collect import BaseModel, CollectConfig, collect_task
+from mini_lib.papers.gptfluence.data import make_task
 from mini_lib.papers.gptfluence.experiment import (
     METHODS,
     SIGNAL_SOURCES,
     Features,
     SimulatorSettings,
     average_over_tasks,
+    blind_run,
     compare_methods,
     fit_method,
-    blind_run,
     mean_trajectory,
     order_ablation,
     runs_frame,
@@ -27,12 +31,14 @@ from mini_lib.papers.gptfluence.experiment import (
     unseen_study,
 )
 from mini_lib.papers.gptfluence.gptfluence import FitConfig
-from mini_lib.papers.gptfluence.metrics import score_simulator
-from mini_lib.core.zero_shot import score_choices
-from mini_lib.papers.gptfluence.mislabel import curve_frame, detection_over_splits, detection_table, retrain_after_removal, self_influence_scores
+from mini_lib.papers.gptfluence.mislabel import (
+    curve_frame,
+    detection_over_splits,
+    detection_table,
+    retrain_after_removal,
+    self_influence_scores,
+)
 from mini_lib.papers.gptfluence.paper import PAPER, paper_vs_ours
-from mini_lib.papers.gptfluence.tasks import make_task
-from mini_lib.core.tokenization import train_tokenizer
 from tests.helpers import single_thread, tiny_model
 
 CONFIG = CollectConfig(n_sampled=12, batch_size=4, epochs=2, lr=3e-3, max_len=96, eval_batch_size=16, tracin_every=2,

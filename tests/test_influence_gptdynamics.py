@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.gptfluence.gptdynamics import (Example, FileIds, Run, TaskDynamics, read_file_ids, read_run, read_task,
-                                            write_run, write_task)
+from mini_lib.papers.gptfluence.gptdynamics import (
+    Example,
+    FileIds,
+    Run,
+    TaskDynamics,
+    read_file_ids,
+    read_run,
+    read_task,
+    write_run,
+    write_task,
+)
 
 
 def _run(run_id: str, first_step: int, rng: np.random.Generator) -> Run:

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.analysis import score_simulator
 from mini_lib.papers.gptfluence.detection import detection_curve
 from mini_lib.papers.gptfluence.gptdynamics import Run
 from mini_lib.papers.gptfluence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
-from mini_lib.papers.gptfluence.metrics import score_simulator
 from mini_lib.papers.gptfluence.simfluence import Simfluence
 from mini_lib.papers.gptfluence.splits import split_runs
 from mini_lib.papers.gptfluence.synthetic import SyntheticConfig, synthetic_task

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.papers.gptfluence.analysis import all_steps_errors, final_step_spearman, score_simulator
 from mini_lib.papers.gptfluence.gptdynamics import Run
-from mini_lib.papers.gptfluence.metrics import all_steps_errors, final_step_spearman, score_simulator
 from mini_lib.papers.gptfluence.splits import runs_touching, runs_within, split_examples, split_runs
 
 PRED = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])

@@ -5,12 +5,12 @@ from dataclasses import replace
 import pytest
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 from mini_lib.papers.gptfluence.experiment import SimulatorSettings
 from mini_lib.papers.gptfluence.gptfluence import FitConfig
+from mini_lib.papers.gptfluence.paper import unseen_claim
 from mini_lib.papers.gptfluence.planted import PLANTED, planted_study
-from mini_lib.papers.gptfluence.verdicts import unseen_claim
 from mini_lib.papers.gptfluence.study import simulator_settings
-from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.gptfluence.metrics import score_simulator
+from mini_lib.papers.gptfluence.analysis import score_simulator
 from mini_lib.papers.gptfluence.simfluence import Simfluence
 from mini_lib.papers.gptfluence.splits import split_runs
 from mini_lib.papers.gptfluence.synthetic import SyntheticConfig, synthetic_task

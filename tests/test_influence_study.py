@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from mini_lib.papers.gptfluence import study
 from mini_lib.lab.profiles import notebook_settings
+from mini_lib.papers.gptfluence import study
 
 
 def test_retraining_is_scored_on_fresh_items_that_are_not_in_the_pool():

@@ -18,7 +18,6 @@ from mini_lib.papers.gptfluence.tracin import (
     tracin_self_influence,
 )
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

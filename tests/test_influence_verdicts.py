@@ -3,7 +3,7 @@
 import pandas as pd
 
 from mini_lib.papers.gptfluence.experiment import MethodResult
-from mini_lib.papers.gptfluence.verdicts import detection_claim, retrain_claim, simulator_claims, unseen_claim
+from mini_lib.papers.gptfluence.paper import detection_claim, retrain_claim, simulator_claims, unseen_claim
 
 
 def _areas(gpt, random):

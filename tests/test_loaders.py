@@ -4,8 +4,8 @@ import os
 import pandas as pd
 import pytest
 
-from mini_lib.corpora.loaders import load_corpus, load_hub, load_local, train_val_split
 from mini_lib.core.errors import ConfigError
+from mini_lib.corpora.loaders import load_corpus, load_hub, load_local, train_val_split
 
 STORIES = ["Once upon a time there was a cat.", "", "Tom and Mia went to the park.", "The end came soon."]
 

@@ -3,10 +3,10 @@
 import collections
 import re
 
+import numpy as np
 import pytest
 
-import numpy as np
-
+from mini_lib.core.errors import ConfigError
 from mini_lib.corpora.noise import (
     CLEAN,
     DEFAULT_KINDS,
@@ -17,7 +17,6 @@ from mini_lib.corpora.noise import (
     word_pool,
 )
 from mini_lib.corpora.storyworld import generate_stories, split_sentences
-from mini_lib.core.errors import ConfigError
 
 WORD = re.compile(r"[A-Za-z]+")
 

@@ -8,11 +8,12 @@ import nbformat
 import pytest
 
 from mini_lib.core.claims import VERDICTS
-from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES
-from mini_lib.papers.gptfluence.paper import COST, UNSEEN, SOURCE as GPTFLUENCE_SOURCE
 from mini_lib.core.paths import NOTEBOOK_DIR
 from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, notebook_settings
 from mini_lib.lab.runner import NotebookFailed, run_notebook
+from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES
+from mini_lib.papers.gptfluence.paper import COST, UNSEEN
+from mini_lib.papers.gptfluence.paper import SOURCE as GPTFLUENCE_SOURCE
 
 NOTEBOOKS = sorted(NOTEBOOK_PROFILES)
 def _cells(name):

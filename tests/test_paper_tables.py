@@ -3,14 +3,14 @@
 import pandas as pd
 import pytest
 
-from mini_lib.papers.quality_quantity import experiment as qq
 from mini_lib.papers.gptfluence.paper import PAPER, UNVERIFIED_NOTE, paper_vs_ours
+from mini_lib.papers.quality_quantity import paper as qq_paper
 
 
 def test_quality_quantity_abstract_beside_its_table():
-    table = qq.abstract_vs_table().set_index("claim")
+    table = qq_paper.abstract_vs_table().set_index("claim")
     assert (table.abstract_source == "arXiv 2411.15821 abstract (v1, v3, v4)").all()
-    assert table.table_source.str.contains("graph.py").all() and qq.paper_table().source.eq(qq.PAPER_SOURCE).all()
+    assert table.table_source.str.contains("graph.py").all() and qq_paper.paper_table().source.eq(qq_paper.PAPER_SOURCE).all()
     # +0.87% accuracy is the 25%-size column (49.45 vs 49.02), +0.52% perplexity the 50%-size column
     assert table.loc["25% duplication: accuracy change", "table_pct_size_25"] == pytest.approx(0.877, abs=1e-3)
     assert table.loc["25% duplication: perplexity change", "table_pct_size_50"] == pytest.approx(0.528, abs=1e-3)

@@ -7,16 +7,18 @@ import pandas as pd
 import pytest
 
 from mini_lib.core.claims import PAPER_VS_OURS_COLUMNS, PaperRow, paper_vs_ours_table
-from mini_lib.papers.gptfluence import paper as influence
 from mini_lib.core.models import get_preset, model_size, neox_config
 from mini_lib.core.paths import REPO_ROOT
-from mini_lib.papers.optimal_learning import paper as policy
-from mini_lib.papers.quality_quantity import experiment as qq
-from mini_lib.papers.data_selection import experiment as selection
-from mini_lib.papers.simplified_vocab import experiment as sv
 from mini_lib.core.train import TrainConfig
-from mini_lib.papers.quickstart.experiment import recipe_vs_ours
+from mini_lib.papers.data_selection import experiment as selection
+from mini_lib.papers.gptfluence import paper as influence
+from mini_lib.papers.optimal_learning import paper as policy
 from mini_lib.papers.pythia_training.experiment import suite_vs_ours
+from mini_lib.papers.quality_quantity import analysis as qq_analysis
+from mini_lib.papers.quality_quantity import paper as qq_paper
+from mini_lib.papers.quickstart.experiment import recipe_vs_ours
+from mini_lib.papers.simplified_vocab import analysis as sv_analysis
+from mini_lib.papers.simplified_vocab import paper as sv_paper
 from tests.test_policy_experiment import _headline
 from tests.test_quality_quantity import fake_results
 from tests.test_simple_vocab import accuracy_table, story_data
@@ -37,21 +39,23 @@ def _policy() -> pd.DataFrame:
 
 def _quality_quantity() -> pd.DataFrame:
     ours = {(0.0, 1.0): 4.0, (0.25, 1.0): 4.2}
-    return qq.paper_vs_ours(qq.paper_grid(qq.summarise(fake_results(ours, {k: 30.0 for k in ours}))))
+    return qq_paper.paper_vs_ours(qq_paper.paper_grid(qq_analysis.summarise(fake_results(ours, {k: 30.0 for k in ours}))))
 
 
 def _simple_vocab() -> pd.DataFrame:
     summary = pd.DataFrame({"data": ["simple", "unrestricted"], "parameters": [10**6, 2 * 10**6]})
-    match = sv.size_ratio_to_match(accuracy_table([0.6, 0.7, 0.6, 0.6], [0.5, 0.6, 0.7, 0.7]))
-    fits = sv.ScalingFits(None, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    return sv.paper_vs_ours(story_data(), summary, {"own": match}, fits, 1.0, "built-in")
+    match = sv_analysis.size_ratio_to_match(accuracy_table([0.6, 0.7, 0.6, 0.6], [0.5, 0.6, 0.7, 0.7]))
+    fits = sv_analysis.ScalingFits(None, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    return sv_paper.paper_vs_ours(story_data(), summary, {"own": match}, fits, 1.0, "built-in")
 
 
 def _selection() -> pd.DataFrame:
     rows = [("large", selection.FULL, 1.0, 0.0, 3.0, 0.0), ("large", "askllm", 0.2, 0.3, 2.9, 0.4),
             ("large", "density", 0.2, 0.1, 2.95, 0.1), ("small", selection.FULL, 1.0, float("nan"), 3.5, 0.0)]
     summary = pd.DataFrame(rows, columns=["model", "sampler", "keep_fraction", "over_scaling", "val_loss", "speedup"])
-    return selection.paper_vs_ours(summary, ("askllm", "density"))
+    from mini_lib.papers.data_selection.paper import paper_vs_ours
+
+    return paper_vs_ours(summary, ("askllm", "density"))
 
 
 def _recipe() -> pd.DataFrame:
@@ -66,9 +70,9 @@ def _suite() -> pd.DataFrame:
 BUILDERS = {  # "file:function" -> the table it builds from small inputs (those of the module's own tests)
     "mini_lib/papers/gptfluence/paper.py:paper_vs_ours": _influence,
     "mini_lib/papers/optimal_learning/paper.py:paper_vs_ours": _policy,
-    "mini_lib/papers/quality_quantity/experiment.py:paper_vs_ours": _quality_quantity,
-    "mini_lib/papers/simplified_vocab/experiment.py:paper_vs_ours": _simple_vocab,
-    "mini_lib/papers/data_selection/experiment.py:paper_vs_ours": _selection,
+    "mini_lib/papers/quality_quantity/paper.py:paper_vs_ours": _quality_quantity,
+    "mini_lib/papers/simplified_vocab/paper.py:paper_vs_ours": _simple_vocab,
+    "mini_lib/papers/data_selection/paper.py:paper_vs_ours": _selection,
     "mini_lib/papers/quickstart/experiment.py:recipe_vs_ours": _recipe,
     "mini_lib/papers/pythia_training/experiment.py:suite_vs_ours": _suite,
 }

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from mini_lib.core import plots# noqa: E402
+from mini_lib.core import plots  # noqa: E402
 
 
 def test_size_figure_orders_models_by_their_real_size_and_labels_each_size():

@@ -12,7 +12,6 @@ from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_pe
 from mini_lib.papers.optimal_learning.simplex import project_to_simplex
 from mini_lib.papers.optimal_learning.unrolled import policy_gradient, simulate, uniform_policy
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

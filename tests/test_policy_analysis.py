@@ -8,16 +8,31 @@ import torch
 from torch.func import grad, vmap
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.optimal_learning.analysis import (IDENTIFIABILITY_RULE, MIN_WINDOW_SPAN, FitInterval, acceleration_ratio,
-                                      area_under_curve, compare_fits, compression_ratio, curve_shape, fit_interval,
-                                      fit_learning_law_curve, identifiability_by_steps, interval_verdict)
-from mini_lib.papers.optimal_learning.learning_law import (ContributionTrace, contribution_similarity, contributions,
-                                          trace_contributions, zero_weight_report)
+from mini_lib.papers.optimal_learning.analysis import (
+    IDENTIFIABILITY_RULE,
+    MIN_WINDOW_SPAN,
+    FitInterval,
+    acceleration_ratio,
+    area_under_curve,
+    compare_fits,
+    compression_ratio,
+    curve_shape,
+    fit_interval,
+    fit_learning_law_curve,
+    identifiability_by_steps,
+    interval_verdict,
+)
+from mini_lib.papers.optimal_learning.learning_law import (
+    ContributionTrace,
+    contribution_similarity,
+    contributions,
+    trace_contributions,
+    zero_weight_report,
+)
 from mini_lib.papers.optimal_learning.optimise import PolicyConfig, PolicyResult
 from mini_lib.papers.optimal_learning.paper import scaling_law_claims
 from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
 from mini_lib.papers.optimal_learning.summary import summarise_policy
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,17 +7,22 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.core.errors import ConfigError
-from mini_lib.papers.optimal_learning import experiment as ex
-from mini_lib.papers.optimal_learning.lm_data import prepare_policy_lm_data
-from mini_lib.papers.optimal_learning.optimise import PolicyConfig, PolicyResult
 from mini_lib.core.claims import PAPER_VS_OURS_COLUMNS
+from mini_lib.core.errors import ConfigError
+from mini_lib.lab.profiles import NOTEBOOK_PROFILES
+from mini_lib.papers.optimal_learning import experiment as ex
+from mini_lib.papers.optimal_learning.data import prepare_policy_lm_data
+from mini_lib.papers.optimal_learning.optimise import PolicyConfig, PolicyResult
 from mini_lib.papers.optimal_learning.paper import PAPER_RESULTS, paper_vs_ours, speedup_summary
-from mini_lib.papers.optimal_learning.reweighting import (batch_weights, policy_weights, retrain_with_weights, reweighting_schemes,
-                                         rows_as_blocks)
+from mini_lib.papers.optimal_learning.reweighting import (
+    batch_weights,
+    policy_weights,
+    retrain_with_weights,
+    reweighting_schemes,
+    rows_as_blocks,
+)
 from mini_lib.papers.optimal_learning.summary import summarise_policy
 from mini_lib.papers.optimal_learning.unrolled import simulate
-from mini_lib.lab.profiles import NOTEBOOK_PROFILES
 
 TINY = replace(
     NOTEBOOK_PROFILES["05_optimal_learning"]["smoke"],

@@ -6,8 +6,14 @@ import torch
 from mini_lib.core.errors import ConfigError
 from mini_lib.papers.optimal_learning.flat_params import ParamLayout
 from mini_lib.papers.optimal_learning.perturb import perturb_sequences
-from mini_lib.papers.optimal_learning.tiny_lm import (TinyLMConfig, count_parameters, init_tiny_lm, make_tiny_lm_problem,
-                                     tiny_lm_layout, tiny_lm_logits)
+from mini_lib.papers.optimal_learning.tiny_lm import (
+    TinyLMConfig,
+    count_parameters,
+    init_tiny_lm,
+    make_tiny_lm_problem,
+    tiny_lm_layout,
+    tiny_lm_logits,
+)
 from mini_lib.papers.optimal_learning.unrolled import policy_gradient
 
 TINY = TinyLMConfig(vocab_size=13, d_model=8, n_layers=1, n_heads=2, seq_len=6)

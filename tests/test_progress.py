@@ -3,8 +3,8 @@
 import pytest
 from transformers.utils import logging as hf_logging
 
-from mini_lib.lab import notebook
 from mini_lib.core.progress import HEADLESS_ENV, HEADLESS_INTERVAL_S, headless, progress_bar
+from mini_lib.lab import notebook
 
 
 def test_headless_bars_print_at_most_once_a_minute(monkeypatch):

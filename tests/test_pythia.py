@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from mini_lib.papers.pythia_training.experiment import PUBLISHED_TOTALS, crash_and_resume, suite_claims, suite_vs_ours
 from mini_lib.core.train import TrainConfig, train
+from mini_lib.papers.pythia_training.experiment import PUBLISHED_TOTALS, crash_and_resume, suite_claims, suite_vs_ours
 from tests.helpers import tiny_model, tiny_setup
 
 
@@ -49,8 +49,8 @@ def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
     from types import SimpleNamespace
 
     from mini_lib.core.models import get_preset
-    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
     from mini_lib.papers.pythia_training.experiment import size_cells
+    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
 
     tokenizer, blocks = tiny_setup()
     settings = PYTHIA_TRAINING_PROFILES["smoke"]

@@ -11,14 +11,17 @@ import pandas as pd
 import pytest
 import torch
 
-from mini_lib.papers.quality_quantity import experiment as qq
-from mini_lib.papers.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.evaluate import evaluate_lm
-from mini_lib.core.models import model_size
 from mini_lib.core.grid import run_grid
-from mini_lib.lab.profiles import notebook_settings
+from mini_lib.core.models import model_size
 from mini_lib.core.tokenization import PackedBlocks, encode_corpus, pack_documents, train_tokenizer
+from mini_lib.lab.profiles import notebook_settings
+from mini_lib.papers.quality_quantity import analysis as qq_analysis
+from mini_lib.papers.quality_quantity import data as qq_data
+from mini_lib.papers.quality_quantity import experiment as qq_experiment
+from mini_lib.papers.quality_quantity import paper as qq_paper
+from mini_lib.papers.quality_quantity.duplication import paper_accuracy_per_window, size_variant_indices
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,7 @@ def settings():
 
 @pytest.fixture(scope="module")
 def data(settings):
-    return qq.prepare_data(settings)
+    return qq_data.prepare_data(settings)
 
 
 # ---- shared data: one split, one tokenizer, validation untouched ---------------------------------
@@ -59,7 +62,7 @@ def test_encoded_docs_are_the_tokens_followed_by_eos(data):
 def test_variant_blocks_pack_exactly_as_pack_documents(data):
     docs = data.train_docs
     sources = np.array([3, 5, 5, 0, 5, 9, 2, 5, 11, 4, 5, 8])  # repeats, as a duplicated corpus has
-    blocks = qq.VariantBlocks(docs, sources, seq_len=16)
+    blocks = qq_data.VariantBlocks(docs, sources, seq_len=16)
     token_lists = [list(docs.stream[docs.starts[i] : docs.starts[i] + docs.lengths[i] - 1]) for i in sources]
     reference = pack_documents(token_lists, docs.doc_ids[sources], 16, data.tokenizer.eos_token_id)
     assert len(blocks) == len(reference) and blocks.n_tokens == reference.n_tokens
@@ -69,7 +72,7 @@ def test_variant_blocks_pack_exactly_as_pack_documents(data):
     for b in range(len(blocks)):
         assert blocks.example_ids(b) == reference.example_ids(b)
     with pytest.raises(ConfigError, match="fewer than one block"):
-        qq.VariantBlocks(docs, sources[:1], seq_len=10_000)
+        qq_data.VariantBlocks(docs, sources[:1], seq_len=10_000)
 
 
 # ---- variants: size, the paper's duplication, the natural construction ---------------------------
@@ -78,7 +81,7 @@ def test_variant_blocks_pack_exactly_as_pack_documents(data):
 def test_paper_variant_counts_and_exactly_one_duplicated_document(data, size, rate):
     index = data.index()
     n = len(index)
-    variant = qq.make_variant(index, size, rate, seed=3)
+    variant = qq_data.make_variant(index, size, rate, seed=3)
     kept = size_variant_indices(n, size, 3)
     assert len(variant.sources) == len(kept) == max(1, round(size * n))  # document count constant
     assert set(variant.sources) <= set(kept)
@@ -93,8 +96,8 @@ def test_paper_variant_counts_and_exactly_one_duplicated_document(data, size, ra
 
 def test_variants_are_seeded(data):
     index = data.index()
-    a, b = qq.make_variant(index, 0.5, 0.5, seed=1), qq.make_variant(index, 0.5, 0.5, seed=1)
-    c = qq.make_variant(index, 0.5, 0.5, seed=2)
+    a, b = qq_data.make_variant(index, 0.5, 0.5, seed=1), qq_data.make_variant(index, 0.5, 0.5, seed=1)
+    c = qq_data.make_variant(index, 0.5, 0.5, seed=2)
     assert np.array_equal(a.sources, b.sources) and a.info.duplicated_ids == b.info.duplicated_ids
     assert not np.array_equal(a.sources, c.sources)
 
@@ -102,12 +105,12 @@ def test_variants_are_seeded(data):
 def test_natural_construction_holds_documents_or_tokens(data):
     index = data.index()
     n = len(index)
-    docs = qq.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="documents")
+    docs = qq_data.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="documents")
     counts = np.bincount(docs.sources, minlength=n)
     assert len(docs.sources) == n and set(counts[counts > 1]) == {4}
     assert (counts > 1).sum() == math.floor(0.4 * n / 4) == len(docs.info.duplicated_ids)
     assert docs.name == "size100_dup040_seed0_many-k4-documents"
-    tokens = qq.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="tokens")
+    tokens = qq_data.make_variant(index, 1.0, 0.4, seed=0, construction="many", k=4, hold="tokens")
     lengths = data.train_docs.lengths - 1  # held in tokens of the shared tokenizer
     assert abs(lengths[tokens.sources].sum() - lengths.sum()) <= lengths.max()
     repeated = np.flatnonzero(np.bincount(tokens.sources, minlength=n) > 1)
@@ -118,12 +121,12 @@ def test_invalid_sizes_rates_and_settings_are_clear_errors(data, settings):
     index = data.index()
     for size in (0.0, -0.25, 1.5):
         with pytest.raises(ConfigError, match="size"):
-            qq.make_variant(index, size, 0.0, seed=0)
+            qq_data.make_variant(index, size, 0.0, seed=0)
     for rate in (-0.1, 1.25):
         with pytest.raises(ConfigError, match="rate"):
-            qq.make_variant(index, 1.0, rate, seed=0)
+            qq_data.make_variant(index, 1.0, rate, seed=0)
     with pytest.raises(ConfigError, match="choose one of: one_document, many"):
-        qq.make_variant(index, 1.0, 0.5, seed=0, construction="half")
+        qq_data.make_variant(index, 1.0, 0.5, seed=0, construction="half")
     bad = [
         ({"duplication_rates": (0.0, 1.5)}, "duplication_rates"), ({"size_fractions": (0.0,)}, "size_fractions"),
         ({"size_fractions": ()}, "at least one"), ({"duplication_rates": (0.5, 0.5)}, "repeat"),
@@ -131,14 +134,14 @@ def test_invalid_sizes_rates_and_settings_are_clear_errors(data, settings):
     ]
     for change, message in bad:
         with pytest.raises(ConfigError, match=message):
-            qq.make_variants(data, replace(settings, **change))
+            qq_data.make_variants(data, replace(settings, **change))
     with pytest.raises(ConfigError, match="corpus"):
-        qq.prepare_data(replace(settings, corpus="tinystories"))
+        qq_data.prepare_data(replace(settings, corpus="tinystories"))
 
 
 def test_duplication_table_matches_the_construction(data, settings):
-    variants = [v for v in qq.make_variants(data, settings) if v.seed == settings.seed]
-    table = qq.duplication_table(data, variants)
+    variants = [v for v in qq_data.make_variants(data, settings) if v.seed == settings.seed]
+    table = qq_data.duplication_table(data, variants)
     assert len(table) == 6 and table["distinct_as_planned"].all()
     full = table[(table["size"] == 1.0) & (table["rate"] == 0.5)].iloc[0]
     n = len(data.train_docs)
@@ -149,8 +152,8 @@ def test_duplication_table_matches_the_construction(data, settings):
 # ---- the grid -------------------------------------------------------------------------------------
 
 def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
-    variants = qq.make_variants(data, settings)
-    cells = qq.grid_cells(data, variants, settings, keep_models=True)
+    variants = qq_data.make_variants(data, settings)
+    cells = qq_experiment.grid_cells(data, variants, settings, keep_models=True)
     assert len(cells) == 2 * 2 * 3 and len({c.name for c in cells}) == len(cells)
     for cell, variant in zip(cells, variants):
         assert cell.name == variant.name
@@ -171,13 +174,13 @@ def test_grid_cells_share_tokenizer_and_validation(data, settings, tmp_path):
 
 def test_two_cells_train_and_save_the_first_replicate(data, settings, tmp_path):
     one = replace(settings, size_fractions=(1.0,), duplication_rates=(0.0, 1.0), n_seeds=1)
-    cells = qq.grid_cells(data, qq.make_variants(data, one), one, keep_models=True)
+    cells = qq_experiment.grid_cells(data, qq_data.make_variants(data, one), one, keep_models=True)
     result = run_grid(cells, tmp_path / "grid")
     assert list(result.summary["rate"]) == [0.0, 1.0]
     assert np.isfinite(result.summary["val_loss"]).all()
     assert set(result.models) == {"size100_dup000_seed0", "size100_dup100_seed0"}
     assert (tmp_path / "grid" / "size100_dup100_seed0" / "result" / "model" / "config.json").is_file()
-    metrics = qq.add_paper_metrics(result.summary)
+    metrics = qq_analysis.add_paper_metrics(result.summary)
     assert metrics["epochs"].tolist() == pytest.approx(
         (result.summary["tokens"] / result.summary["variant_tokens"]).tolist())
 
@@ -220,12 +223,12 @@ def fake_results(loss: dict, acc: dict, seeds=(0, 1)) -> pd.DataFrame:
                          "val_perplexity": math.exp(value), "val_perplexity_batch_mean": math.exp(value),
                          "val_accuracy": acc[rate, size] / 128 + delta / 10, "final_train_loss": 1.0,
                          "tokens": 1000, "variant_tokens": 4000})
-    return qq.add_paper_metrics(pd.DataFrame(rows))
+    return qq_analysis.add_paper_metrics(pd.DataFrame(rows))
 
 
 def test_summaries_are_mean_and_std_over_seeds():
     results = fake_results({(0.0, 1.0): 4.0}, {(0.0, 1.0): 32.0})
-    summary = qq.summarise(results)
+    summary = qq_analysis.summarise(results)
     row = summary.iloc[0]
     assert row.val_loss_mean == pytest.approx(4.0) and row.val_loss_std == pytest.approx(0.01 * math.sqrt(2))
     assert row.val_accuracy_pct_mean == pytest.approx(25.0) and row.val_correct_per_128_mean == pytest.approx(32.0)
@@ -233,13 +236,13 @@ def test_summaries_are_mean_and_std_over_seeds():
 
 
 def test_paper_table_and_paper_vs_ours_has_every_cell():
-    paper = qq.paper_table()
+    paper = qq_paper.paper_table()
     assert len(paper) == 15 and paper.val_loss.max() == 12.29
     assert paper.set_index(["rate", "size"]).loc[(0.0, 0.25), "accuracy_pct"] == pytest.approx(38.30, abs=0.01)
     ours = {(0.0, 1.0): 4.0, (0.25, 1.0): 4.2, (0.9, 1.0): 6.0}
-    grid = qq.paper_grid(qq.summarise(fake_results(ours, {k: 30.0 if k[0] < 0.9 else 10.0 for k in ours})))
+    grid = qq_paper.paper_grid(qq_analysis.summarise(fake_results(ours, {k: 30.0 if k[0] < 0.9 else 10.0 for k in ours})))
     cells = set(zip(grid["rate"], grid["size"]))
-    assert set(qq.PAPER_RESULTS) | {(0.9, 1.0)} == cells and len(grid) == 16
+    assert set(qq_paper.PAPER_RESULTS) | {(0.9, 1.0)} == cells and len(grid) == 16
     row = grid[(grid.rate == 0.25) & (grid["size"] == 1.0)].iloc[0]
     assert row.paper_correct_per_128 == 49.33 and row.paper_loss == 3.189 and row.n_seeds == 2
     assert row.ours_loss == pytest.approx(4.2) and row.ours_loss_change_pct == pytest.approx(5.0)
@@ -247,13 +250,13 @@ def test_paper_table_and_paper_vs_ours_has_every_cell():
     missing = grid[(grid.rate == 0.5) & (grid["size"] == 0.25)].iloc[0]
     assert np.isnan(missing.ours_loss) and missing.n_seeds == 0 and missing.paper_loss == 3.252
     # the paper-vs-ours rows carry the same numbers: four quantities per cell, the seed spread in the note
-    table = qq.paper_vs_ours(grid).set_index(["setting", "quantity"])
+    table = qq_paper.paper_vs_ours(grid).set_index(["setting", "quantity"])
     assert len(table) == 4 * len(grid)
     cell = table.loc["100% of the stories, 25% duplication"]
     assert cell.loc["validation loss", "paper"] == 3.189 and cell.loc["validation loss", "ours"] == pytest.approx(4.2)
     assert cell.loc["validation loss change vs own clean cell of the same size (%)", "ours"] == pytest.approx(5.0)
     assert cell.loc["validation loss", "note"].startswith("ours: mean of 2 seed(s), sd ")
-    assert (cell.source == qq.PAPER_SOURCE).all()
+    assert (cell.source == qq_paper.PAPER_SOURCE).all()
     gone = table.loc[("25% of the stories, 50% duplication", "validation loss")]
     assert np.isnan(gone.ours) and gone.paper == 3.252 and gone.note == "not in this run"
     extra = table.loc[("100% of the stories, 90% duplication", "validation loss")]
@@ -271,12 +274,12 @@ def cells(accuracy: dict, loss: dict | None = None, epochs: dict | None = None) 
                          "val_perplexity": math.exp(val_loss), "val_perplexity_batch_mean": math.exp(val_loss),
                          "final_train_loss": 1.0, "tokens": 1000,
                          "variant_tokens": 1000 / (epochs or {}).get(size, 0.5)})
-    return qq.add_paper_metrics(pd.DataFrame(rows))
+    return qq_analysis.add_paper_metrics(pd.DataFrame(rows))
 
 
 def test_claims_hold_on_the_papers_own_single_seed_table():
-    paper = {(rate, size): ([acc / 128], [loss]) for (rate, size), (acc, loss) in qq.PAPER_RESULTS.items()}
-    rows = qq.claims(cells({k: v[0] for k, v in paper.items()}, {k: v[1] for k, v in paper.items()}))
+    paper = {(rate, size): ([acc / 128], [loss]) for (rate, size), (acc, loss) in qq_paper.PAPER_RESULTS.items()}
+    rows = qq_paper.claims(cells({k: v[0] for k, v in paper.items()}, {k: v[1] for k, v in paper.items()}))
     assert [row.verdict for row in rows] == ["holds"] * 4
     assert rows[1].paper == "2411.15821" and "0.87" in rows[1].source
 
@@ -288,37 +291,37 @@ def test_claims_follow_the_seed_margin_rules():
     noisy = {(0.25, s): [0.330, 0.279, 0.320] for s in sizes}  # +10%, -10%, 0%: too noisy to call neutral
     neutral = {(0.25, s): [0.3003, 0.3097, 0.3203] for s in sizes}  # within 0.1%
     heavy = {(0.75, s): [0.0, 0.0, 0.0] for s in sizes} | {(1.0, s): [0.01, 0.02, 0.03] for s in sizes}
-    verdict = {name: [row.verdict for row in qq.claims(cells(clean | case | heavy))]
+    verdict = {name: [row.verdict for row in qq_paper.claims(cells(clean | case | heavy))]
                for name, case in (("harmful", harmful), ("noisy", noisy), ("neutral", neutral))}
     assert verdict["harmful"][1] == "reversed" and verdict["noisy"][1] == "within noise"
     assert verdict["neutral"] == ["holds"] * 4
     small_loss = {(0.75, s): [3.81, 3.80, 3.79] for s in sizes}  # loss +0.7%: not "sharp"
-    rows = qq.claims(cells(clean | neutral | heavy, loss={**{k: [3.7, 3.69, 3.68] for k in clean}, **small_loss}))
+    rows = qq_paper.claims(cells(clean | neutral | heavy, loss={**{k: [3.7, 3.69, 3.68] for k in clean}, **small_loss}))
     assert rows[2].verdict == "within noise" and "margin 5.00%" in rows[2].ours
     size_matters = {(0.0, 0.25): [0.30, 0.31, 0.32], (0.0, 1.0): [0.36, 0.37, 0.38]}
-    assert qq.claims(cells(size_matters))[0].verdict == "reversed"
-    assert [row.verdict for row in qq.claims(cells({(0.0, 1.0): [0.3, 0.3]}))] == ["not run"] * 4
+    assert qq_paper.claims(cells(size_matters))[0].verdict == "reversed"
+    assert [row.verdict for row in qq_paper.claims(cells({(0.0, 1.0): [0.3, 0.3]}))] == ["not run"] * 4
 
 
 def test_neutral_claim_uses_only_the_papers_regime_and_notes_the_effect_by_epochs():
     clean = {(0.0, s): [0.300, 0.310, 0.320] for s in (0.05, 1.0)}
     dup = {(0.25, 1.0): [0.3003, 0.3097, 0.3203], (0.25, 0.05): [0.25, 0.26, 0.27]}  # harmful only at 4 epochs
     results = cells(clean | dup, epochs={1.0: 0.2, 0.05: 4.0})
-    row = qq.claims(results)[1]
+    row = qq_paper.claims(results)[1]
     assert row.verdict == "holds" and "3 (size, seed) pairs" in row.ours
     assert "0.2 ep" in row.note and "4 ep -16" in row.note
-    table = qq.duplication_by_epochs(results)
+    table = qq_analysis.duplication_by_epochs(results)
     assert table.clean_epochs.tolist() == pytest.approx([0.2, 4.0]) and table.verdict.tolist() == ["holds", "reversed"]
 
 
 def test_epoch_sweep_sizes_hit_the_epochs_and_name_sub_percent_variants():
     data = SimpleNamespace(train_docs=SimpleNamespace(lengths=np.full(1000, 100)))  # 100,000 clean tokens
     settings = SimpleNamespace(steps=10, batch_size=10, seq_len=100, sweep_epochs=(0.5, 2.0, 3.0))
-    assert qq.epoch_sweep_sizes(data, settings) == [0.2, 0.05, 0.0333]
+    assert qq_data.epoch_sweep_sizes(data, settings) == [0.2, 0.05, 0.0333]
     with pytest.raises(ConfigError, match="sweep_epochs 0.05 needs 2 of the corpus"):
-        qq.epoch_sweep_sizes(data, SimpleNamespace(**{**vars(settings), "sweep_epochs": (0.05,)}))
+        qq_data.epoch_sweep_sizes(data, SimpleNamespace(**{**vars(settings), "sweep_epochs": (0.05,)}))
     index = datasets.Dataset.from_dict({"id": np.arange(1000), "n_tokens": np.full(1000, 99)})
-    names = {qq.make_variant(index, size, 0.25, seed=0).name for size in (0.0333, 0.033, 0.03, 0.05)}
+    names = {qq_data.make_variant(index, size, 0.25, seed=0).name for size in (0.0333, 0.033, 0.03, 0.05)}
     assert names == {"size003p330_dup025_seed0", "size003p300_dup025_seed0", "size003_dup025_seed0",
                      "size005_dup025_seed0"}
 
@@ -328,17 +331,17 @@ def test_paired_changes_are_relative_to_the_clean_cell_of_the_same_size_and_seed
         "size": [1.0, 1.0, 1.0, 1.0, 0.5, 0.5], "seed": [0, 0, 1, 1, 0, 0], "rate": [0.0, 0.5, 0.0, 0.5, 0.0, 0.5],
         "val_loss": [4.0, 5.0, 2.0, 3.0, 8.0, 8.0], "val_accuracy": [0.5, 0.25, 0.4, 0.3, 0.2, 0.3],
     })
-    out = qq.paired_changes(results)
+    out = qq_analysis.paired_changes(results)
     assert out["loss_change_pct"].tolist() == pytest.approx([0, 25, 0, 50, 0, 0])
     assert out["acc_change_pct"].tolist() == pytest.approx([0, -50, 0, -25, 0, 50])
 
 
 def test_setup_table_sets_this_run_beside_the_paper(data, settings):
-    table = qq.setup_table(settings, data).set_index("setting")
+    table = qq_paper.setup_table(settings, data).set_index("setting")
     assert list(table.columns) == ["paper", "this run"]
     assert table.loc["tokens per model", "this run"] == f"{settings.steps * settings.batch_size * settings.seq_len:,}"
     assert table.loc["seeds per cell", "this run"] == str(settings.n_seeds)
-    size = model_size(qq.paper_model(settings, len(data.tokenizer)), settings.seq_len)
+    size = model_size(qq_experiment.paper_model(settings, len(data.tokenizer)), settings.seq_len)
     assert table.loc["parameters", "this run"] == f"{size.total:,}"
     assert f"{len(data.train_docs):,} / {data.n_val_docs:,}" in table.loc["corpus (train / validation stories)", "this run"]
 
@@ -347,15 +350,15 @@ def test_setup_table_sets_this_run_beside_the_paper(data, settings):
 
 def test_repeated_token_share_counts_every_occurrence_of_a_repeated_story():
     docs = SimpleNamespace(lengths=np.array([10, 30, 20, 40]), starts=np.array([0, 10, 40, 60]), stream=np.zeros(100))
-    blocks = qq.VariantBlocks(docs, np.array([0, 1, 1, 2, 1]), seq_len=4)  # story 1 in 3 of 5 slots
+    blocks = qq_data.VariantBlocks(docs, np.array([0, 1, 1, 2, 1]), seq_len=4)  # story 1 in 3 of 5 slots
     assert blocks.repeated_token_share == pytest.approx(90 / 120)  # 3 x 30 of 10 + 90 + 20 tokens: slots != tokens
-    assert qq.VariantBlocks(docs, np.arange(4), seq_len=4).repeated_token_share == 0
+    assert qq_data.VariantBlocks(docs, np.arange(4), seq_len=4).repeated_token_share == 0
 
 
 def test_budget_cells_are_the_clean_cells_trained_shorter_with_their_own_schedule(data, settings):
     budget = replace(settings, steps=40, warmup_steps=4, budget_fractions=(0.5, 0.75))
-    cells = qq.budget_cells(data, budget)
-    grid = {c.name: c for c in qq.grid_cells(data, qq.make_variants(data, budget), budget)}
+    cells = qq_experiment.budget_cells(data, budget)
+    grid = {c.name: c for c in qq_experiment.grid_cells(data, qq_data.make_variants(data, budget), budget)}
     assert [c.name for c in cells] == ["size100_dup000_seed0_steps00020", "size100_dup000_seed1_steps00020",
                                        "size100_dup000_seed0_steps00030", "size100_dup000_seed1_steps00030"]
     for cell in cells:
@@ -364,7 +367,7 @@ def test_budget_cells_are_the_clean_cells_trained_shorter_with_their_own_schedul
         assert cell.config == replace(twin.config, steps=cell.tags["steps"], warmup_steps=cell.tags["steps"] // 10)
         assert torch.equal(cell.make_model().gpt_neox.embed_in.weight, twin.make_model().gpt_neox.embed_in.weight)
         assert cell.tags["repeated_token_share"] == 0 and twin.tags["steps"] == 40
-    other = qq.budget_cells(data, replace(budget, budget_fractions=(0.625,)))
+    other = qq_experiment.budget_cells(data, replace(budget, budget_fractions=(0.625,)))
     assert other[0].name.endswith("_steps00025") and other[0].config.steps == 25  # a new fraction, a new cell
 
 
@@ -375,9 +378,9 @@ def test_budget_fractions_are_checked_before_any_work(settings):
         notebook_settings("03", "cpu", {"budget_fractions": "0,0.5"})
     assert notebook_settings("03", "smoke", {"budget_fractions": "0.5,0.75"}).budget_fractions == (0.5, 0.75)
     with pytest.raises(ConfigError, match=r"budget_fractions \(0.5, 0.51\) give \[1, 1\] steps of 2"):
-        qq.budget_steps(replace(settings, budget_fractions=(0.5, 0.51)))  # steps=2: one cell twice
+        qq_data.budget_steps(replace(settings, budget_fractions=(0.5, 0.51)))  # steps=2: one cell twice
     with pytest.raises(ConfigError, match="budget_fractions must be a fraction in"):
-        qq.budget_steps(replace(settings, budget_fractions=(1.5,)))
+        qq_data.budget_steps(replace(settings, budget_fractions=(1.5,)))
 
 
 def lost_steps_frames(dup_losses: list[float]):
@@ -395,14 +398,14 @@ def lost_steps_frames(dup_losses: list[float]):
 
 
 def test_duplication_as_lost_steps_reads_each_seeds_clean_curve():
-    lost = qq.duplication_as_lost_steps(*lost_steps_frames([4.1, 4.24, 4.5, 3.9]))
+    lost = qq_analysis.duplication_as_lost_steps(*lost_steps_frames([4.1, 4.24, 4.5, 3.9]))
     assert lost.seed.tolist() == [0, 1, 2, 3]
     assert lost.equivalent_steps.tolist() == pytest.approx([87.5, 70, 50, 100])
     assert lost.equivalent_fraction.tolist() == pytest.approx([0.875, 0.7, 0.5, 1.0])
     assert lost.outside.tolist() == ["", "", "below", "above"]  # clipped to the curve's ends, and flagged
     assert lost.repeated_token_share.tolist() == pytest.approx([0.2, 0.25, 0.3, 0.35])
     assert lost.clean_val_loss.tolist() == [4.0] * 4 and lost.steps.tolist() == [100] * 4
-    note = qq.lost_steps_note(lost)
+    note = qq_analysis.lost_steps_note(lost)
     assert note.startswith("25% duplication trains like a clean run of 77% of the steps (per seed 88%, 70%, <=50%, "
                            ">=100%; <=, >=: outside the clean curve, clipped to its end)")
     assert note.endswith("the copied story fills 28% of the tokens (per seed 20%, 25%, 30%, 35%)")
@@ -412,8 +415,8 @@ def test_the_neutral_claims_note_prices_duplication_in_steps_without_changing_it
     results, budget = lost_steps_frames([4.1, 4.1, 4.1])
     results = results.assign(val_accuracy=0.3, tokens=1000, variant_tokens=4000,
                              val_perplexity=1.0, val_perplexity_batch_mean=1.0, final_train_loss=1.0)
-    with_budget = qq.claims(qq.add_paper_metrics(results), budget)
-    without = qq.claims(qq.add_paper_metrics(results))
+    with_budget = qq_paper.claims(qq_analysis.add_paper_metrics(results), budget)
+    without = qq_paper.claims(qq_analysis.add_paper_metrics(results))
     assert [r.verdict for r in with_budget] == [r.verdict for r in without]
     assert "trains like a clean run of 88% of the steps" in with_budget[1].note
     assert "trains like" not in without[1].note and without[1].note.startswith("25% accuracy change by epochs")
@@ -425,7 +428,7 @@ def test_lost_steps_figure_marks_each_seeds_duplicated_cell_at_its_equivalent_st
     from mini_lib.papers.quality_quantity.plots import lost_steps_figure
 
     results, budget = lost_steps_frames([4.1, 4.24])
-    lost = qq.duplication_as_lost_steps(results, budget)
+    lost = qq_analysis.duplication_as_lost_steps(results, budget)
     fig = lost_steps_figure(results, budget, lost)
     curve_ax, share_ax = fig.axes
     dashed = [line.get_xydata().tolist() for line in curve_ax.lines if line.get_linestyle() == "--" and len(line.get_xdata())]

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from mini_lib.core import tokenization
-from mini_lib.corpora.loaders import train_val_split
-from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.recipe import DataRecipe, prepare_lm_data
 from mini_lib.core.tokenization import pack_documents, train_tokenizer
+from mini_lib.corpora.loaders import train_val_split
+from mini_lib.corpora.storyworld import generate_stories
 
 # PackedBlocks.fingerprint of storyworld's blocks (60 simple-tier stories, seed 4, 10% validation, vocab
 # 300, 24-token blocks) as the separate steps (train_tokenizer, pack_corpus) built them before the recipe

@@ -9,20 +9,26 @@ import torch
 from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
-from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+from transformers import (
+    GPTNeoXConfig,
+    GPTNeoXForCausalLM,
+    PreTrainedTokenizerFast,
+    T5Config,
+    T5ForConditionalGeneration,
+)
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.papers.data_selection.askllm import (
     ASK_LLM_PROMPT,
     FEW_SHOT_EXAMPLES,
     PROMPT_VARIANTS,
+    YES_VARIANTS,
     PromptVariant,
     answer_token_ids,
     ask_llm_scores,
     chat_messages,
     format_prompt,
     plain_prompt,
-    YES_VARIANTS,
 )
 
 WORDS = ["[PAD]", "[UNK]", "</s>", "<user>", "<assistant>", "yes", "no", "Yes", "No",

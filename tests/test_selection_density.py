@@ -125,7 +125,6 @@ def english_sentences(limit: int) -> list[str]:
     CPython install): real English that is not storyworld, available offline. Code blocks and
     short or symbol-heavy sentences are left out."""
     import re
-
     from pydoc_data.topics import topics
 
     found: dict[str, None] = {}

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.data_selection.embeddings import embed_texts
 from mini_lib.corpora.noise import LOW_QUALITY_KINDS
+from mini_lib.papers.data_selection.embeddings import embed_texts
 from mini_lib.papers.data_selection.quality_probe import make_quality_probe
 
 

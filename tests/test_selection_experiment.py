@@ -6,29 +6,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.models import ModelShape
+from mini_lib.core.tokenization import pack_corpus, train_tokenizer
+from mini_lib.core.train import TrainConfig
+from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.lab.profiles import notebook_settings
 from mini_lib.papers.data_selection import experiment as ex
+from mini_lib.papers.data_selection.analysis import kept_kinds, scorer_table, selection_table
+from mini_lib.papers.data_selection.data import build_corpus, noisy_corpus, proxy_data
 from mini_lib.papers.data_selection.density import SketchConfig
 from mini_lib.papers.data_selection.experiment import (
     FULL,
     CorpusScores,
     budget_tokens,
-    build_corpus,
     cached_scores,
-    kept_kinds,
     make_subsets,
-    paper_vs_ours,
     run_selection_grid,
-    scorer_table,
-    selection_table,
     steps_to_reach,
 )
+from mini_lib.papers.data_selection.paper import paper_vs_ours
 from mini_lib.papers.data_selection.samplers import select
-from mini_lib.core.tokenization import pack_corpus, train_tokenizer
-from mini_lib.core.train import TrainConfig
 
 SAMPLERS = ("random", "askllm", "perplexity", "density")
 
@@ -134,7 +132,7 @@ def test_the_notebooks_settings_become_the_configs_it_used_to_map_by_hand(profil
 def test_proxy_data_is_the_recipe_on_other_stories_than_the_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("MINI_LIB_CACHE", str(tmp_path))
     s = replace(notebook_settings("06_data_selection", "smoke"), proxy_docs=50, vocab_size=300)
-    data = ex.proxy_data(s)
+    data = proxy_data(s)
     assert len(data.train_split) + len(data.val_split) == 50 and len(data.val_split) == 10  # 20% held out
     assert len(data.tokenizer) == 300 and data.train.seq_len == s.seq_len
     corpus_texts = set(build_corpus(50, noise_fraction=0.0, duplicate_rate=0.0, repeat_k=2, seed=s.seed).texts)
@@ -143,7 +141,7 @@ def test_proxy_data_is_the_recipe_on_other_stories_than_the_corpus(tmp_path, mon
 
 def test_the_corpus_scores_and_subsets_follow_the_settings_the_notebook_hands_over(monkeypatch):
     s = replace(notebook_settings("06_data_selection", "cpu"), n_stories=60, keep_fractions=(0.25, 0.5), n_clusters=4)
-    corpus = ex.noisy_corpus(s)
+    corpus = noisy_corpus(s)
     by_hand = build_corpus(60, noise_fraction=s.noise_fraction, duplicate_rate=s.duplicate_rate, repeat_k=s.repeat_k,
                            seed=s.seed, tier=s.tier)
     assert corpus.texts == by_hand.texts and (corpus.quality == by_hand.quality).all()

@@ -5,21 +5,16 @@ import pandas as pd
 import pytest
 
 from mini_lib.core.claims import claims_table
-from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.models import ModelShape
-from mini_lib.papers.data_selection.experiment import (
-    FULL,
-    build_corpus,
-    first_auroc_that_beats,
-    run_scorer_sweep,
-    selection_claims,
-    sweep_subsets,
-    sweep_verdicts,
-)
-from mini_lib.papers.data_selection.plots import sweep_figure
 from mini_lib.core.tokenization import pack_corpus, train_tokenizer
 from mini_lib.core.train import TrainConfig
+from mini_lib.corpora.storyworld import generate_stories
+from mini_lib.papers.data_selection.analysis import first_auroc_that_beats, sweep_verdicts
+from mini_lib.papers.data_selection.data import build_corpus
+from mini_lib.papers.data_selection.experiment import FULL, run_scorer_sweep, sweep_subsets
+from mini_lib.papers.data_selection.paper import selection_claims
+from mini_lib.papers.data_selection.plots import sweep_figure
 from tests.test_selection_experiment import fake_scores
 
 

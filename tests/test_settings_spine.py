@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields
 import pytest
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, PROFILES
 from mini_lib.core.train import TrainConfig
+from mini_lib.lab.profiles import GPU_ON_CPU_OVERRIDES, NOTEBOOK_PROFILES, PROFILES
 
 HOMES = {
     "00_quickstart": ("mini_lib.papers.quickstart.settings", "QuickstartSettings"),

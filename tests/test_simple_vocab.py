@@ -7,8 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.papers.simplified_vocab import experiment as sv
-from mini_lib.papers.simplified_vocab.vocabulary import builtin_vocabulary
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.grid import run_grid
 from mini_lib.core.models import model_size, neox_config
@@ -16,13 +14,17 @@ from mini_lib.core.scaling import PowerLawFit
 from mini_lib.core.tokenization import encode_documents, train_tokenizer
 from mini_lib.core.train import TrainConfig
 from mini_lib.core.zero_shot_tasks import storyworld_tasks
+from mini_lib.papers.simplified_vocab import analysis, paper
+from mini_lib.papers.simplified_vocab import data as sv_data
+from mini_lib.papers.simplified_vocab import experiment as sv
+from mini_lib.papers.simplified_vocab.vocabulary import builtin_vocabulary
 
 SEQ = 32
 
 
 @lru_cache(maxsize=1)
 def story_data():
-    return sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ,
+    return sv_data.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ,
                                       val_fraction=0.1, train_tokens=200 * SEQ, seed=0)
 
 
@@ -33,10 +35,10 @@ def test_equal_token_budgets_counted_with_each_tokenizer():
     assert data.simple.available_tokens < data.unrestricted.available_tokens  # rich stories are longer
     # the budget cuts the rich set at fewer stories
     assert len(data.unrestricted.budget_documents()) < len(data.simple.budget_documents())
-    full = sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1)
+    full = sv_data.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1)
     assert full.budget_tokens == full.simple.available_tokens // SEQ * SEQ  # 0: all the smaller set holds
     with pytest.raises(ConfigError, match="holds only"):
-        sv.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
+        sv_data.build_equal_budget_data("storyworld", n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
                                    train_tokens=10**7)
 
 
@@ -69,25 +71,25 @@ def test_a_local_corpus_becomes_filtered_vs_unfiltered(tmp_path):
     path = tmp_path / "corpus.jsonl"
     path.write_text("".join(json.dumps({"text": f"{easy} {hard}" if i % 2 else easy}) + "\n" for i in range(120)))
     vocab = frozenset("the dog ran to big tree and cat sat on red mat".split())
-    data = sv.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ,
+    data = sv_data.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ,
                                       val_fraction=0.1, vocabulary=vocab)
     assert data.filter_stats.n_docs == 108 and 0.2 < data.filter_stats.kept_fraction < 0.8
     assert all(t.startswith("<s> The dog") and "Quarterly" not in t for t in data.simple.documents)
     assert any("Quarterly" in t for t in data.unrestricted.documents)
     assert data.simple.train.n_tokens == data.unrestricted.train.n_tokens == data.budget_tokens
     with pytest.raises(ConfigError, match="vocabulary="):
-        sv.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ)
+        sv_data.build_equal_budget_data("local", corpus_path=str(path), n_stories=120, vocab_size=300, seq_len=SEQ)
     with pytest.raises(ConfigError, match="offline"):
-        sv.build_equal_budget_data("hub", corpus_name="DKYoon/SlimPajama-6B", vocabulary=vocab)
+        sv_data.build_equal_budget_data("hub", corpus_name="DKYoon/SlimPajama-6B", vocabulary=vocab)
 
 
 def test_corpus_statistics_and_overlap():
     data = story_data()
-    table = sv.corpus_statistics(data).set_index("data")
+    table = sv_data.corpus_statistics(data).set_index("data")
     assert (table.budget_tokens == data.budget_tokens).all()
     assert table.loc["unrestricted", "word_types"] > table.loc["simple", "word_types"]
     assert table.loc["unrestricted", "tokens_per_word"] > table.loc["simple", "tokens_per_word"]
-    assert 0.5 < sv.vocabulary_overlap(data) < 0.99  # the rich tier swaps many child words away
+    assert 0.5 < sv_data.vocabulary_overlap(data) < 0.99  # the rich tier swaps many child words away
 
 
 def test_grid_shapes_are_the_papers_18_with_pythia_learning_rates():
@@ -117,7 +119,7 @@ def test_grid_cells_train_one_epoch_and_score_tasks_at_the_end(tmp_path):
     zero_shot = sv.read_zero_shot(grid.summary, tmp_path)
     assert len(zero_shot) == 2 * 2 * 2  # models x task sets x tasks
     assert zero_shot.acc.between(0, 1).all() and set(zero_shot.task_set) == {"simple", "rich"}
-    accuracy = sv.model_accuracy(zero_shot, {"simple": "simple", "unrestricted": "rich"})
+    accuracy = analysis.model_accuracy(zero_shot, {"simple": "simple", "unrestricted": "rich"})
     assert list(accuracy.columns[-2:]) == ["acc_simple_tasks", "acc_own_tasks"] and len(accuracy) == 2
     assert run_grid(cells, tmp_path).summary.val_loss.tolist() == grid.summary.val_loss.tolist()  # resumes: skipped
     (tmp_path / "simple-h16-l1" / "zero_shot.json").unlink()
@@ -134,37 +136,37 @@ def accuracy_table(simple, unrestricted):
 
 def test_size_ratio_finds_the_smallest_matching_unrestricted_model():
     table = accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63])
-    match = sv.size_ratio_to_match(table)
+    match = analysis.size_ratio_to_match(table)
     assert (match.best, match.match, match.ratio) == ("simple-1", "unrestricted-3", 4.0)
     assert "4.00x" in match.statement()
-    loose = sv.size_ratio_to_match(table, tolerance=0.01)
+    loose = analysis.size_ratio_to_match(table, tolerance=0.01)
     assert loose.match == "unrestricted-2" and loose.ratio == 2.0
 
 
 def test_size_ratio_the_other_way_matches_the_best_unrestricted_model():
     table = accuracy_table([0.55, 0.62, 0.66, 0.70], [0.50, 0.55, 0.61, 0.64])
-    assert sv.size_ratio_to_match(table).match is None  # nothing in the grid reaches simple-3
-    reverse = sv.size_ratio_to_match(table, best_of="unrestricted")
+    assert analysis.size_ratio_to_match(table).match is None  # nothing in the grid reaches simple-3
+    reverse = analysis.size_ratio_to_match(table, best_of="unrestricted")
     assert (reverse.best, reverse.match, reverse.ratio) == ("unrestricted-3", "simple-2", 2.0)
     assert "smallest simple model at least as accurate: simple-2" in reverse.statement()
     with pytest.raises(ConfigError, match="best_of"):
-        sv.size_ratio_to_match(table, best_of="pythia")
+        analysis.size_ratio_to_match(table, best_of="pythia")
 
 
 def test_size_ratio_reports_a_bound_or_a_failed_claim_honestly():
-    none = sv.size_ratio_to_match(accuracy_table([0.70, 0.72, 0.71, 0.70], [0.50, 0.55, 0.61, 0.63]))
+    none = analysis.size_ratio_to_match(accuracy_table([0.70, 0.72, 0.71, 0.70], [0.50, 0.55, 0.61, 0.63]))
     assert none.match is None and none.ratio is None and "ratio > 4.00x" in none.statement()
-    none_reverse = sv.size_ratio_to_match(accuracy_table([0.5, 0.5, 0.5, 0.5], [0.7, 0.6, 0.6, 0.6]), best_of="unrestricted")
+    none_reverse = analysis.size_ratio_to_match(accuracy_table([0.5, 0.5, 0.5, 0.5], [0.7, 0.6, 0.6, 0.6]), best_of="unrestricted")
     assert none_reverse.match is None and "ratio < 0.12x" in none_reverse.statement()  # 1M vs the largest simple, 8M
-    reversed_claim = sv.size_ratio_to_match(accuracy_table([0.50, 0.52, 0.55, 0.60], [0.61, 0.62, 0.63, 0.64]))
+    reversed_claim = analysis.size_ratio_to_match(accuracy_table([0.50, 0.52, 0.55, 0.60], [0.61, 0.62, 0.63, 0.64]))
     assert reversed_claim.ratio == pytest.approx(1 / 8)  # a smaller unrestricted model already matches
     with pytest.raises(ConfigError, match="both data types"):
-        sv.size_ratio_to_match(accuracy_table([0.5], []))
+        analysis.size_ratio_to_match(accuracy_table([0.5], []))
 
 
 def test_compute_frontier_is_the_lower_envelope():
     points = pd.DataFrame({"flops": [1, 2, 2, 4, 8, 16], "val_loss": [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]})
-    assert sv.compute_frontier(points).tolist() == [True, True, False, False, True, False]
+    assert analysis.compute_frontier(points).tolist() == [True, True, False, False, True, False]
 
 
 def test_scaling_fits_recover_known_exponents():
@@ -180,29 +182,29 @@ def test_scaling_fits_recover_known_exponents():
     flops = np.array([1e9, 1e10, 1e11, 1e12])
     curves = pd.DataFrame({"data": "simple", "name": "simple-3", "step": [1, 2, 3, 4], "flops": flops,
                            "val_loss": (1e14 / flops) ** 0.05})
-    fits = sv.scaling_fits(summary, curves, sweep)
+    fits = analysis.scaling_fits(summary, curves, sweep)
     assert fits.n.exponent == pytest.approx(0.1, rel=1e-6) and fits.n.scale == pytest.approx(1e6, rel=1e-4)
     assert fits.d.exponent == pytest.approx(0.2, rel=1e-6) and fits.d_points.tokens.tolist() == [2.5e5, 5e5, 1e6]
     assert fits.c.exponent == pytest.approx(0.05, rel=1e-6) and fits.c_points.frontier.all()
     table = fits.table().set_index("law")
     assert table.loc["L(C)", "points"] == 4 and table.loc["L(D)", "points"] == 3 and table.loc["L(N)", "points"] == 4
-    too_few = sv.scaling_fits(summary.iloc[[0, 1, 4]], curves, None)
+    too_few = analysis.scaling_fits(summary.iloc[[0, 1, 4]], curves, None)
     assert too_few.n is None and too_few.d is None and np.isnan(too_few.table().exponent.iloc[0])
 
 
 def test_default_vocabulary_says_which_list(monkeypatch, tmp_path):
     monkeypatch.setenv("MINI_LIB_SHARED_DATA", str(tmp_path))
-    vocab, note = sv.default_vocabulary("auto")
+    vocab, note = sv_data.default_vocabulary("auto")
     assert vocab == builtin_vocabulary() and "absent" in note
     with pytest.raises(ConfigError, match="word list not found"):
-        sv.default_vocabulary("aochildes")
+        sv_data.default_vocabulary("aochildes")
     with pytest.raises(ConfigError, match="unknown vocabulary"):
-        sv.default_vocabulary("oxford")
+        sv_data.default_vocabulary("oxford")
 
 
 def test_filter_table_shows_both_rules():
     vocab = frozenset("on grandma baked cookies for the kids dog ran".split())
-    table = sv.filter_table(["On Monday, Grandma Rosa baked 12 cookies for the kids.", "The dog ran."], vocab)
+    table = sv_data.filter_table(["On Monday, Grandma Rosa baked 12 cookies for the kids.", "The dog ran."], vocab)
     first = table.iloc[0]
     assert first.oov_words_span_filter == "monday, rosa"  # the training filter sees every word
     assert first.fully_in_vocabulary and first.oov_rate_task_rule == 0.0  # names pass the task rule
@@ -212,9 +214,9 @@ def test_filter_table_shows_both_rules():
 def test_paper_vs_ours_names_the_papers_numbers():
     data = story_data()
     summary = pd.DataFrame({"data": ["simple", "unrestricted"], "parameters": [10**6, 2 * 10**6]})
-    match = sv.size_ratio_to_match(accuracy_table([0.6, 0.7, 0.6, 0.6], [0.5, 0.6, 0.7, 0.7]))
-    fits = sv.ScalingFits(None, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    table = sv.paper_vs_ours(data, summary, {"own": match}, fits, 1.0, "built-in")
+    match = analysis.size_ratio_to_match(accuracy_table([0.6, 0.7, 0.6, 0.6], [0.5, 0.6, 0.7, 0.7]))
+    fits = analysis.ScalingFits(None, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    table = paper.paper_vs_ours(data, summary, {"own": match}, fits, 1.0, "built-in")
     text = table.to_string()
     assert "2.1B tokens" in text and "0.64" in text and "~6x" in text and "too few points" in text
     assert f"{data.budget_tokens:,} tokens each" in text
@@ -234,32 +236,32 @@ def claims_inputs(simple, unrestricted, se=0.01):
 
 def power_fits(exponent, err, r2=0.99):
     fit = PowerLawFit(0.0, 1e6, exponent, 0.0, 1.0, err, r2, 4)
-    return sv.ScalingFits(fit, fit, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    return analysis.ScalingFits(fit, fit, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
 
 
 def test_claims_hold_when_simple_data_wins_clearly_and_loss_follows_a_power_law():
     accuracy, zero_shot = claims_inputs(simple=[0.70, 0.80], unrestricted=[0.55, 0.68])
-    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))
-    assert len(rows) == 7 and all(r.paper == sv.PAPER_ID and r.rule for r in rows)
+    rows = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))
+    assert len(rows) == 7 and all(r.paper == paper.PAPER_ID and r.rule for r in rows)
     assert [r.verdict for r in rows] == ["holds"] * 4 + ["holds", "holds", "not run"]  # no C fit: not run
     assert rows[1].ours.startswith("simple-32 (1.00M) 0.700 vs unrestricted-128 (8.00M, 8.0x) 0.680: +0.020")
-    one_protocol = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "simple"}, power_fits(0.1, 0.01))
+    one_protocol = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "simple"}, power_fits(0.1, 0.01))
     assert len(one_protocol) == 5  # both data types scored on the same tasks: one protocol
 
 
 def test_claims_fail_when_simple_data_loses_and_loss_rises():
     accuracy, zero_shot = claims_inputs(simple=[0.50, 0.55], unrestricted=[0.70, 0.80])
-    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(-0.1, 0.01))
+    rows = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(-0.1, 0.01))
     assert [r.verdict for r in rows[:2]] == ["reversed", "reversed"] and rows[4].verdict == "reversed"
 
 
 def test_claims_within_noise_curved_or_not_measurable_say_so():
     accuracy, zero_shot = claims_inputs(simple=[0.62, 0.70], unrestricted=[0.60, 0.66], se=0.05)  # SE ~0.05
-    rows = sv.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01, r2=0.5))
+    rows = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01, r2=0.5))
     assert rows[0].verdict == "within noise" and rows[1].verdict == "within noise"
     assert rows[4].verdict == "within noise" and "not as a straight line" in rows[4].note
     close = accuracy.assign(parameters=[10**6, 3 * 10**6] * 2)  # the grid spans 3x: the 6x claim cannot be tested
-    assert sv.claims(close, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))[1].verdict == "not run"
+    assert paper.claims(close, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))[1].verdict == "not run"
 
 
 def test_prepare_data_maps_the_notebooks_settings_onto_the_builder():
@@ -271,7 +273,7 @@ def test_prepare_data_maps_the_notebooks_settings_onto_the_builder():
 
     settings = replace(PROFILES["smoke"], n_stories=240, vocab_size=400, seq_len=SEQ, val_fraction=0.1,
                        train_tokens=200 * SEQ, seed=0)
-    data, expected = sv.prepare_data(settings, vocabulary=None), story_data()
+    data, expected = sv_data.prepare_data(settings, vocabulary=None), story_data()
     assert data.corpus == "storyworld" and data.budget_tokens == expected.budget_tokens
     for name in ("simple", "unrestricted"):
         assert np.array_equal(data.variants[name].train.tokens, expected.variants[name].train.tokens)

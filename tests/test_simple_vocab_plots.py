@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mini_lib.core.scaling import fit_power_law  # noqa: E402
-from mini_lib.papers.simplified_vocab.experiment import ScalingFits  # noqa: E402
+from mini_lib.papers.simplified_vocab.analysis import ScalingFits  # noqa: E402
 from mini_lib.papers.simplified_vocab.plots import plot_power_laws  # noqa: E402
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mini_lib.core.errors import ConfigError
 from mini_lib.papers.simplified_vocab import span_filter as sf
 from mini_lib.papers.simplified_vocab.span_filter import (
     FilterStats,
@@ -18,7 +19,6 @@ from mini_lib.papers.simplified_vocab.span_filter import (
     require_nonempty,
     words,
 )
-from mini_lib.core.errors import ConfigError
 
 VOCAB = frozenset(
     "the a cat dog sat on mat and ran to park big red ball he she it was is saw i you we went home "

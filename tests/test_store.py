@@ -8,7 +8,16 @@ import pytest
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.store import (
-    SPEC_FILE, Spec, cache_folder, cached, cached_array, canonical, claim, data_fingerprint, fingerprint, named,
+    SPEC_FILE,
+    Spec,
+    cache_folder,
+    cached,
+    cached_array,
+    canonical,
+    claim,
+    data_fingerprint,
+    fingerprint,
+    named,
 )
 from mini_lib.core.tokenization import PackedBlocks
 from tests.helpers import run_python

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from mini_lib.core.errors import ConfigError
 from mini_lib.corpora import _storyworld_words as words
 from mini_lib.corpora.storyworld import (
     FEATURES,
@@ -25,7 +26,6 @@ from mini_lib.corpora.storyworld import (
     split_sentences,
     story_plan,
 )
-from mini_lib.core.errors import ConfigError
 
 WORD = re.compile(r"[A-Za-z]+")
 

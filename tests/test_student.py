@@ -79,7 +79,7 @@ def test_every_real_notebook_has_a_student_copy(tmp_path):
 
 
 def test_cli_runs_as_a_module_and_names_bad_notebooks(tmp_path, capsys):
-    out = subprocess.run([sys.executable, "-m", "mini_lib.lab.student", "--out", str(tmp_path), "00"], cwd=REPO_ROOT,
+    out = subprocess.run([sys.executable, "-m", "mini_lib.student", "--out", str(tmp_path), "00"], cwd=REPO_ROOT,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"student copy: {tmp_path / '00_quickstart.ipynb'}"
     assert main(["--out", str(tmp_path / "bad"), "00", "99"]) == 2
@@ -95,6 +95,6 @@ def test_answer_block_matches_hint_and_solution_summaries(summary):
 
 def test_readme_documents_the_command_and_the_markers():
     readme = (REPO_ROOT / "README.md").read_text()
-    assert "python -m mini_lib.lab.student" in readme
+    assert "python -m mini_lib.student" in readme
     assert "<details><summary>Hint</summary>" in readme and f"`{SOLUTION_TAG}`" in readme
     assert ANSWER_BLOCK.search("<details><summary>Hint</summary> ... </details>")  # the README's example works

@@ -3,7 +3,12 @@ import pytest
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.tokenization import (
-    PackedBlocks, encode_corpus, load_tokenizer, pack_corpus, pack_documents, save_tokenizer,
+    PackedBlocks,
+    encode_corpus,
+    load_tokenizer,
+    pack_corpus,
+    pack_documents,
+    save_tokenizer,
     train_tokenizer,
 )
 from tests.helpers import run_python, tiny_setup, word_corpus

@@ -15,7 +15,12 @@ import torch
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.train import (
-    TrainConfig, TrainingDiverged, batch_indices, latest_checkpoint, learning_rate, train,
+    TrainConfig,
+    TrainingDiverged,
+    batch_indices,
+    latest_checkpoint,
+    learning_rate,
+    train,
 )
 from tests.helpers import tiny_model, tiny_setup, word_corpus
 
@@ -102,6 +107,16 @@ def test_callback_sees_every_step(tmp_path):
     train(tiny_model(len(tokenizer)), blocks, quick(steps=3), tmp_path / "c",
           callbacks=[lambda info: seen.append((info.step, info.record["loss"]))], resume=False)
     assert [s for s, _ in seen] == [1, 2, 3]
+
+
+def test_train_meta_says_what_the_call_cost(tmp_path):
+    tokenizer, blocks = tiny_setup()
+    train(tiny_model(len(tokenizer)), blocks, quick(steps=5, checkpoint_every=5), tmp_path / "t")
+    timing = json.loads((tmp_path / "t" / "train_meta.json").read_text())["timing"]
+    assert timing["steps_run"] == 5 and 0 < timing["first_step_s"] < timing["wall_s"] and timing["step_s"] > 0
+    assert timing["peak_gpu_gb"] is None  # a CPU run
+    train(tiny_model(len(tokenizer)), blocks, quick(steps=5, checkpoint_every=5), tmp_path / "t")  # finished: no steps
+    assert json.loads((tmp_path / "t" / "train_meta.json").read_text())["timing"]["steps_run"] == 0
 
 
 def test_learning_rate_schedule_warmup_then_cosine_to_min():

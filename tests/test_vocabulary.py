@@ -2,16 +2,16 @@
 
 import pytest
 
+from mini_lib.core.errors import ConfigError
+from mini_lib.core.zero_shot_tasks import storyworld_tasks
+from mini_lib.corpora.storyworld import generate_stories, realise, simple_vocabulary, story_plan
+from mini_lib.papers.simplified_vocab.span_filter import filter_corpus, in_vocabulary, words
 from mini_lib.papers.simplified_vocab.vocabulary import (
     builtin_vocabulary,
     load_word_list,
+    simplify,
     vocabulary_from_corpus,
 )
-from mini_lib.papers.simplified_vocab.span_filter import filter_corpus, in_vocabulary, words
-from mini_lib.corpora.storyworld import generate_stories, realise, simple_vocabulary, story_plan
-from mini_lib.core.errors import ConfigError
-from mini_lib.papers.simplified_vocab.vocabulary import simplify
-from mini_lib.core.zero_shot_tasks import storyworld_tasks
 
 
 def test_paper_csv_loads_all_21037_words(aochildes_vocab_path):

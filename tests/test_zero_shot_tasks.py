@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from mini_lib.papers.simplified_vocab.span_filter import is_fully_in_vocabulary
-from mini_lib.corpora import storyworld as sw
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.tokenization import encode_documents, train_tokenizer
 from mini_lib.core.zero_shot import score_choices
 from mini_lib.core.zero_shot_tasks import PAPER_ANALOGUE, TASKS, storyworld_tasks, task_table
+from mini_lib.corpora import storyworld as sw
+from mini_lib.papers.simplified_vocab.span_filter import is_fully_in_vocabulary
 
 N = 24
 

@@ -94,7 +94,7 @@ def compare_seeds(a: Sequence[float], b: Sequence[float], *, direction: int = 1,
 
 def compare_with_error(difference: float, error: float, *, direction: int = 1, k: float = 2.0,
                        floor: float = 0.0) -> SeedComparison:
-    """The same rule for ONE measured difference whose noise is known another way: a binomial standard
+    """The same rule for one measured difference whose noise is known another way: a binomial standard
     error over task items, a fit's standard error, or 0 for an exact count. ``error`` NaN (unknown)
     decides only with a ``floor``, as a single seed does in ``compare_seeds``."""
     if direction not in (1, -1):

@@ -10,11 +10,11 @@ The file holds the holder's pid, host and command, which the second writer's err
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import socket
 import sys
-import functools
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator

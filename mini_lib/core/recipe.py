@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mini_lib.corpora.loaders import load_corpus, train_val_split
 from mini_lib.core.tokenization import EncodedDocs, PackedBlocks, encode_corpus, train_tokenizer
+from mini_lib.corpora.loaders import load_corpus, train_val_split
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """One spec-checked store for everything the package reuses from disk: caches, grid cells, base models.
 
-An artefact is a folder committed with ONE atomic rename (``paths.atomic_folder``) that holds its files
+An artefact is a folder committed with one atomic rename (``paths.atomic_folder``) that holds its files
 and ``spec.json``: the full spec that produced it (its kind, the producing code's version, the settings
 and a fingerprint of the data). Reuse compares specs, never mere existence, in two modes:
 

@@ -45,7 +45,14 @@ from mini_lib.core.progress import progress_bar
 from mini_lib.core.seeding import deterministic_on_cpu, seed_everything
 from mini_lib.core.throughput import StepClock, Throughput
 from mini_lib.core.train_config import (  # noqa: F401 - the loop's settings and schedule, imported from here too
-    PRECISIONS, RESUMABLE_CHANGES, BatchShape, TrainConfig, TrainData, batch_indices, check_inputs, learning_rate,
+    PRECISIONS,
+    RESUMABLE_CHANGES,
+    BatchShape,
+    TrainConfig,
+    TrainData,
+    batch_indices,
+    check_inputs,
+    learning_rate,
     resolve_precision,
 )
 
@@ -237,7 +244,7 @@ def _step_record(step: int, loss: float, lr: float, grad_norm: torch.Tensor, spe
 
 
 def _finish(run: _Run, config: TrainConfig, run_dir: Path, spec: dict, *, resumed_from: int | None,
-            evaluate: Callable[[int], dict | None], throughput: Throughput, clock: "StepClock", tokenizer) -> TrainResult:
+            evaluate: Callable[[int], dict | None], throughput: Throughput, clock: StepClock, tokenizer) -> TrainResult:
     """The final evaluation and checkpoint (a rerun of a finished run reads its final evaluation from
     disk instead), then train_meta.json (with the call's timing), the samples, and the result."""
     finished_before = resumed_from == config.steps
@@ -302,7 +309,7 @@ def train(
     clock = StepClock()
     callbacks = [*callbacks, clock]
     check_inputs(data, config, order)
-    seed_everything(config.seed, deterministic=False)  # the switch is _deterministic_on_cpu's
+    seed_everything(config.seed, deterministic=False)  # the switch is deterministic_on_cpu's
     run = _set_up(model, config, BatchShape.of(config))
     resumed_from, spec = resume_run(run.accelerator, run.raw_model, data, config, run_dir, resume)
     start_step = resumed_from or 0

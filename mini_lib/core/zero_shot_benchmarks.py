@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Callable
 
-from mini_lib.corpora.loaders import hub_offline
 from mini_lib.core.errors import ConfigError, choose
 from mini_lib.core.zero_shot import ChoiceTask
+from mini_lib.corpora.loaders import hub_offline
 
 
 @dataclass(frozen=True)

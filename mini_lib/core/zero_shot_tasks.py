@@ -17,7 +17,7 @@ rich words), for stories the models never trained on (indices from ``TASK_START`
   day -- facts whose words are the same in both tiers. Storyworld never prints "yes" or "Question",
   so this task measures an ability our training data cannot teach: expect chance.
 * ``sst2_ending`` (SST-2-like): the story up to its outcome, then the outcome sentence ending in a
-  feeling; the two options differ ONLY in that feeling word (one of the story's outcome, one of the
+  feeling; the two options differ only in that feeling word (one of the story's outcome, one of the
   opposite outcome), so the model must judge which feeling fits what happened.
 * ``copa_next_event`` (COPA-like): a story with an obstacle, up to its outcome; the outcome
   sentence as the plan tells it against the sentence for the opposite outcome. The obstacle's
@@ -39,9 +39,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mini_lib.corpora import storyworld as sw
 from mini_lib.core.errors import ConfigError, choose
 from mini_lib.core.zero_shot import ChoiceTask
+from mini_lib.corpora import storyworld as sw
 
 TASKS: tuple[str, ...] = (
     "blimp_subject_verb", "blimp_determiner_noun", "blimp_word_order", "boolq_story", "sst2_ending", "copa_next_event",

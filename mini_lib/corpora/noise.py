@@ -35,8 +35,8 @@ from collections.abc import Mapping, Sequence
 import datasets
 import numpy as np
 
-from mini_lib.corpora.storyworld import split_sentences
 from mini_lib.core.errors import ConfigError, check_fraction, choose
+from mini_lib.corpora.storyworld import split_sentences
 
 DEFAULT_KINDS: tuple[str, ...] = ("word_salad", "shuffled", "boilerplate", "truncated", "off_topic")
 LOW_QUALITY_KINDS: tuple[str, ...] = DEFAULT_KINDS + ("keyword_list", "repeated")

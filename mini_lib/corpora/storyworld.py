@@ -36,9 +36,9 @@ from dataclasses import dataclass, fields
 
 import datasets
 
+from mini_lib.core.errors import ConfigError, choose
 from mini_lib.corpora import _storyworld_templates as tpl
 from mini_lib.corpora import _storyworld_words as words
-from mini_lib.core.errors import ConfigError, choose
 
 TIERS: tuple[str, ...] = ("simple", "rich")
 MAX_SENTENCES = 12

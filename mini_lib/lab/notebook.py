@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mini_lib.core.paths import runs_dir, write_text_atomic
-from mini_lib.lab.profiles import notebook_settings, resolve_notebook
 from mini_lib.core.progress import headless, quiet_library_bars
 from mini_lib.core.seeding import seed_everything
+from mini_lib.lab.profiles import notebook_settings, resolve_notebook
 
 
 @dataclass

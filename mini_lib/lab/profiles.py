@@ -1,4 +1,4 @@
-"""Profiles: the ONE place that says how big every notebook's run is.
+"""Profiles: the one place that says how big every notebook's run is.
 
 * ``smoke``: CI; about a minute per notebook on 2 cores; proves every cell runs.
 * ``cpu``: a laptop or Binder; at most ~10 minutes and ~2 GB of memory; the default.
@@ -23,6 +23,8 @@ from functools import cache
 from typing import Any, Callable
 
 from mini_lib.core.errors import ConfigError, choose
+
+
 PROFILES = ("smoke", "cpu", "gpu")
 OFFLINE_PROFILES = ("smoke", "cpu")
 
@@ -140,19 +142,19 @@ PROPER = _within(0, 1, high_open=True)  # some, never all (warmup_fraction, nois
 # above give a meaning. Strings not named here (paths, hub names) are free.
 VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("03_quality_quantity:n_stories", _at_least(0)),  # 0 = the whole file / hub split
-    ("04_gptfluence:tasks", _one_of("mini_lib.papers.gptfluence.tasks:KINDS")),
-    ("04_gptfluence:unseen_task", _one_of("mini_lib.papers.gptfluence.tasks:KINDS", blank_ok=True)),
-    ("04_gptfluence:task_source", _one_of("mini_lib.papers.gptfluence.tasks:SOURCES")),
+    ("04_gptfluence:tasks", _one_of("mini_lib.papers.gptfluence.data:KINDS")),
+    ("04_gptfluence:unseen_task", _one_of("mini_lib.papers.gptfluence.data:KINDS", blank_ok=True)),
+    ("04_gptfluence:task_source", _one_of("mini_lib.papers.gptfluence.data:SOURCES")),
     ("04_gptfluence:sim_width", _at_least(0)),  # 0 = the feature size
     ("preset", _one_of("mini_lib.core.models:PRESETS")),
     ("presets", _one_of("mini_lib.core.models:PRESETS")),
     ("tier", _one_of("mini_lib.corpora.storyworld:TIERS")),
     ("corpus", _one_of("mini_lib.corpora.loaders:SOURCES")),
-    ("vocabulary", _one_of("mini_lib.papers.simplified_vocab.experiment:VOCABULARIES")),
+    ("vocabulary", _one_of("mini_lib.papers.simplified_vocab.data:VOCABULARIES")),
     ("precision*", _one_of("mini_lib.core.train:PRECISIONS")),
     ("*tasks", _one_of("mini_lib.core.zero_shot_tasks:TASKS")),
     ("benchmarks", _one_of("mini_lib.core.zero_shot_benchmarks:BENCHMARKS")),
-    ("construction", _one_of("mini_lib.papers.quality_quantity.experiment:CONSTRUCTIONS")),
+    ("construction", _one_of("mini_lib.papers.quality_quantity.data:CONSTRUCTIONS")),
     ("hold", _one_of("mini_lib.corpora.duplication:HOLD_CHOICES")),
     ("samplers", _one_of("mini_lib.papers.data_selection.samplers:SAMPLERS")),
     ("askllm_variants", _one_of("mini_lib.papers.data_selection.askllm:PROMPT_VARIANTS")),

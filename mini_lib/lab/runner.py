@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import ast
 import json
-from contextlib import ExitStack
 import os
 import re
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path

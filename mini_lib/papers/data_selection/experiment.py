@@ -1,14 +1,12 @@
 """The data-selection experiment of notebook 06: score once, sample at several fractions, pre-train on
-an equal token budget, compare with full data.
+an equal token budget.
 
-Follows "How to Train Data-Efficient LLMs" (arXiv 2402.09668): every sampler
-keeps {10, 20, 40, 60, 80}% of a corpus, the same model is pre-trained on each subset for the SAME
-number of tokens (a smaller subset is repeated for more epochs), and the result is compared with
-full-data training by the paper's over-scaling metric (``metrics.over_scaling``: the larger model on
-a subset vs the larger model on full data, in units of the gain from a smaller to the larger model,
-both on full data). Our corpus is storyworld with injected low-quality documents of known kinds
-(``corpora.noise``) and k-fold repeated documents (``corpora.duplication``), so every sampler's
-kept set can also be checked against the labels.
+Follows "How to Train Data-Efficient LLMs" (arXiv 2402.09668): every sampler keeps {10, 20, 40, 60, 80}%
+of the corpus (``data.build_corpus``); the larger model is pre-trained on each subset for the same number
+of tokens (a smaller subset is repeated for more epochs), the larger and a smaller model on full data.
+Each large-model row gets the paper's over-scaling metric (``metrics.over_scaling``: the larger model on
+a subset vs the larger model on full data, in units of the gain from a smaller to the larger model, both
+on full data) and its convergence speed-up.
 
 Scores are computed once per corpus and cached in the artefact store (``mini_lib.core.store``, under
 ``cache_dir()/selection_scores``), keyed by the texts, the scorer and the prompt: Ask-LLM P(yes) from
@@ -18,8 +16,7 @@ SSL Prototypes.
 
 The scorer sweep (``run_scorer_sweep``) asks why a quality sampler wins or loses: it keeps the corpus,
 tokenizer and budget fixed and swaps the scorer for synthetic ones of known AUROC (the clean label plus
-noise, ``metrics.scorer_of_auroc``), next to the real scorers, over several seeds; ``selection_claims``
-decides the paper's claims on those seeds with ``claims.compare_seeds``.
+noise, ``metrics.scorer_of_auroc``), next to the real scorers, over several seeds.
 """
 
 from __future__ import annotations
@@ -32,87 +29,26 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from mini_lib.core.claims import Claim, PaperRow, compare_seeds, paper_vs_ours_table
-from mini_lib.corpora.duplication import duplicate_many
-from mini_lib.corpora.noise import CLEAN, inject_low_quality
-from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.core.errors import ConfigError, check_fraction, choose
 from mini_lib.core.grid import GridCell, run_grid
 from mini_lib.core.models import ModelShape, build_model, neox_config
 from mini_lib.core.paths import cache_dir, texts_fingerprint
-from mini_lib.core.recipe import PreparedData, prepare_lm_data
 from mini_lib.core.store import Spec, cached_array
-from mini_lib.papers.data_selection.density import SketchConfig, density_scores, exact_kde
+from mini_lib.core.tokenization import pack_corpus
+from mini_lib.core.train import TrainConfig
+from mini_lib.papers.data_selection.data import SelectionCorpus
+from mini_lib.papers.data_selection.density import SketchConfig
 from mini_lib.papers.data_selection.metrics import (
     equal_token_budget_epochs,
     over_scaling,
     scorer_auroc,
     scorer_of_auroc,
-    selection_quality,
 )
 from mini_lib.papers.data_selection.samplers import SAMPLERS, select
 from mini_lib.papers.data_selection.settings import DataSelectionSettings
-from mini_lib.core.tokenization import pack_corpus
-from mini_lib.core.train import TrainConfig
 
-# arXiv 2402.09668: T5-Large trained on 20% samples of C4, same token budget.
-PAPER_OVER_SCALING_20PCT: dict[str, float] = {"askllm": 33.0, "density": 2.8, "random": -6.5, "perplexity": -32.7}
-PAPER_CLAIMS: dict[str, str] = {
-    "askllm_beats_full_at_10pct": "Ask-LLM beats full-data training even when 90% of the data is rejected",
-    "askllm_faster_convergence": "Ask-LLM converges up to 70% faster than full-data training",
-    "density_recovers_full": "Density sampling recovers full-data quality",
-}
-PAPER_MAX_SPEEDUP = 0.70
-PAPER_SOURCE = "arXiv 2402.09668, T5-Large results"
 FULL = "full"  # the sampler name of full-data training (keep fraction 1.0)
 SCORE_SAMPLERS = {"askllm": "askllm", "perplexity": "perplexity", "perplexity_middle": "perplexity"}
-
-
-# ---- corpus ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SelectionCorpus:
-    """Documents in training order with their ground truth: ``quality`` ("clean" or a low-quality
-    kind), ``is_duplicate`` (a repeat of a document seen earlier) and the source story id."""
-
-    texts: list[str]
-    quality: np.ndarray
-    is_duplicate: np.ndarray
-    source_id: np.ndarray
-
-    @property
-    def is_good(self) -> np.ndarray:
-        return self.quality == CLEAN
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-
-def build_corpus(
-    n_stories: int,
-    *,
-    noise_fraction: float,
-    duplicate_rate: float,
-    repeat_k: int,
-    seed: int = 0,
-    tier: str = "simple",
-    kinds: Sequence[str] | None = None,
-) -> SelectionCorpus:
-    """``n_stories`` storyworld stories, a ``noise_fraction`` of them replaced by low-quality documents,
-    then a ``duplicate_rate`` of the rows made of ``repeat_k``-fold repeats (row count kept)."""
-    check_fraction("noise_fraction", noise_fraction)
-    check_fraction("duplicate_rate", duplicate_rate)
-    ds = generate_stories(n_stories, seed=seed, tier=tier)
-    ds = inject_low_quality(ds, noise_fraction, seed=seed, **({"kinds": tuple(kinds)} if kinds else {}))
-    if duplicate_rate > 0:
-        ds, _ = duplicate_many(ds, duplicate_rate, repeat_k, seed=seed)
-        is_dup = np.asarray(ds["is_duplicate"], dtype=bool)
-        source = np.asarray(ds["source_id"])
-    else:
-        is_dup = np.zeros(len(ds), dtype=bool)
-        source = np.asarray(ds["id"])
-    return SelectionCorpus(list(ds["text"]), np.asarray(ds["quality"]), is_dup, source)
 
 
 # ---- scores (computed once, cached) --------------------------------------------------------------
@@ -198,6 +134,7 @@ def askllm_scores_cached(texts: Sequence[str], variants: Sequence[str], *, score
 
 # ---- the notebook's settings, as the library's configs ---------------------------------------------
 
+
 _QUIET = {"log_every": 10_000, "progress": False}  # the notebook prints one line per model itself
 
 
@@ -209,13 +146,6 @@ class ModelShapes(NamedTuple):
 def model_shapes(s: DataSelectionSettings) -> ModelShapes:
     return ModelShapes(ModelShape(s.n_layers, s.d_model, s.n_heads),
                        ModelShape(s.small_n_layers, s.small_d_model, s.small_n_heads))
-
-
-def proxy_data(s: DataSelectionSettings) -> PreparedData:
-    """The proxy LM's data: ``proxy_docs`` clean stories of another seed than the corpus (so not the documents
-    it will score), 20% held out; its tokenizer and validation blocks serve every model of the notebook."""
-    return prepare_lm_data(corpus="storyworld", n_stories=s.proxy_docs, vocab_size=s.vocab_size, seq_len=s.seq_len,
-                           val_fraction=0.2, seed=s.seed + 1, tier=s.tier)
 
 
 def proxy_train_config(s: DataSelectionSettings) -> TrainConfig:
@@ -230,12 +160,6 @@ def train_config(s: DataSelectionSettings) -> TrainConfig:
 
 def sketch_config(s: DataSelectionSettings) -> SketchConfig:
     return SketchConfig(n_hashes=s.sketch_hashes, n_buckets=s.sketch_buckets, bandwidth=s.sketch_bandwidth, seed=s.seed)
-
-
-def noisy_corpus(s: DataSelectionSettings) -> "SelectionCorpus":
-    """The notebook's labelled noisy corpus (``build_corpus`` with the settings' sizes and rates)."""
-    return build_corpus(s.n_stories, noise_fraction=s.noise_fraction, duplicate_rate=s.duplicate_rate,
-                        repeat_k=s.repeat_k, seed=s.seed, tier=s.tier)
 
 
 def corpus_scores(s: DataSelectionSettings, corpus: "SelectionCorpus", proxy_model, proxy_tokenizer) -> CorpusScores:
@@ -298,58 +222,6 @@ def make_subsets(scores: CorpusScores, samplers: Sequence[str], keep_fractions: 
 def budget_tokens(steps: int, batch_size: int, seq_len: int) -> int:
     """Tokens every model sees: the same for every subset (smaller subsets repeat more epochs)."""
     return int(steps) * int(batch_size) * int(seq_len)
-
-
-def kept_kinds(subsets: dict[tuple[str, float], np.ndarray], corpus: SelectionCorpus) -> pd.DataFrame:
-    """Per (sampler, fraction): the share of each quality kind (and of repeated rows) that was kept."""
-    rows = []
-    groups = {kind: corpus.quality == kind for kind in np.unique(corpus.quality)}
-    groups["repeat"] = corpus.is_duplicate
-    for (sampler, fraction), kept in subsets.items():
-        mask = np.zeros(len(corpus), dtype=bool)
-        mask[kept] = True
-        for kind, members in groups.items():
-            if members.any():
-                rows.append({"sampler": sampler, "keep_fraction": fraction, "kind": kind,
-                             "kept": float(mask[members].mean()), "n": int(members.sum())})
-    return pd.DataFrame(rows)
-
-
-def selection_table(subsets: dict[tuple[str, float], np.ndarray], corpus: SelectionCorpus) -> pd.DataFrame:
-    """Precision / recall of every kept set against the clean labels (``metrics.selection_quality``)."""
-    rows = []
-    for (sampler, fraction), kept in subsets.items():
-        q = selection_quality(np.asarray(kept, dtype=np.int64), corpus.is_good)
-        rows.append({"sampler": sampler, "keep_fraction": fraction, "n_kept": q.n_kept, "precision": q.precision,
-                     "clean_kept": q.clean_kept, "low_quality_removed": q.low_quality_removed,
-                     "repeats_kept": float(corpus.is_duplicate[kept].mean()) if len(kept) else float("nan")})
-    return pd.DataFrame(rows)
-
-
-def scorer_table(scores: CorpusScores, corpus: SelectionCorpus) -> pd.DataFrame:
-    """AUROC of every scorer for clean vs low-quality, overall and per low-quality kind."""
-    named = {f"askllm[{v}]": p for v, p in scores.askllm.items()}
-    named["perplexity (negated)"] = -scores.perplexity
-    named["density (negated)"] = -density_scores(scores.embeddings)
-    rows = []
-    good = corpus.is_good
-    for name, values in named.items():
-        row = {"scorer": name, "all": scorer_auroc(values, good),
-               "mean_clean": float(values[good].mean()), "mean_low_quality": float(values[~good].mean())}
-        for kind in sorted(set(corpus.quality) - {CLEAN}):
-            keep = good | (corpus.quality == kind)
-            row[kind] = scorer_auroc(values[keep], good[keep])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def sketch_vs_kde(embeddings: np.ndarray, sketch: SketchConfig, kde_bandwidth: float) -> tuple[pd.DataFrame, float]:
-    """Sketch density and exact Gaussian KDE of every point, and their Spearman rank correlation."""
-    from scipy.stats import spearmanr
-
-    frame = pd.DataFrame({"sketch": density_scores(embeddings, sketch),
-                          "exact_kde": exact_kde(embeddings, kde_bandwidth)})
-    return frame, float(spearmanr(frame["sketch"], frame["exact_kde"]).statistic)
 
 
 # ---- pre-training on every subset -------------------------------------------------------------------
@@ -443,59 +315,10 @@ def add_over_scaling(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFram
     return out
 
 
-# ---- the paper's numbers next to ours -------------------------------------------------------------
-
-
-def _nearest(frame: pd.DataFrame, fraction: float) -> pd.DataFrame:
-    fractions = frame["keep_fraction"].unique()
-    best = fractions[np.argmin(np.abs(fractions - fraction))]
-    return frame[frame["keep_fraction"] == best]
-
-
-def paper_vs_ours(summary: pd.DataFrame, samplers: Sequence[str]) -> pd.DataFrame:
-    """The paper's over-scaling at 20% (T5-Large) next to ours at the fraction nearest 20%, one ``PaperRow`` per
-    sampler, then the paper's three qualitative claims with what we measured; ``setting`` names the keep
-    fraction our number is at."""
-    large = summary[(summary["model"] == "large") & (summary["sampler"] != FULL)]
-    full = summary[(summary["model"] == "large") & (summary["sampler"] == FULL)].iloc[0]
-    rows = []
-    for sampler in samplers:
-        mine = _nearest(large[large["sampler"] == sampler], 0.2)
-        rows.append(PaperRow(
-            f"over-scaling at 20%: {sampler}",
-            _at_fraction(float(mine["keep_fraction"].iloc[0])) if len(mine) else "large model, sampler not in this run",
-            PAPER_OVER_SCALING_20PCT.get(sampler, float("nan")),
-            float(mine["over_scaling"].iloc[0]) if len(mine) else float("nan"),
-            "" if sampler in PAPER_OVER_SCALING_20PCT else "the paper reports no number for this sampler here",
-            PAPER_SOURCE))
-    ask = large[large["sampler"] == "askllm"]
-    if len(ask):
-        low = ask[ask["keep_fraction"] == ask["keep_fraction"].min()].iloc[0]
-        rows.append(PaperRow(PAPER_CLAIMS["askllm_beats_full_at_10pct"], _at_fraction(float(low["keep_fraction"])), 1.0,
-                             float(low["val_loss"] < full["val_loss"]),
-                             f"1 = yes; val loss {low['val_loss']:.3f} vs full {full['val_loss']:.3f}", PAPER_SOURCE))
-        rows.append(PaperRow(PAPER_CLAIMS["askllm_faster_convergence"], "large model, best over keep fractions",
-                             PAPER_MAX_SPEEDUP,
-                             float(np.nanmax(ask["speedup"])) if ask["speedup"].notna().any() else float("nan"),
-                             "largest speed-up over fractions; NaN: never reached the full-data loss", PAPER_SOURCE))
-    dens = large[large["sampler"] == "density"]
-    if len(dens):
-        best = dens.loc[dens["val_loss"].idxmin()]
-        rows.append(PaperRow(PAPER_CLAIMS["density_recovers_full"], _at_fraction(float(best["keep_fraction"])), 0.0,
-                             float(best["val_loss"] - full["val_loss"]),
-                             "best density val loss minus full-data val loss (<= 0: recovered)", PAPER_SOURCE))
-    return paper_vs_ours_table(rows)
-
-
-def _at_fraction(keep_fraction: float) -> str:
-    """Where our number of a ``paper_vs_ours`` row is measured."""
-    return f"large model, keep fraction {keep_fraction:g}"
-
-
 # ---- the value of a quality sampler is the value of its scorer -------------------------------------
 
+
 SWEEP_PREFIX = "auroc="  # sampler name of a synthetic scorer in the sweep, e.g. "auroc=0.70"
-REAL_SCORERS = ("askllm", "perplexity")
 
 
 def sweep_subsets(scores: CorpusScores, corpus: SelectionCorpus, aurocs: Sequence[float], keep_fraction: float, *,
@@ -543,83 +366,3 @@ def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, v
                                  seed=seed)
         frames.append(run.summary.assign(seed=seed, scorer_auroc=run.summary["sampler"].map(auroc)))
     return pd.concat(frames, ignore_index=True)
-
-
-def _per_seed(sweep: pd.DataFrame, sampler: str, column: str = "val_loss") -> np.ndarray:
-    """``column`` of the large model trained on ``sampler``'s kept set, in seed order."""
-    rows = sweep[(sweep["model"] == "large") & (sweep["sampler"] == sampler)].sort_values("seed")
-    if rows.empty:
-        raise ConfigError(f"the sweep has no large model for sampler {sampler!r}")
-    return rows[column].to_numpy(dtype=float)
-
-
-def sweep_verdicts(sweep: pd.DataFrame, *, k: float = 2.0, floor: float = 0.0) -> pd.DataFrame:
-    """Per scorer: mean AUROC, over-scaling and val loss over seeds, and whether it beats full data and
-    random (``claims.compare_seeds`` on val loss, paired by seed: lower is better)."""
-    full, rand = _per_seed(sweep, FULL), _per_seed(sweep, "random")
-    rows = []
-    for sampler in [s for s in sweep["sampler"].unique() if s in REAL_SCORERS or s.startswith(SWEEP_PREFIX)]:
-        loss = _per_seed(sweep, sampler)
-        vs_full = compare_seeds(full, loss, k=k, floor=floor)
-        vs_random = compare_seeds(rand, loss, k=k, floor=floor)
-        rows.append({"scorer": sampler, "auroc": float(np.mean(_per_seed(sweep, sampler, "scorer_auroc"))),
-                     "over_scaling": float(np.mean(_per_seed(sweep, sampler, "over_scaling"))),
-                     "val_loss": float(loss.mean()), "gain_vs_full": vs_full.difference,
-                     "vs_full": vs_full.verdict, "gain_vs_random": vs_random.difference,
-                     "vs_random": vs_random.verdict})
-    return pd.DataFrame(rows).sort_values("auroc", ignore_index=True)
-
-
-def first_auroc_that_beats(verdicts: pd.DataFrame, against: str) -> float:
-    """The lowest synthetic-scorer AUROC from which every higher one beats ``against`` ("full" or
-    "random") beyond noise; NaN when even the best does not."""
-    synthetic = verdicts[verdicts["scorer"].str.startswith(SWEEP_PREFIX)].sort_values("auroc")
-    wins = (synthetic[f"vs_{against}"] == "holds").to_numpy()
-    if not len(wins) or not wins[-1]:
-        return float("nan")
-    first = len(wins) - int(np.argmin(wins[::-1])) if not wins.all() else 0
-    return float(synthetic["auroc"].iloc[first])
-
-
-CLAIM_K, CLAIM_FLOOR = 2.0, 0.01  # the rule, fixed before any run: 2 paired seed spreads, at least 0.01 nats
-
-
-def selection_claims(sweep: pd.DataFrame, *, keep_fraction: float, density_fraction: float) -> list[Claim]:
-    """The paper's headline claims as ``claims.Claim`` rows, decided on the sweep's seeds by
-    ``compare_seeds`` on clean validation loss (paired by seed, lower is better)."""
-    rule = (f"val loss difference over {sweep['seed'].nunique()} paired seeds beyond max({CLAIM_K:g} seed spreads, "
-            f"{CLAIM_FLOOR} nats)")
-    verdicts = sweep_verdicts(sweep, k=CLAIM_K, floor=CLAIM_FLOOR)
-    beats_full, beats_random = first_auroc_that_beats(verdicts, FULL), first_auroc_that_beats(verdicts, "random")
-    mechanism = "; ".join(f"no synthetic scorer, a perfect one included, beats {what} beyond noise" if np.isnan(auroc)
-                          else f"synthetic scorers beat {what} from AUROC {auroc:.2f}"
-                          for what, auroc in (("full data", beats_full), ("random", beats_random)))
-    full = _per_seed(sweep, FULL)
-    claims = []
-    if "askllm" in set(sweep["sampler"]):
-        ask = _per_seed(sweep, "askllm")
-        auroc = float(_per_seed(sweep, "askllm", "scorer_auroc")[0])
-        os_ask = float(np.mean(_per_seed(sweep, "askllm", "over_scaling")))
-        c = compare_seeds(full, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", PAPER_CLAIMS["askllm_beats_full_at_10pct"], PAPER_SOURCE,
-                            f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} at 20% (T5-Large)",
-                            f"over-scaling {os_ask:+.1f} at {keep_fraction:.0%}; full - Ask-LLM loss "
-                            f"{c.describe(' nats')}", rule + "; holds if full data's loss is higher", c.verdict,
-                            f"scorer AUROC {auroc:.2f}; {mechanism}"))
-        ppl = _per_seed(sweep, "perplexity")
-        c = compare_seeds(ppl, ask, k=CLAIM_K, floor=CLAIM_FLOOR)
-        claims.append(Claim("2402.09668", "Ask-LLM ranks above Perplexity filtering", PAPER_SOURCE,
-                            f"over-scaling +{PAPER_OVER_SCALING_20PCT['askllm']} vs "
-                            f"{PAPER_OVER_SCALING_20PCT['perplexity']} at 20%",
-                            f"perplexity - Ask-LLM loss {c.describe(' nats')} at {keep_fraction:.0%}",
-                            rule + "; holds if perplexity's loss is higher", c.verdict,
-                            f"AUROC Ask-LLM {auroc:.2f} vs perplexity "
-                            f"{float(_per_seed(sweep, 'perplexity', 'scorer_auroc')[0]):.2f}"))
-    dens = _per_seed(sweep, "density")
-    c = compare_seeds(dens, full, direction=-1, k=CLAIM_K, floor=CLAIM_FLOOR)
-    claims.append(Claim("2402.09668", PAPER_CLAIMS["density_recovers_full"], PAPER_SOURCE,
-                        f"over-scaling +{PAPER_OVER_SCALING_20PCT['density']} at 20%",
-                        f"density at {density_fraction:.0%} - full loss {c.describe(' nats')}",
-                        rule + "; holds if density's loss is lower, reversed if higher", c.verdict,
-                        "an equal-quality claim: 'within noise' means no difference this run can see"))
-    return claims

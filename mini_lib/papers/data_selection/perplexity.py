@@ -3,7 +3,7 @@
 In the data-selection paper (arXiv 2402.09668) perplexity filtering scores each example with a
 smaller proxy LM and keeps the lowest-perplexity fraction (or, as an option, a middle band); it is
 the quality baseline Ask-LLM is compared against. Perplexity here is ``exp`` of the mean next-token
-negative log-likelihood over ALL the example's tokens. A document-start token (BOS, else EOS) is put
+negative log-likelihood over all the example's tokens. A document-start token (BOS, else EOS) is put
 in front when the tokenizer adds none, so the first word is predicted too and one-word texts still
 get a score.
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from mini_lib.papers.data_selection.experiment import FULL, REAL_SCORERS, SWEEP_PREFIX
+from mini_lib.papers.data_selection.analysis import REAL_SCORERS
+from mini_lib.papers.data_selection.experiment import FULL, SWEEP_PREFIX
 
 REAL_STYLE = {"askllm": {"marker": "s", "color": "tab:red"}, "perplexity": {"marker": "^", "color": "tab:green"}}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mini_lib.papers.data_selection.keep import keep_top
 from mini_lib.papers.data_selection.clustering import KMeansConfig, kmeans_clusters, normalise_rows
+from mini_lib.papers.data_selection.keep import keep_top
 
 
 def prototypicality_distances(embeddings: np.ndarray, config: KMeansConfig = KMeansConfig()) -> np.ndarray:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mini_lib.corpora.noise import LOW_QUALITY_KINDS, make_low_quality, word_pool
 from mini_lib.core.errors import ConfigError
+from mini_lib.corpora.noise import LOW_QUALITY_KINDS, make_low_quality, word_pool
 
 
 @dataclass(frozen=True)

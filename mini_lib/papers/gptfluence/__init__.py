@@ -7,6 +7,7 @@ from mini_lib.core.lazy_exports import lazy_exports
 # submodule -> the names it gives the package, imported on first use (the submodules import torch;
 # mini_lib.papers.gptfluence.settings must stay light)
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "analysis": ("MeanStd", "SimulatorScores", "score_simulator"),
     "collect": ("BaseModel", "CollectConfig", "CollectedTask", "PretrainConfig", "collect_task", "example_set",
                 "finetune", "load_base_model", "load_collected", "pretrain_base_model", "run_batches",
                 "target_losses"),
@@ -19,18 +20,16 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "gptdynamics": ("Example", "FileIds", "Run", "TaskDynamics", "read_file_ids", "read_run", "read_task",
                     "write_run", "write_task"),
     "gptfluence": ("FitConfig", "FitReport", "GPTfluenceConfig", "GPTfluenceSimulator"),
-    "metrics": ("MeanStd", "SimulatorScores", "score_simulator"),
     "mislabel": ("curve_frame", "detection_over_splits", "detection_table", "retrain_after_removal",
                  "self_influence_scores"),
-    "paper": ("PAPER", "paper_vs_ours"),
+    "paper": ("PAPER", "notebook_claims", "paper_vs_ours"),
     "planted": ("PLANTED", "PlantedStudy", "planted_study"),
     "plots": ("true_vs_simulated",),
     "simfluence": ("Simfluence",),
     "splits": ("RunSplit", "split_examples", "split_runs"),
     "synthetic": ("SyntheticConfig", "synthetic_task"),
-    "tasks": ("EMBEDDED_TASKS", "KINDS", "REAL_TASKS", "FineTuneTask", "convert_rows", "load_real_task", "make_task",
+    "data": ("EMBEDDED_TASKS", "KINDS", "REAL_TASKS", "FineTuneTask", "convert_rows", "load_real_task", "make_task",
               "rte_like", "sst2_item", "webnlg_like"),
     "tracin": ("CheckpointGradients", "GradientProjection", "LinearRescale", "output_layer_grads",
                "predicted_trajectories", "tracin_self_influence"),
-    "verdicts": ("notebook_claims",),
 })

@@ -42,17 +42,25 @@ import torch.nn.functional as F
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.evaluate import IGNORE_INDEX, eval_mode
-from mini_lib.core.hardware import resolve_device
 from mini_lib.core.examples import ExampleSet
-from mini_lib.papers.gptfluence.generation import greedy_continuations, text_scores
-from mini_lib.papers.gptfluence.gptdynamics import Example, Run, TaskDynamics, read_file_ids, read_task, write_run, write_task
-from mini_lib.papers.gptfluence.synthetic import sample_batches
-from mini_lib.papers.gptfluence.tasks import FineTuneTask
-from mini_lib.papers.gptfluence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
+from mini_lib.core.hardware import resolve_device
 from mini_lib.core.models import ModelShape, build_model, neox_config
 from mini_lib.core.recipe import prepare_lm_data
 from mini_lib.core.store import Spec, claim, named, tensors_fingerprint
 from mini_lib.core.train import StepInfo, TrainConfig, train
+from mini_lib.papers.gptfluence.data import FineTuneTask
+from mini_lib.papers.gptfluence.generation import greedy_continuations, text_scores
+from mini_lib.papers.gptfluence.gptdynamics import (
+    Example,
+    Run,
+    TaskDynamics,
+    read_file_ids,
+    read_task,
+    write_run,
+    write_task,
+)
+from mini_lib.papers.gptfluence.synthetic import sample_batches
+from mini_lib.papers.gptfluence.tracin import CheckpointGradients, GradientProjection, output_layer_grads
 
 DONE_FILE = "done.json"
 GRADS_FILE = "tracin_grads.npz"

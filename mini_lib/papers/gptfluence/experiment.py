@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from mini_lib.core.errors import ConfigError, choose
+from mini_lib.papers.gptfluence.analysis import SimulatorScores, all_steps_errors, score_simulator
 from mini_lib.papers.gptfluence.collect import CollectedTask
 from mini_lib.papers.gptfluence.features import encode_examples
 from mini_lib.papers.gptfluence.gptdynamics import Run
 from mini_lib.papers.gptfluence.gptfluence import FitConfig, GPTfluenceConfig, GPTfluenceSimulator
-from mini_lib.papers.gptfluence.metrics import SimulatorScores, all_steps_errors, score_simulator
 from mini_lib.papers.gptfluence.simfluence import Simfluence
 from mini_lib.papers.gptfluence.splits import RunSplit, runs_touching, split_examples, split_runs
 from mini_lib.papers.gptfluence.tracin import LinearRescale, predicted_trajectories

@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.core.zero_shot import ChoiceTask, score_choices
 from mini_lib.papers.gptfluence.collect import BaseModel, CollectConfig, CollectedTask, finetune
+from mini_lib.papers.gptfluence.data import FineTuneTask
 from mini_lib.papers.gptfluence.detection import DetectionCurve, detection_curve
 from mini_lib.papers.gptfluence.experiment import Features, SimulatorSettings
 from mini_lib.papers.gptfluence.gptdynamics import Run
 from mini_lib.papers.gptfluence.gptfluence import GPTfluenceSimulator
-from mini_lib.papers.gptfluence.tasks import FineTuneTask
 from mini_lib.papers.gptfluence.tracin import tracin_self_influence
-from mini_lib.core.zero_shot import ChoiceTask, score_choices
 
 DETECTORS = ("gptfluence", "tracin-cp", "random")
 

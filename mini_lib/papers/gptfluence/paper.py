@@ -14,15 +14,28 @@ confirm it (no copy of the table was retrievable while checking), so the table f
 final step across test examples, both methods roll out from the same true step-1 values, and when the
 predicted changes are small next to the spread of those starting values both rankings are the ranking
 of the starting values.
+
+The claims are notebook 04's headline claims as ``mini_lib.core.claims.Claim`` rows, each decided by a rule fixed here.
+
+Every rule is ``claims.compare_seeds`` with k = 2 on values paired by their noise unit: a held-out run
+for simulation errors (log10 of its MSE, as a run's error scales the errors of every method on it: the
+runs differ in which examples they sampled and in what order), a run split
+for detection areas (which run stops the simulator early, and the seeds). Retraining is one
+fine-tuning run per training set, so its noise is the sampling error of an accuracy on the test
+examples: the margin is 2 binomial standard errors of a difference of two accuracies at p = 0.5.
+Notes are rendered from the evidence (``signal_study``), never typed in.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
-from mini_lib.core.claims import PaperRow, paper_vs_ours_table
+from mini_lib.core.claims import Claim, PaperRow, compare_seeds, paper_vs_ours_table
+from mini_lib.papers.gptfluence.experiment import MethodResult
 
 PAPER = {
     "instruction_tuning_410m": {  # (MSE, MAE, Spearman), test loss, task average
@@ -74,3 +87,116 @@ def paper_vs_ours(average: pd.DataFrame, unseen: pd.DataFrame | None = None) -> 
         rows.append(PaperRow(f"{method} seconds per simulated sample", "Pythia-410M", seconds, value,
                              source=f"{SOURCE}, {COST}"))
     return paper_vs_ours_table(rows)
+
+
+# ---- the claims --------------------------------------------------------------------------------
+
+PAPER_ID = "2404.07840"
+K = 2.0
+PER_RUN = (f"paired by held-out run, difference of mean log10 per-run MSE beyond {K:g} seed spreads (claims.compare_seeds; "
+           "log because errors of runs differ by orders of magnitude)")
+
+
+def _per_run(results: Mapping[str, Mapping[tuple[str, str], MethodResult]], method: str, metric: str = "loss") -> list[float]:
+    """Per-held-out-run MSE of ``method`` over every task that has it, in task then run order."""
+    return [v for task in results.values() if (method, metric) in task for v in task[method, metric].run_mse.values()]
+
+
+def _explained(signal: pd.DataFrame, setting: str) -> str:
+    """What the signal study says on ``setting``: how much of the loss movement differs between runs at all
+    (all any simulator could explain), then the share of that run-to-run variance each source explains."""
+    rows = signal[signal["setting"] == setting]
+    if rows.empty:
+        return ""
+    by_source = rows.groupby("source", sort=False)["explained"].mean()
+    shown = ", ".join(f"{source} {value:.0%}" for source, value in by_source.items() if source != "mean trajectory")
+    differs = rows.groupby("task")["run_to_run_share"].first().mean()
+    return (f"runs differ by {differs:.2%} of the test loss movement (run_to_run_share, {setting}, task mean); "
+            f"share of that run-to-run variance explained: {shown}")
+
+
+def simulator_claims(results: Mapping[str, Mapping[tuple[str, str], MethodResult]], signal: pd.DataFrame | None = None) -> list[Claim]:
+    """GPTfluence vs Simfluence and vs TracIn-CP on the held-out runs' test loss."""
+    gpt = _per_run(results, "gptfluence")
+    note = _explained(signal, "held-out runs") if signal is not None else ""
+    fine, instr = PAPER["fine_tuning_410m"], PAPER["instruction_tuning_410m"]
+    rows = []
+    for rival, claim, paper_value in (
+        ("simfluence", "GPTfluence simulates held-out runs' test loss better than Simfluence",
+         f"MSE {fine['gptfluence'][0]} vs {fine['simfluence'][0]} (fine-tuning); {instr['gptfluence'][0]} vs {instr['simfluence'][0]} (instruction tuning)"),
+        ("tracin-cp", "GPTfluence simulates the test loss better than TracIn-CP",
+         f"MSE {instr['gptfluence'][0]} vs {instr['tracin-cp'][0]} (instruction tuning)"),
+    ):
+        other = _per_run(results, rival)
+        if len(other) != len(gpt) or not gpt:
+            rows.append(Claim(PAPER_ID, claim, "Sec. 4, method comparison (Pythia-410M)", paper_value, "", PER_RUN, "not run"))
+            continue
+        c = compare_seeds(np.log10(gpt), np.log10(other), direction=-1, k=K)
+        ours = f"MSE {np.mean(gpt):.3f} vs {np.mean(other):.3f} over {len(gpt)} held-out runs; log10 gptfluence - log10 {rival} {c.describe()}"
+        rows.append(Claim(PAPER_ID, claim, "Sec. 4, method comparison (Pythia-410M)", paper_value, ours, PER_RUN, c.verdict,
+                          "" if c.verdict == "holds" else note))
+    return rows
+
+
+def unseen_claim(table: pd.DataFrame, *, where: str, note: str = "") -> Claim:
+    """GPTfluence vs Simfluence (average factors) on runs with unseen training examples. ``table`` has
+    rows (setting, method, spearman, mse_by_run): ``unseen_study`` or ``planted.PlantedStudy.table``."""
+    rows = table[table["setting"] == "unseen training examples"].set_index("method")
+    gpt, table_mse = rows.loc["gptfluence", "mse_by_run"], rows.loc["simfluence", "mse_by_run"]
+    c = compare_seeds(np.log10(gpt), np.log10(table_mse), direction=-1, k=K)
+    paper = PAPER["unseen_rte_loss"]["unseen training examples"]
+    ours = (f"MSE {np.mean(gpt):.4f} vs Simfluence (average factors) {np.mean(table_mse):.4f}, rho {rows.loc['gptfluence', 'spearman']:.3f}"
+            f" over {len(gpt)} runs; log10 difference {c.describe()}")
+    return Claim(PAPER_ID, f"GPTfluence generalises to unseen training examples ({where})", "Sec. 4, unseen data (RTE loss)",
+                 f"MSE {paper['mse']}, rho {paper['spearman']}", ours,
+                 PER_RUN.replace("MSE", "MSE, GPTfluence vs Simfluence with average factors,"), c.verdict,
+                 "" if c.verdict == "holds" else note)
+
+
+def detection_claim(areas: pd.DataFrame, method: str = "gptfluence", note: str = "") -> Claim:
+    """Self-influence ranking vs a random order, paired by run split (``mislabel.detection_over_splits``)."""
+    by = areas.pivot(index="split", columns="method", values="area")
+    c = compare_seeds(by[method].to_numpy(), by["random"].to_numpy(), direction=1, k=K)
+    ours = f"detection area {by[method].mean():.3f} vs random {by['random'].mean():.3f} over {len(by)} run splits; difference {c.describe()}"
+    return Claim(PAPER_ID, f"{method} self-influence finds flipped labels better than a random order",
+                 "Sec. 5, mislabelled data (SST-2, 40% flipped)", "detection curve above the baselines (figure)", ours,
+                 f"paired by run split (validation run and seeds), area difference beyond {K:g} split spreads", c.verdict,
+                 "" if c.verdict == "holds" else note)
+
+
+def retrain_claim(retrain: pd.DataFrame, n_test: int, method: str = "gptfluence", note: str = "") -> Claim:
+    """Accuracy after removing ``method``'s top-ranked examples vs the noisy pool, one run each."""
+    acc = retrain.set_index("training data")["accuracy"]
+    removed = acc[[name for name in acc.index if name.startswith(f"{method} (")]].iloc[0]
+    noisy, oracle = acc["none (noisy pool)"], acc["oracle (flipped removed)"]
+    floor = K * math.sqrt(2 * 0.25 / n_test)
+    c = compare_seeds([removed], [noisy], direction=1, floor=floor)
+    ours = f"accuracy {removed:.3f} vs noisy pool {noisy:.3f} (oracle {oracle:.3f}) on {n_test} test examples; difference {c.describe()}"
+    return Claim(PAPER_ID, "Removing the examples self-influence ranks first improves test accuracy", "Sec. 5, mislabelled data",
+                 "accuracy up after removal (figure)", ours,
+                 f"one run each: difference beyond {K:g} binomial standard errors of a difference of accuracies on {n_test} examples",
+                 c.verdict, note)
+
+
+def mislabel_note(retrain: pd.DataFrame) -> str:
+    """Whether the noisy pool taught the task at all (if not, nothing separates flipped examples)."""
+    acc = retrain.set_index("training data")["accuracy"]
+    return (f"base model {acc['base model, no fine-tuning']:.3f}, noisy pool {acc['none (noisy pool)']:.3f}, "
+            f"oracle {acc['oracle (flipped removed)']:.3f}: self-influence can only separate flipped labels the model has begun to learn against")
+
+
+def notebook_claims(results: Mapping[str, Mapping[tuple[str, str], MethodResult]], planted: pd.DataFrame, unseen: pd.DataFrame | None,
+                    signal: pd.DataFrame, areas: pd.DataFrame | None, retrain: pd.DataFrame | None, n_test: int) -> list[Claim]:
+    """All of notebook 04's rows, in the order the notebook discusses them."""
+    rows = simulator_claims(results, signal)
+    rows.append(unseen_claim(planted, where="planted influences, known by construction"))
+    if unseen is not None:
+        rows.append(unseen_claim(unseen, where="our fine-tuning runs", note=_explained(signal, "runs with unseen training examples")))
+    note = mislabel_note(retrain) if retrain is not None else ""
+    if areas is not None:
+        rows.append(detection_claim(areas, note=note))
+    if retrain is not None:
+        rows.append(retrain_claim(retrain, n_test, note=note))
+    return rows
+
+

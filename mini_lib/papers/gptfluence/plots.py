@@ -14,9 +14,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from mini_lib.core.plots import legend_below
 from mini_lib.papers.gptfluence.experiment import METHODS, MethodResult, trajectory_frame
 from mini_lib.papers.gptfluence.gptdynamics import Run
-from mini_lib.core.plots import legend_below
 
 METRIC_LABELS = {"loss": "test loss", "bleu": "BLEU", "rougeL": "ROUGE-L"}
 EARLY_SHARE = 0.1  # the first 10% of the steps may run off the axis

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from mini_lib.core.errors import ConfigError, choose
+from mini_lib.core.zero_shot import ChoiceTask
 from mini_lib.papers.gptfluence.collect import (
     BaseModel,
     CollectConfig,
@@ -25,13 +26,12 @@ from mini_lib.papers.gptfluence.collect import (
     load_base_model,
     pretrain_base_model,
 )
+from mini_lib.papers.gptfluence.data import KINDS, FineTuneTask, make_task
 from mini_lib.papers.gptfluence.experiment import SimulatorSettings
-from mini_lib.papers.gptfluence.gptfluence import FitConfig
 from mini_lib.papers.gptfluence.gptdynamics import Run
+from mini_lib.papers.gptfluence.gptfluence import FitConfig
 from mini_lib.papers.gptfluence.settings import GPTfluenceSettings
 from mini_lib.papers.gptfluence.splits import RunSplit, runs_touching, split_runs
-from mini_lib.papers.gptfluence.tasks import KINDS, FineTuneTask, make_task
-from mini_lib.core.zero_shot import ChoiceTask
 
 MISLABEL_TASK = "sst2"
 

@@ -7,7 +7,7 @@ J = (1/T) sum_t L_dsr(theta_t) (equivalently, to maximise the compression ratio 
 Modules, in reading order: ``simplex`` (projection), ``problem`` / ``derivatives`` (a model as
 per-example losses of a flat vector), ``unrolled`` (the inner run and the adjoint gradient),
 ``optimise`` (projected gradient descent on gamma), ``perceptron`` / ``tiny_lm`` / ``perturb`` /
-``lm_data`` (the paper's two settings), ``learning_law`` (contributions CT and their similarity),
+``data`` (the paper's two settings), ``learning_law`` (contributions CT and their similarity),
 ``analysis`` / ``summary`` (AUC, CR, speed-up, learning-law fits), ``experiment`` (both settings from
 a notebook's settings), ``plots`` (notebook 05's figures), ``paper`` (the paper's numbers beside
 ours), ``reweighting`` (the learned weights in the package's one training loop).
@@ -21,13 +21,13 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "analysis": ("Acceleration", "FitComparison", "FitInterval", "LearningLawFit", "acceleration_ratio",
                  "area_under_curve", "compare_fits", "compression_ratio", "fit_interval", "fit_learning_law_curve",
                  "identifiability_by_steps", "interval_verdict"),
+    "data": ("PolicyLMData", "prepare_policy_lm_data"),
     "experiment": ("PolicyExperiment", "contributions_frame", "curves_frame", "epoch_printer", "fit_frame", "fit_table",
                    "headline", "lm_config", "lm_data_from_settings", "objective_frame", "perceptron_experiment",
                    "perceptron_fits_by_steps", "policy_matrix", "resolve_device", "similarity_frame",
                    "simplex_checks", "tiny_lm_experiment", "weights_frame"),
     "learning_law": ("ContributionSimilarity", "ContributionTrace", "ZeroWeightReport", "contribution_similarity",
                      "contributions", "trace_contributions", "zero_weight_report"),
-    "lm_data": ("PolicyLMData", "prepare_policy_lm_data"),
     "optimise": ("PolicyConfig", "PolicyResult", "optimise_policy", "pgd_step"),
     "paper": ("PAPER_RESULTS", "paper_vs_ours", "scaling_law_claims", "speedup_summary"),
     "perceptron": ("PerceptronSetup", "PerceptronTask", "make_perceptron_task", "perceptron_losses"),

@@ -5,7 +5,7 @@ between calls and memory follows the chunk size:
 
 - the weighted training gradient grad sum_n w_n l_n(theta) (one GD step of a policy row w);
 - the desired loss L_dsr = mean_k l_k and its gradient;
-- in ONE forward-over-reverse pass (``jvp`` of ``grad``): the Hessian-vector product H_w v of the
+- in one forward-over-reverse pass (``jvp`` of ``grad``): the Hessian-vector product H_w v of the
   weighted loss AND every per-example directional derivative grad l_n . v. The latter are exactly the
   dot products the policy gradient (v = a_{t+1}) and the Learning-Law contributions (v = grad L_dsr)
   need, so per-example gradients (N x P) are never materialised; the tangent of the vectorised

@@ -29,16 +29,20 @@ from torch import Tensor
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.hardware import resolve_device
 from mini_lib.papers.optimal_learning.analysis import curve_shape, fit_interval
-from mini_lib.papers.optimal_learning.learning_law import (ContributionTrace, contribution_similarity, trace_contributions,
-                                          zero_weight_report)
-from mini_lib.papers.optimal_learning.lm_data import PolicyLMData, prepare_policy_lm_data
+from mini_lib.papers.optimal_learning.data import PolicyLMData, prepare_policy_lm_data
+from mini_lib.papers.optimal_learning.learning_law import (
+    ContributionTrace,
+    contribution_similarity,
+    trace_contributions,
+    zero_weight_report,
+)
 from mini_lib.papers.optimal_learning.optimise import PolicyConfig, PolicyResult, optimise_policy
 from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_perceptron_task
 from mini_lib.papers.optimal_learning.problem import PolicyProblem
+from mini_lib.papers.optimal_learning.settings import OptimalLearningSettings
 from mini_lib.papers.optimal_learning.summary import PolicySummary, summarise_policy
 from mini_lib.papers.optimal_learning.tiny_lm import TinyLMConfig, count_parameters, make_tiny_lm_problem
 from mini_lib.papers.optimal_learning.unrolled import simulate
-from mini_lib.papers.optimal_learning.settings import OptimalLearningSettings
 
 SETTINGS = ("perceptron", "tiny_lm")
 OnEpoch = Callable[[int, float], None]

@@ -11,8 +11,15 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from mini_lib.core.plots import legend_below, round_step_ticks
-from mini_lib.papers.optimal_learning.experiment import (PolicyExperiment, curves_frame, fit_frame, objective_frame, policy_matrix,
-                                        similarity_frame, weights_frame)
+from mini_lib.papers.optimal_learning.experiment import (
+    PolicyExperiment,
+    curves_frame,
+    fit_frame,
+    objective_frame,
+    policy_matrix,
+    similarity_frame,
+    weights_frame,
+)
 
 
 def objective(experiment: PolicyExperiment, title: str):

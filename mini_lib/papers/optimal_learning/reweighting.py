@@ -19,16 +19,15 @@ same batch order, so the curves differ only by the weights.
 import os
 from collections.abc import Callable
 
-
 import numpy as np
 from torch import Tensor
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.grid import GridCell, GridResult, run_grid
 from mini_lib.core.models import ModelShape, build_model, neox_config
-from mini_lib.papers.optimal_learning.lm_data import PolicyLMData
 from mini_lib.core.tokenization import PackedBlocks
 from mini_lib.core.train import TrainConfig
+from mini_lib.papers.optimal_learning.data import PolicyLMData
 from mini_lib.papers.optimal_learning.settings import OptimalLearningSettings
 
 SCHEMES = ("uniform", "learned policy", "drop perturbed (oracle)")

@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.optimal_learning.analysis import (Acceleration, FitComparison, LearningLawFit, acceleration_ratio,
-                                      area_under_curve, compare_fits, compression_ratio, fit_learning_law_curve)
+from mini_lib.papers.optimal_learning.analysis import (
+    Acceleration,
+    FitComparison,
+    LearningLawFit,
+    acceleration_ratio,
+    area_under_curve,
+    compare_fits,
+    compression_ratio,
+    fit_learning_law_curve,
+)
 from mini_lib.papers.optimal_learning.optimise import PolicyResult
 
 

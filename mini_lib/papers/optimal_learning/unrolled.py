@@ -29,8 +29,13 @@ import torch
 from torch import Tensor
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.papers.optimal_learning.derivatives import (desired_grad, desired_loss, hvp_and_directional, mean_loss,
-                                        weighted_train_grad)
+from mini_lib.papers.optimal_learning.derivatives import (
+    desired_grad,
+    desired_loss,
+    hvp_and_directional,
+    mean_loss,
+    weighted_train_grad,
+)
 from mini_lib.papers.optimal_learning.problem import PolicyProblem
 
 

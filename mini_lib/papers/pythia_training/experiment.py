@@ -18,7 +18,15 @@ import torch
 
 from mini_lib.core.claims import Claim, PaperRow, compare_with_error, paper_vs_ours_table
 from mini_lib.core.grid import GridCell
-from mini_lib.core.models import PRESETS, PYTHIA_PAPER, PYTHIA_VOCAB_SIZE, build_model, get_preset, model_size, neox_config
+from mini_lib.core.models import (
+    PRESETS,
+    PYTHIA_PAPER,
+    PYTHIA_VOCAB_SIZE,
+    build_model,
+    get_preset,
+    model_size,
+    neox_config,
+)
 from mini_lib.core.recipe import PreparedData
 from mini_lib.core.train import StepInfo, TrainConfig, TrainResult, train
 from mini_lib.papers.pythia_training.settings import PythiaTrainingSettings

@@ -3,7 +3,7 @@
 The paper trains the same small GPT on TinyStories variants:
 
 * **size**: a random 25% / 50% / 100% of the stories (``size_variant``);
-* **duplication** p in {0, 25, 50, 75, 100}%: ONE story is chosen and floor(p (N - 1)) randomly
+* **duplication** p in {0, 25, 50, 75, 100}%: one story is chosen and floor(p (N - 1)) randomly
   chosen slots of the OTHER stories are overwritten by copies of it, so the story count stays N
   (``duplicate_one_document``). At p = 100% the corpus is N copies of one story.
 
@@ -70,7 +70,7 @@ def duplicate_one_document_indices(n_docs: int, rate: float, seed: int) -> tuple
 def duplicate_one_document(
     ds: datasets.Dataset, rate: float, seed: int
 ) -> tuple[datasets.Dataset, DuplicationInfo]:
-    """The paper's duplication: ONE document overwrites floor(rate (N-1)) other document slots.
+    """The paper's duplication: one document overwrites floor(rate (N-1)) other document slots.
 
     The row count stays N. ``id`` keeps the slot's original id (unique); the text and all other
     columns come from the document the slot now carries, named by ``source_id``.

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from mini_lib.papers.quality_quantity.experiment import clean_curves
+from mini_lib.papers.quality_quantity.analysis import clean_curves
 
 
 def lost_steps_figure(results: pd.DataFrame, budget: pd.DataFrame, lost: pd.DataFrame, rate: float = 0.25):

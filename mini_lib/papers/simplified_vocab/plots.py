@@ -7,7 +7,7 @@ import matplotlib.ticker as ticker
 import numpy as np
 
 from mini_lib.core.plots import even_log_ticks
-from mini_lib.papers.simplified_vocab.experiment import ScalingFits
+from mini_lib.papers.simplified_vocab.analysis import ScalingFits
 
 
 def plot_power_laws(fits: ScalingFits):

@@ -3,7 +3,7 @@
 The paper restricts its training text to the AO-CHILDES child-directed vocabulary (21,037 words,
 ``../shared/data/aochildes_vocab.csv``). That list is research data under a non-commercial licence,
 so the package reads it from a path and never ships it. Three sources, one result (a frozenset of
-lower-case words, the form the span filter looks up); ``experiment.default_vocabulary`` picks one:
+lower-case words, the form the span filter looks up); ``data.default_vocabulary`` picks one:
 
 * ``load_word_list``: a word list on disk (the paper's csv, or a txt with one word per line);
 * ``vocabulary_from_corpus``: the top-k most frequent words of some texts (split into words exactly

@@ -7,7 +7,7 @@ perturbs 50% of them, and scores a run on K = 512 clean "desired" sequences. Her
    file through ``corpora.loaders``) is split by document into a training part and a held-out part
    (``desired_fraction`` of the documents), so desired sequences come from stories the model never
    trains on;
-2. ONE byte-level BPE tokenizer is trained on the training part (``vocab_size`` is an upper bound:
+2. one byte-level BPE tokenizer is trained on the training part (``vocab_size`` is an upper bound:
    a small corpus may fill fewer merges, and ``vocab_size`` of the result is the real |V|);
 3. each part is packed into blocks of ``seq_len + 1`` tokens (inputs 0..S-1, targets 1..S: the
    (n, S+1) rows ``tiny_lm.make_tiny_lm_problem`` expects); the first N / K blocks are kept, and the
@@ -25,8 +25,8 @@ import torch
 from torch import Tensor
 
 from mini_lib.core.errors import ConfigError, check_fraction
-from mini_lib.papers.optimal_learning.perturb import perturb_sequences
 from mini_lib.core.recipe import prepare_lm_data
+from mini_lib.papers.optimal_learning.perturb import perturb_sequences
 
 
 @dataclass

@@ -36,13 +36,13 @@ from typing import Iterable
 
 import numpy as np
 
-from mini_lib.corpora import storyworld as sw
-from mini_lib.corpora.loaders import hub_offline
 from mini_lib.core.errors import ConfigError, check_fraction, choose
-from mini_lib.papers.gptfluence.gptdynamics import Example
 from mini_lib.core.zero_shot import ChoiceTask
 from mini_lib.core.zero_shot_benchmarks import convert_rows as convert_choice_rows
 from mini_lib.core.zero_shot_tasks import TASK_START, storyworld_tasks
+from mini_lib.corpora import storyworld as sw
+from mini_lib.corpora.loaders import hub_offline
+from mini_lib.papers.gptfluence.gptdynamics import Example
 
 KINDS = {"sst2": "classification", "rte": "classification", "boolq": "classification",
          "webnlg": "generation", "wmt16": "generation"}

@@ -1,0 +1,187 @@
+"""From the raw results of arXiv 2404.02204's grid (``experiment``) to its numbers: accuracies,
+size ratios and power laws.
+
+* ``model_accuracy``: each model's zero-shot accuracy, averaged over tasks, on the simple-tier tasks
+  and on the tasks in its own training vocabulary.
+* ``size_ratio_to_match``: the paper's "comparable to models ~6x larger", answered with our numbers.
+* ``scaling_fits``: loss against model size N (non-embedding parameters, Kaplan's convention), data D
+  (the data-size runs of ``experiment.data_size_cells``) and compute C (the lower envelope of every
+  simple model's validation curve against training FLOPs, Kaplan's L(C)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mini_lib.core.errors import ConfigError, choose
+from mini_lib.core.scaling import PowerLawFit, fit_power_law
+from mini_lib.papers.simplified_vocab.data import VARIANTS
+
+
+def model_accuracy(zero_shot: pd.DataFrame, own_task_set: dict[str, str], metric: str = "acc") -> pd.DataFrame:
+    """Average accuracy over tasks per model, on the simple-tier tasks and on its own vocabulary's tasks.
+
+    ``own_task_set`` maps a data variant to the task set in its training vocabulary
+    (storyworld: simple -> "simple", unrestricted -> "rich").
+    """
+    per_set = zero_shot.groupby(["name", "data", "hidden", "layers", "parameters", "non_embedding", "task_set"],
+                                as_index=False)[metric].mean()
+    simple = per_set[per_set.task_set == "simple"].drop(columns="task_set").rename(columns={metric: "acc_simple_tasks"})
+    own = per_set[per_set.task_set == per_set.data.map(own_task_set)][["name", metric]].rename(
+        columns={metric: "acc_own_tasks"})
+    return simple.merge(own, on="name").sort_values(["data", "parameters"]).reset_index(drop=True)
+
+
+# --- "comparable to models Nx larger" ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeMatch:
+    """The best model of one data type, and the smallest model of the other that is at least as accurate."""
+
+    column: str
+    best_of: str  # the data type whose best model is the target
+    best: str
+    best_params: int
+    best_acc: float
+    match: str | None  # None: no model of the other type reaches it
+    match_params: int | None
+    match_acc: float | None
+    largest_other: str
+    largest_other_params: int
+    largest_other_acc: float
+
+    @property
+    def other(self) -> str:
+        return "unrestricted" if self.best_of == "simple" else "simple"
+
+    @property
+    def ratio(self) -> float | None:
+        """Unrestricted parameters / simple parameters of the matched pair (>1: simple data saves parameters)."""
+        if self.match_params is None:
+            return None
+        return (self.match_params / self.best_params if self.best_of == "simple"
+                else self.best_params / self.match_params)
+
+    def statement(self) -> str:
+        head = f"best {self.best_of} model {self.best} ({millions(self.best_params)}): {self.best_acc:.3f}"
+        if self.match is None:
+            bound = self.largest_other_params / self.best_params
+            if self.best_of == "unrestricted":
+                bound = 1 / bound
+            return (f"{head}; no {self.other} model reaches it (the largest, {self.largest_other} "
+                    f"({millions(self.largest_other_params)}), scores {self.largest_other_acc:.3f}): "
+                    f"unrestricted/simple size ratio {'>' if self.best_of == 'simple' else '<'} {bound:.2f}x")
+        return (f"{head}; smallest {self.other} model at least as accurate: {self.match} "
+                f"({millions(self.match_params)}, {self.match_acc:.3f}): "
+                f"unrestricted/simple size ratio {self.ratio:.2f}x")
+
+
+def size_ratio_to_match(accuracy: pd.DataFrame, column: str = "acc_own_tasks", tolerance: float = 0.0,
+                        best_of: str = "simple") -> SizeMatch:
+    """The paper's comparison: the best ``best_of`` model, then the smallest model of the other data type
+    within ``tolerance`` of its accuracy.
+
+    ``best_of="simple"`` is the paper's direction (simple-165M against larger unrestricted models); when
+    no unrestricted model in the grid gets there, ``best_of="unrestricted"`` still measures a ratio:
+    the smallest simple model that matches the best unrestricted one. Sizes are total parameters, as
+    the paper counts Pythia-1B or OPT-350M; ties go to the smaller model.
+    """
+    choose("best_of", best_of, VARIANTS)
+    frames = {name: accuracy[accuracy.data == name].sort_values("parameters") for name in VARIANTS}
+    if any(frame.empty for frame in frames.values()):
+        raise ConfigError("size_ratio_to_match needs models of both data types")
+    own, other = frames[best_of], frames["unrestricted" if best_of == "simple" else "simple"]
+    best = own.loc[own[column].idxmax()]  # the first maximum: the smallest model reaching it
+    matching = other[other[column] >= best[column] - tolerance]
+    largest = other.iloc[-1]
+    match = matching.iloc[0] if len(matching) else None
+    return SizeMatch(
+        column=column, best_of=best_of, best=best["name"], best_params=int(best["parameters"]),
+        best_acc=float(best[column]),
+        match=None if match is None else match["name"],
+        match_params=None if match is None else int(match["parameters"]),
+        match_acc=None if match is None else float(match[column]),
+        largest_other=largest["name"], largest_other_params=int(largest["parameters"]),
+        largest_other_acc=float(largest[column]),
+    )
+
+
+def millions(n: int) -> str:
+    """A parameter count as the tables print it: ``1.23M``."""
+    return f"{n / 1e6:.2f}M"
+
+
+# --- power laws -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScalingFits:
+    """Loss against model size N, data D and compute C, with the points each law was fitted to."""
+
+    n: PowerLawFit | None
+    d: PowerLawFit | None
+    c: PowerLawFit | None
+    n_points: pd.DataFrame  # non_embedding, val_loss
+    d_points: pd.DataFrame  # tokens, val_loss
+    c_points: pd.DataFrame  # flops, val_loss (all), frontier (bool)
+
+    def table(self) -> pd.DataFrame:
+        """Exponent, its standard error and R^2 of each law (NaN where there were too few points)."""
+        rows = []
+        for law, x, fit in (("N", "non-embedding parameters", self.n), ("D", "training tokens", self.d),
+                            ("C", "training FLOPs", self.c)):
+            rows.append({"law": f"L({law})", "x": x, "exponent": fit.exponent if fit else math.nan,
+                         "exponent_err": fit.exponent_err if fit else math.nan, "r2": fit.r2 if fit else math.nan,
+                         "points": fit.n_points if fit else 0})
+        return pd.DataFrame(rows)
+
+
+def compute_frontier(points: pd.DataFrame) -> pd.Series:
+    """True for the points no cheaper-or-equal point beats: the lower envelope of loss against FLOPs."""
+    order = points.sort_values(["flops", "val_loss"]).index
+    best, flags = math.inf, pd.Series(False, index=points.index)
+    for i in order:
+        if points.at[i, "val_loss"] < best:
+            best = points.at[i, "val_loss"]
+            flags[i] = True
+    return flags
+
+
+def scaling_fits(summary: pd.DataFrame, curves: pd.DataFrame, data_sweep: pd.DataFrame | None,
+                 variant: str = "simple") -> ScalingFits:
+    """Fit the three power laws on ``variant``'s models (the paper fitted its simple models).
+
+    N: final validation loss of every grid model (all trained on the same budget). D: the data-size
+    runs plus the full-budget grid run of the same shape. C: the frontier of all validation curves.
+    """
+    grid = summary[summary.data == variant]
+    n_points = grid[["name", "non_embedding", "val_loss"]].reset_index(drop=True)
+    d_points = pd.DataFrame(columns=["name", "tokens", "val_loss"])
+    if data_sweep is not None and len(data_sweep):
+        sweep = data_sweep[data_sweep.data == variant]
+        shape = sweep.iloc[0]
+        full = grid[(grid.hidden == shape["hidden"]) & (grid.layers == shape["layers"])]
+        d_points = pd.concat([sweep, full])[["name", "tokens", "val_loss"]].sort_values("tokens").reset_index(drop=True)
+    c_points = curves[(curves.data == variant) & (curves.step > 0)]
+    c_points = c_points[["name", "step", "flops", "val_loss"]].reset_index(drop=True)
+    c_points["frontier"] = compute_frontier(c_points)
+    frontier = c_points[c_points.frontier]
+    return ScalingFits(
+        n=_fit_or_none(n_points["non_embedding"], n_points["val_loss"]),
+        d=_fit_or_none(d_points["tokens"], d_points["val_loss"]),
+        c=_fit_or_none(frontier["flops"], frontier["val_loss"]),
+        n_points=n_points, d_points=d_points, c_points=c_points,
+    )
+
+
+def _fit_or_none(x, y) -> PowerLawFit | None:
+    """A power-law fit, or None with fewer than 3 distinct x (no uncertainty without a spare point)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(np.unique(x)) < 3:
+        return None
+    return fit_power_law(x, y)
