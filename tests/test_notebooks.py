@@ -16,6 +16,10 @@ from mini_lib.papers.gptfluence.paper import COST, UNSEEN
 from mini_lib.papers.gptfluence.paper import SOURCE as GPTFLUENCE_SOURCE
 
 NOTEBOOKS = sorted(NOTEBOOK_PROFILES)
+FROM_SCRATCH = "from-scratch"  # the tag of a cell that writes the lesson's mechanism out, checked against mini_lib
+FROM_SCRATCH_LINES = 40  # small enough for a projector
+
+
 def _cells(name):
     return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4).cells
 
@@ -40,15 +44,25 @@ def test_committed_clean_with_literal_parameters_first(name):
     assert any("exercise" in c.source.lower() for c in cells if c.cell_type == "markdown")
 
 
+def _is_from_scratch(cell) -> bool:
+    return FROM_SCRATCH in cell.metadata.get("tags", [])
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_cells_only_call_explain_and_plot(name):
-    """A code cell is at most 15 lines and defines nothing: logic lives in mini_lib, where it is tested."""
+    """A code cell is at most 15 lines and defines nothing: logic lives in mini_lib, where it is tested. A
+    from-scratch cell may define the lesson's mechanism in up to 40 lines, and checks it against mini_lib."""
     for cell in (c for c in _cells(name) if c.cell_type == "code"):
         head = cell.source.splitlines()[0] if cell.source else ""
-        assert len(cell.source.splitlines()) <= 15, f"cell {cell.get('id')} ({head!r}) has more than 15 lines"
-        defined = [node.name for node in ast.parse(cell.source).body
-                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-        assert not defined, f"cell {cell.get('id')} defines {defined}: move it into mini_lib"
+        limit = FROM_SCRATCH_LINES if _is_from_scratch(cell) else 15
+        assert len(cell.source.splitlines()) <= limit, f"cell {cell.get('id')} ({head!r}) has more than {limit} lines"
+        tree = ast.parse(cell.source)
+        if _is_from_scratch(cell):
+            calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+            assert "agree" in calls, f"from-scratch cell {cell.get('id')} ({head!r}) never checks itself with agree()"
+            continue
+        defined = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        assert not defined, f"cell {cell.get('id')} defines {defined}: move it into mini_lib, or tag the cell from-scratch"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -59,6 +73,10 @@ def test_runs_in_smoke_and_writes_results(name):
     assert list(result.run_dir.glob("*.png")), "no figures saved"
     executed = nbformat.read(result.executed, as_version=4)
     assert all(c.get("execution_count") for c in executed.cells if c.cell_type == "code")
+    lessons = sum(map(_is_from_scratch, _cells(name)))
+    rows = results.get("from_scratch", [])
+    assert len(rows) >= lessons, f"{lessons} from-scratch cells, {len(rows)} rows under from_scratch in results.json"
+    assert all(row.keys() == {"what", "max_abs_difference", "tolerance", "matches"} and row["matches"] for row in rows)
     RESULT_CHECKS.get(name, lambda r: None)(results)
 
 
@@ -67,7 +85,10 @@ def _quickstart_learns(results):
     assert results["final_val_loss"] < math.log(vocab) - 1.5  # far below a uniform guess
     assert abs(results["val_minus_train_gap"]) < 0.2
     learns, uses_context, generalises = (row["verdict"] for row in results["claims"])
-    assert learns == generalises == "holds" and uses_context in VERDICTS  # the first and last: the thresholds above
+    assert learns == "holds" and uses_context in VERDICTS  # the first: the threshold above
+    assert results["epochs"] < 2 and generalises == "not run"  # smoke sees its data less than twice: nothing to judge
+    assert [row["what"] for row in results["from_scratch"]] == ["learning rate of every step",
+                                                                "losses of 5 steps by hand vs train()"]
 
 
 def _suite_claims_decided(results):

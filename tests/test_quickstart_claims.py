@@ -23,17 +23,25 @@ def test_unigram_loss_is_the_cross_entropy_of_smoothed_training_frequencies():
 
 
 def test_a_model_that_learned_passes_every_check():
-    rows = quickstart_claims(val_loss=3.0, train_loss=2.95, vocab_size=1024, unigram=5.0)
+    rows = quickstart_claims(val_loss=3.0, train_loss=2.95, vocab_size=1024, unigram=5.0, epochs=3.0)
     assert [r.verdict for r in rows] == ["holds", "holds", "holds"]
     assert all(r.paper == "" and r.rule for r in rows) and "6.931" in rows[0].paper_value
 
 
 def test_an_untrained_or_memorising_model_fails_them():
     untrained = quickstart_claims(val_loss=math.log(1024) + 2.0, train_loss=math.log(1024) + 2.0, vocab_size=1024,
-                                  unigram=5.0)
+                                  unigram=5.0, epochs=3.0)
     assert [r.verdict for r in untrained] == ["reversed", "reversed", "holds"]
-    memorising = quickstart_claims(val_loss=4.9, train_loss=3.0, vocab_size=1024, unigram=5.0)
+    memorising = quickstart_claims(val_loss=4.9, train_loss=3.0, vocab_size=1024, unigram=5.0, epochs=3.0)
     assert [r.verdict for r in memorising] == ["holds", "within noise", "reversed"]  # 0.1 below unigram: < 0.25
+
+
+def test_memorisation_is_not_judged_before_the_model_saw_its_data_twice():
+    for gap, epochs in ((0.007, 0.69), (1.9, 1.99)):  # a small gap or a large one: too few epochs to say
+        (*_, generalises) = quickstart_claims(val_loss=3.0 + gap, train_loss=3.0, vocab_size=1024, unigram=5.0, epochs=epochs)
+        assert generalises.verdict == "not run" and f"after {epochs:.2f} epochs" in generalises.ours
+    (*_, generalises) = quickstart_claims(val_loss=3.0 + 1.9, train_loss=3.0, vocab_size=1024, unigram=5.0, epochs=2.0)
+    assert generalises.verdict == "reversed"
 
 
 def test_recipe_table_reports_our_settings():

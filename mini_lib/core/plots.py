@@ -23,12 +23,14 @@ def zipf_plot(counts: Counter, ax=None, label: str | None = None):
 
 
 def loss_curves(records: pd.DataFrame, evals: pd.DataFrame | None = None, ax=None, smooth: int = 10, label: str = ""):
-    """Training loss (smoothed) and validation loss against optimiser steps."""
+    """Training loss (each step faint, its running mean over ``smooth`` steps solid) and the validation loss
+    at the steps it was measured, as points: a line between two evaluations would invent the losses between."""
     ax = ax or plt.subplots(figsize=(6, 4))[1]
+    line, = ax.plot(records["step"], records["loss"], alpha=0.25, linewidth=0.8)
     train = records["loss"].rolling(smooth, min_periods=1).mean()
-    ax.plot(records["step"], train, label=f"{label} train".strip())
+    ax.plot(records["step"], train, color=line.get_color(), label=f"{label} train (mean of {smooth} steps)".strip())
     if evals is not None and len(evals):
-        ax.plot(evals["step"], evals["loss"], "o-", label=f"{label} validation".strip())
+        ax.plot(evals["step"], evals["loss"], "o", markersize=6, label=f"{label} validation".strip())
     ax.set(xlabel="step", ylabel="loss (nats/token)", title="Loss")
     ax.legend()
     return ax
