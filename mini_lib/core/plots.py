@@ -23,11 +23,12 @@ def zipf_plot(counts: Counter, ax=None, label: str | None = None):
 
 
 def loss_curves(records: pd.DataFrame, evals: pd.DataFrame | None = None, ax=None, smooth: int = 10, label: str = ""):
-    """Training loss (each step faint, its running mean over ``smooth`` steps solid) and the validation loss
-    at the steps it was measured, as points: a line between two evaluations would invent the losses between."""
+    """Training loss (each step faint, its mean over the ``smooth`` steps around each step solid: a centred
+    window, which does not lag behind a falling loss) and the validation loss at the steps it was measured, as
+    points: a line between two evaluations would invent the losses between."""
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     line, = ax.plot(records["step"], records["loss"], alpha=0.25, linewidth=0.8)
-    train = records["loss"].rolling(smooth, min_periods=1).mean()
+    train = records["loss"].rolling(smooth, min_periods=1, center=True).mean()
     ax.plot(records["step"], train, color=line.get_color(), label=f"{label} train (mean of {smooth} steps)".strip())
     if evals is not None and len(evals):
         ax.plot(evals["step"], evals["loss"], "o", markersize=6, label=f"{label} validation".strip())
