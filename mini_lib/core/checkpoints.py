@@ -4,14 +4,15 @@
   process died mid-write) is dropped, and on resume the lines after the checkpoint are redone.
 * A checkpoint is ``accelerator.save_state`` into a temporary folder, a manifest of checksums written
   last, then one rename into place and an atomic ``latest`` pointer: a crash at any point leaves the
-  previous checkpoint intact. Resume takes the newest checkpoint that verifies, warning about newer
-  damaged ones.
+  previous checkpoint intact, and a write that fails (a full disk) removes the temporary folder and ends
+  as an OSError. Resume takes the newest checkpoint that verifies, warning about newer damaged ones.
 * A checkpoint records the settings, data fingerprint and model shapes it was trained with; resuming
   with others is a ConfigError naming them, and a fresh start moves a previous run aside, never deletes it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from mini_lib.core.train_config import RESUMABLE_CHANGES, TrainConfig, TrainData
 # What train() writes into a run folder: a folder holding any of these holds a run.
 RUN_FILES = ("records.jsonl", "evals.jsonl", "checkpoints", "train_meta.json")
 MANIFEST = "manifest.json"
+FULL_BELOW = 2**20  # bytes left on a device after a failed write that mean the write failed for lack of space
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -177,7 +179,8 @@ def resume_run(accelerator: Accelerator, model: torch.nn.Module, data: TrainData
 def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig, spec: dict) -> Path:
     """Write a checkpoint atomically: save into a temp folder with a manifest of checksums (written
     last), rename it into place, then move the ``latest`` pointer (itself replaced atomically), then
-    prune. A crash at any point leaves the previous checkpoint intact and ``latest`` naming it."""
+    prune. A crash at any point leaves the previous checkpoint intact and ``latest`` naming it; a write
+    that fails removes the temp folder, and on a full disk ends as an OSError (ENOSPC)."""
     checkpoints = run_dir / "checkpoints"
     final = checkpoints / f"step_{step:08d}"
     tmp = checkpoints / f".tmp_step_{step:08d}"
@@ -185,13 +188,17 @@ def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: 
         shutil.rmtree(tmp, ignore_errors=True)
         checkpoints.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp))
-    accelerator.wait_for_everyone()
+    try:
+        accelerator.save_state(str(tmp))
+        accelerator.wait_for_everyone()
+        if accelerator.is_main_process:
+            state = {"step": step, "config": asdict(config), "spec": spec}
+            (tmp / "trainer_state.json").write_text(json.dumps(state))
+            files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+            (tmp / MANIFEST).write_text(json.dumps({"files": files}))
+    except BaseException as err:  # Ctrl-C too: no half-written checkpoint is left behind
+        _clean_up_and_raise(err, checkpoints, tmp, accelerator.is_main_process)
     if accelerator.is_main_process:
-        state = {"step": step, "config": asdict(config), "spec": spec}
-        (tmp / "trainer_state.json").write_text(json.dumps(state))
-        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-        (tmp / MANIFEST).write_text(json.dumps({"files": files}))
         # A folder of this step exists only if it failed verification when this run resumed from an
         # older one (resume takes the newest intact step_*), so ``latest`` never names an intact one here.
         shutil.rmtree(final, ignore_errors=True)
@@ -204,3 +211,18 @@ def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: 
             shutil.rmtree(stale, ignore_errors=True)
     accelerator.wait_for_everyone()
     return final
+
+
+def _clean_up_and_raise(err: BaseException, checkpoints: Path, tmp: Path, is_main: bool) -> None:
+    """Remove the half-written checkpoint and re-raise. Serialisers report a full disk in their own words
+    (torch: ``RuntimeError: [enforce fail at inline_container.cc] unexpected pos``, safetensors and
+    torch.distributed.checkpoint likewise), so a failure that leaves the device full is an OSError."""
+    interrupted = isinstance(err, (KeyboardInterrupt, SystemExit))
+    full = not isinstance(err, OSError) and not interrupted and shutil.disk_usage(checkpoints).free < FULL_BELOW
+    if is_main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if full:
+        raise OSError(errno.ENOSPC, f"no space left on the device holding {checkpoints}: checkpoint {tmp.name[5:]} "
+                      f"not written, the previous ones are intact ({type(err).__name__}: "
+                      f"{str(err).splitlines()[0] if str(err) else ''})") from err
+    raise err
