@@ -174,7 +174,7 @@ def _corpus_file(tmp_path) -> Path:
 def _train_cmd(corpus: Path, run_dir: Path, launcher: list[str] | None = None, **extra) -> list[str]:
     args = {"corpus": "local", "path": corpus, "n-documents": 300, "vocab-size": 320, "seq-len": 32,
             "steps": 12, "batch-size": 8, "precision": "fp32", "device": "cpu", "run-dir": run_dir, **extra}
-    flags = [x for k, v in args.items() for x in (f"--{k}", str(v))]
+    flags = [x for k, v in args.items() for x in ((f"--{k}",) if v is True else (f"--{k}", str(v)))]
     return (launcher or [sys.executable]) + ["-m", "mini_lib", "train"] + flags
 
 

@@ -2,12 +2,14 @@
 
 * Records (``records.jsonl``, ``evals.jsonl``) are appended a line per step; a torn last line (the
   process died mid-write) is dropped, and on resume the lines after the checkpoint are redone.
-* A checkpoint is ``accelerator.save_state`` into a temporary folder, a manifest of checksums written
-  last, then one rename into place and an atomic ``latest`` pointer: a crash at any point leaves the
-  previous checkpoint intact, and a write that fails (a full disk) removes the temporary folder and ends
-  as an OSError. Resume takes the newest checkpoint that verifies, warning about newer damaged ones.
-* A checkpoint records the settings, data fingerprint and model shapes it was trained with; resuming
-  with others is a ConfigError naming them, and a fresh start moves a previous run aside, never deletes it.
+* A checkpoint is the training state (``accelerator.save_state``, or each process's shards under FSDP:
+  ``StateIO``) in a temporary folder, a manifest of checksums written last, then one rename into place and
+  an atomic ``latest`` pointer: a crash at any point leaves the previous checkpoint intact, and a write that
+  fails (a full disk) removes the temporary folder and ends as an OSError. Resume takes the newest
+  checkpoint that verifies, warning about newer damaged ones.
+* A checkpoint records the settings, data fingerprint and model shapes it was trained with, and its
+  layout (full state dicts, or FSDP shards); resuming with others is a ConfigError naming them, and a
+  fresh start moves a previous run aside, never deletes it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import json
 import os
 import shutil
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -36,6 +39,22 @@ from mini_lib.core.train_config import RESUMABLE_CHANGES, TrainConfig, TrainData
 RUN_FILES = ("records.jsonl", "evals.jsonl", "checkpoints", "train_meta.json")
 MANIFEST = "manifest.json"
 FULL_BELOW = 2**20  # bytes left on a device after a failed write that mean the write failed for lack of space
+LAYOUTS = {"full": "full state dicts (one process or data parallel)", "sharded": "FSDP shards"}
+
+
+@dataclass(frozen=True)
+class StateIO:
+    """How a run's training state goes into a checkpoint folder and back: Accelerate's ``save_state`` and
+    ``load_state`` (full state dicts), or ``sharding``'s (each process's shards). A checkpoint resumes only
+    with the layout it was saved in."""
+
+    save: Callable[[str], None]
+    load: Callable[[str], None]
+    layout: str  # a key of LAYOUTS
+
+    @classmethod
+    def of(cls, accelerator: Accelerator) -> "StateIO":
+        return cls(accelerator.save_state, accelerator.load_state, "full")
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -120,7 +139,7 @@ def _resume_blockers(saved: dict, config: TrainConfig, spec: dict) -> list[str]:
                if k not in RESUMABLE_CHANGES and saved["config"].get(k) != now[k]]
     what = {"examples": "number of training examples", "data": "training data", "model": "model shapes"}
     saved_spec = saved.get("spec", {})
-    changed += [f"{what[k]} {saved_spec.get(k)!r} -> {spec[k]!r}" for k in spec if saved_spec.get(k) != spec[k]]
+    changed += [f"{what[k]} {saved_spec.get(k)!r} -> {spec[k]!r}" for k in what if saved_spec.get(k) != spec[k]]
     return changed
 
 
@@ -143,6 +162,13 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, spec: dict, resume: bool
         run_dir.mkdir(parents=True, exist_ok=True)
         return None
     state = json.loads((checkpoint / "trainer_state.json").read_text())
+    layout = state.get("spec", {}).get("layout", "full")  # checkpoints from before FSDP hold full state dicts
+    if layout != spec["layout"]:
+        raise ConfigError(
+            f"checkpoint {checkpoint} holds {LAYOUTS[layout]} but this run saves {LAYOUTS[spec['layout']]}: "
+            f"resume it {'with FSDP (--fsdp)' if layout == 'sharded' else 'without FSDP'} on any number of "
+            "processes, or start over with --no-resume"
+        )
     changed = _resume_blockers(state, config, spec)
     if changed:
         raise ConfigError(
@@ -155,17 +181,17 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, spec: dict, resume: bool
 
 
 def resume_run(accelerator: Accelerator, model: torch.nn.Module, data: TrainData, config: TrainConfig, run_dir: Path,
-               resume: bool) -> tuple[int | None, dict]:
+               resume: bool, io: StateIO) -> tuple[int | None, dict]:
     """The main process picks the checkpoint (checked to be this run's) or clears the folder for a
     fresh start; every process loads the one it picked. Returns the step resumed from (None: a fresh
     start) and the run's spec, which checkpoints record."""
-    spec = run_spec(model, data) if accelerator.is_main_process else {}
+    spec = {**run_spec(model, data), "layout": io.layout} if accelerator.is_main_process else {}
     checkpoint = prepare_run_dir(run_dir, config, spec, resume) if accelerator.is_main_process else None
     checkpoint = broadcast_object_list([checkpoint])[0]  # every rank resumes from the one main chose
     resumed_from = None
     if checkpoint is not None:
         try:
-            accelerator.load_state(str(checkpoint))
+            io.load(str(checkpoint))
         except Exception as err:
             raise CheckpointError(
                 f"checkpoint {checkpoint} is intact but cannot be loaded ({type(err).__name__}: "
@@ -176,7 +202,8 @@ def resume_run(accelerator: Accelerator, model: torch.nn.Module, data: TrainData
     return resumed_from, spec
 
 
-def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig, spec: dict) -> Path:
+def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: TrainConfig, spec: dict,
+                    io: StateIO) -> Path:
     """Write a checkpoint atomically: save into a temp folder with a manifest of checksums (written
     last), rename it into place, then move the ``latest`` pointer (itself replaced atomically), then
     prune. A crash at any point leaves the previous checkpoint intact and ``latest`` naming it; a write
@@ -189,14 +216,14 @@ def save_checkpoint(accelerator: Accelerator, run_dir: Path, step: int, config: 
         checkpoints.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
     try:
-        accelerator.save_state(str(tmp))
+        io.save(str(tmp))
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             state = {"step": step, "config": asdict(config), "spec": spec}
             (tmp / "trainer_state.json").write_text(json.dumps(state))
             files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             (tmp / MANIFEST).write_text(json.dumps({"files": files}))
-    except BaseException as err:  # Ctrl-C too: no half-written checkpoint is left behind
+    except BaseException as err:  # torch.distributed.checkpoint's errors, and Ctrl-C, are BaseExceptions
         _clean_up_and_raise(err, checkpoints, tmp, accelerator.is_main_process)
     if accelerator.is_main_process:
         # A folder of this step exists only if it failed verification when this run resumed from an

@@ -8,6 +8,10 @@ large ops and ends in the per-example loss, so a compiled training step holds th
 It owns no weights of its own: it is built from a ``GPTNeoXForCausalLM`` and its submodules ARE that
 model's (same parameter tensors, same ``state_dict`` keys). Training it trains the transformers model
 in place, so ``save_pretrained``, ``from_pretrained`` and ``generate`` keep working unchanged.
+
+It reads each layer's weights without calling the layer's ``forward``. FSDP gathers a sharded layer's
+parameters in hooks around that ``forward``, so under FSDP the loop trains through the model's own forward
+instead (``sharding``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ an evaluation, the callbacks and a checkpoint. What it guarantees, because later
 * records per step (example ids, loss, lr, grad norm, tokens/s, MFU) in ``records.jsonl``;
 * exact resume from atomic, checksummed checkpoints, one run per folder (``checkpoints``), and one
   writer per folder (``locking``);
+* the same numbers on one process, many (data parallel), or fully sharded (FSDP, ``sharding``);
 * hooks: per-example loss weights (optimal learning policies), an explicit batch order (fine-tuning runs
   for training dynamics), and callbacks after every step (per-example test losses, timing).
 """
@@ -35,8 +36,8 @@ from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import convert_outputs_to_fp32, get_mixed_precision_context_manager
 
-from mini_lib.core import neox
-from mini_lib.core.checkpoints import latest_checkpoint, read_frame, read_rows, resume_run, save_checkpoint
+from mini_lib.core import neox, sharding
+from mini_lib.core.checkpoints import StateIO, latest_checkpoint, read_frame, read_rows, resume_run, save_checkpoint
 from mini_lib.core.errors import ConfigError, TrainingDiverged
 from mini_lib.core.evaluate import evaluate_lm, generate_samples, per_example_loss
 from mini_lib.core.hardware import device_name, resolve_device
@@ -103,20 +104,22 @@ def _autocast_forward(model: torch.nn.Module, accelerator: Accelerator) -> None:
 
 @dataclass(frozen=True)
 class _Run:
-    """What set-up builds: the accelerator, the optimiser and the two views of the model."""
+    """What set-up builds: the accelerator, the optimiser, the two views of the model, its checkpoint I/O."""
 
     accelerator: Accelerator
     model: torch.nn.Module  # what trains, prepared by Accelerate: neox.CompactNeoX or the caller's model
-    raw_model: torch.nn.Module  # the caller's model: evaluation, callbacks, samples and the result use it
+    raw_model: torch.nn.Module  # the caller's model (sharded in place under FSDP): evaluation, callbacks, samples
     optimizer: torch.optim.Optimizer
     compact: bool  # model(labels=..., ...) returns per-example losses itself (neox.CompactNeoX)
     shape: BatchShape
     precision: str  # as train_meta.json names it: fp32, bf16 or fp16
+    io: StateIO  # full state dicts through Accelerate, or each process's shards (FSDP)
 
 
 def _set_up(model: torch.nn.Module, config: TrainConfig, shape: BatchShape) -> _Run:
     """The accelerator (device, precision, accumulation, compilation), AdamW, and the model it trains.
-    GPT-NeoX trains through our compact forward + loss (same parameters, same state_dict keys)."""
+    GPT-NeoX trains through our compact forward + loss (same parameters, same state_dict keys), except
+    under FSDP, whose gathers run in the layers' own forward (``sharding``)."""
     use_cuda = resolve_device(config.device) == "cuda"
     # A notebook trains many models in one process: forget the previous run's precision and
     # accumulation (the process group, held by PartialState, is kept).
@@ -129,12 +132,17 @@ def _set_up(model: torch.nn.Module, config: TrainConfig, shape: BatchShape) -> _
         dynamo_backend="inductor" if config.compile else None,
     )
     precision = "fp32" if accelerator.mixed_precision == "no" else accelerator.mixed_precision
-    optimizer = build_optimizer(model, config, fused=True)  # fused AdamW exists for CPU and CUDA
-    compact = neox.supports(model)
-    trained, optimizer = accelerator.prepare(neox.CompactNeoX(model) if compact else model, optimizer)
-    if compact:
+    fsdp = sharding.requested(accelerator)  # the launcher's FSDP settings, or None
+    compact = fsdp is None and neox.supports(model)
+    make_optimizer = functools.partial(build_optimizer, config=config, fused=True)  # fused AdamW: CPU and CUDA
+    if fsdp:  # shards the model in place, then builds AdamW over the shards
+        trained, optimizer, io = sharding.prepare(accelerator, model, fsdp, make_optimizer)
+    else:
+        trained, optimizer = accelerator.prepare(neox.CompactNeoX(model) if compact else model, make_optimizer(model))
+        io = StateIO.of(accelerator)
+    if compact or fsdp:
         _autocast_forward(model, accelerator)
-    return _Run(accelerator, trained, model, optimizer, compact, shape, precision)
+    return _Run(accelerator, trained, model, optimizer, compact, shape, precision, io)
 
 
 def _evaluate(run: _Run, val_data: TrainData | None, config: TrainConfig, run_dir: Path, step: int) -> dict | None:
@@ -251,11 +259,12 @@ def _finish(run: _Run, config: TrainConfig, run_dir: Path, spec: dict, *, resume
     final_rows = [row for row in read_rows(run_dir / "evals.jsonl") if row["step"] == config.steps] if finished_before else []
     final_eval = final_rows[-1] if final_rows else evaluate(config.steps)
     if config.checkpoint_every and config.steps % config.checkpoint_every and not finished_before:
-        save_checkpoint(run.accelerator, run_dir, config.steps, config, spec)
+        save_checkpoint(run.accelerator, run_dir, config.steps, config, spec, run.io)
     run.accelerator.wait_for_everyone()
     meta = {"device": device_name(run.accelerator.device), "precision": run.precision, "world_size": run.shape.world,
             "seq_len": throughput.seq_len, "flops_per_token": throughput.flops_per_token, "peak_flops": throughput.peak,
-            "timing": clock.summary(), "config": asdict(config)}
+            "timing": clock.summary(), "config": asdict(config),
+            "fsdp": sharding.describe(run.raw_model) if run.io.layout == "sharded" else None}
     samples = []
     if tokenizer is not None and config.sample_prompts:
         samples = generate_samples(run.raw_model, tokenizer, config.sample_prompts, config.sample_tokens, seed=config.seed)
@@ -311,7 +320,7 @@ def train(
     check_inputs(data, config, order)
     seed_everything(config.seed, deterministic=False)  # the switch is deterministic_on_cpu's
     run = _set_up(model, config, BatchShape.of(config))
-    resumed_from, spec = resume_run(run.accelerator, run.raw_model, data, config, run_dir, resume)
+    resumed_from, spec = resume_run(run.accelerator, run.raw_model, data, config, run_dir, resume, run.io)
     start_step = resumed_from or 0
     throughput = Throughput.of(run.raw_model, data, run.accelerator.device, run.precision, run.shape.world)
     evaluate = functools.partial(_evaluate, run, val_data, config, run_dir)
@@ -335,7 +344,7 @@ def train(
             for callback in callbacks:
                 callback(StepInfo(done, run.raw_model, record, run.accelerator))
             if config.checkpoint_every and done % config.checkpoint_every == 0:
-                save_checkpoint(run.accelerator, run_dir, done, config, spec)
+                save_checkpoint(run.accelerator, run_dir, done, config, spec, run.io)
 
     return _finish(run, config, run_dir, spec, resumed_from=resumed_from, evaluate=evaluate,
                    throughput=throughput, clock=clock, tokenizer=tokenizer)

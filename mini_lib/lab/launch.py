@@ -2,16 +2,19 @@
 
 The same script runs in one process, under ``torchrun --nproc_per_node N`` (CPU/gloo or GPUs) and
 under ``accelerate launch`` with a config from ``configs/accelerate/``: Accelerate reads the process
-group from the environment those launchers set. Data preparation happens on the main process first
-(the others then read the cache), so N processes never race to build the same tokenizer. Only
-``--corpus hub`` may use the network: otherwise the hub libraries are forced offline, as ``run`` does;
-they read that setting when first imported, so this module imports them only inside its functions.
+group from the environment those launchers set, on one machine or several (``configs/accelerate/README.md``).
+``--fsdp`` shards the model (``core.sharding``) where the launcher does not ask for it, as torchrun does
+not; ``accelerate launch`` with an FSDP config asks by itself. Data preparation happens on the main
+process first (the others then read the cache), so N processes never race to build the same tokenizer.
+Only ``--corpus hub`` may use the network: otherwise the hub libraries are forced offline, as ``run``
+does; they read that setting when first imported, so this module imports them only inside its functions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from mini_lib.core.errors import ConfigError
@@ -39,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", required=True)
     p.add_argument("--no-resume", action="store_true")
+    p.add_argument("--fsdp", action="store_true",
+                   help="fully sharded data parallel (FSDP2) across the processes; an FSDP config of accelerate launch implies it")
     return p
 
 
@@ -46,6 +51,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
     if args.corpus != "hub":
         force_hub_offline()
+    if args.fsdp:  # what `accelerate launch` with an FSDP config sets: core.sharding reads it
+        os.environ["ACCELERATE_USE_FSDP"] = "true"
+        os.environ.setdefault("FSDP_VERSION", "2")
     import torch
     from accelerate import PartialState
 
