@@ -38,36 +38,74 @@ def _holder(path: Path) -> str:
 
 @contextmanager
 def folder_lock(folder: "str | os.PathLike") -> Iterator[Path]:
-    """Hold the lock of ``folder`` for the block; a second holder gets a ConfigError naming the first.
-
-    After taking the lock we check that the file is still the one at ``lock_path`` (its previous holder
-    may have removed it between our open and our flock) and retry if not, so two holders never coexist.
-    """
+    """Hold the lock of ``folder`` for the block; a second holder gets a ConfigError naming the first."""
     path = lock_path(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ConfigError(
-                f"{Path(folder)} is in use by {_holder(path)}: wait for it to finish or use another folder"
-            ) from None
-        try:
-            same_file = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same_file = False
-        if same_file:
-            break
-        os.close(fd)
+    try:
+        fd = _take(path, wait=False)
+    except BlockingIOError:
+        raise ConfigError(
+            f"{Path(folder)} is in use by {_holder(path)}: wait for it to finish or use another folder"
+        ) from None
     try:
         os.ftruncate(fd, 0)
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)}
         os.write(fd, json.dumps(info).encode())
         yield path
     finally:
-        path.unlink(missing_ok=True)  # while still holding it: see the inode check above
+        path.unlink(missing_ok=True)  # while still holding it: see _take
+        os.close(fd)
+
+
+@contextmanager
+def commit_lock(folder: "str | os.PathLike") -> Iterator[None]:
+    """Wait for, then hold, the short lock that orders the commits of ``folder`` by several processes
+    (``store.cached``): ``<parent>/.<name>.commit.lock``, beside the lock of ``folder_lock``."""
+    folder = Path(folder).absolute()
+    path = folder.parent / f".{folder.name}.commit.lock"
+    fd = _take(path, wait=True)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def is_locked(folder: "str | os.PathLike") -> bool:
+    """Whether a live process holds the lock of ``folder`` (a run in progress); never creates a lock file."""
+    try:
+        fd = os.open(lock_path(folder), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases the shared lock when we got it
+    return False
+
+
+def _take(path: Path, *, wait: bool) -> int:
+    """A descriptor holding an exclusive flock on the file at ``path``; BlockingIOError when another
+    process holds it and ``wait`` is False.
+
+    After taking the lock we check that the file is still the one at ``path`` (its previous holder
+    may have removed it between our open and our flock) and retry if not, so two holders never coexist.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same_file = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same_file = False
+        if same_file:
+            return fd
         os.close(fd)
 
 

@@ -1,16 +1,20 @@
 """One spec-checked store for everything the package reuses from disk: caches, grid cells, base models.
 
-An artefact is a folder committed with one atomic rename (``paths.atomic_folder``) that holds its files
-and ``spec.json``: the full spec that produced it (its kind, the producing code's version, the settings
-and a fingerprint of the data). Reuse compares specs, never mere existence, in two modes:
+An artefact is a folder committed with one atomic rename that holds its files, ``spec.json`` (the full
+spec that produced it: its kind, the producing code's version, the settings and a fingerprint of the
+data) and ``checksums.json`` (an xxh3-128 hash of every other file, written at commit). Reuse compares
+specs, never mere existence, and verifies the checksums, in two modes:
 
 * cache mode (``cached``): the folder is named by the spec's hash under a root, so another spec is
-  simply another artefact; only committed folders ever carry a final name, so a build killed half-way
-  is never mistaken for a finished one;
+  simply another artefact. Several processes may build one artefact at once (two notebooks, a class
+  sharing a cache): each builds in a staging folder of its own and the first complete one wins
+  (``paths.commit_first``); a later builder discards its copy and uses the winner. A damaged artefact
+  is rebuilt, with a ``DamagedArtefact`` warning naming it;
 * named mode (``named``): the path is fixed (a cell of a named run); a committed artefact made with
-  another spec is a ConfigError naming the differing keys (never silently reused), and the user
-  decides: a new run name, or delete the folder to rebuild it.
+  another spec is a ConfigError naming the differing keys (never silently reused), and so is a damaged
+  one: the user decides (a new run name, or delete the folder to rebuild it).
 
+Staging folders are named after their process; a build removes those its dead predecessors left.
 Bump a kind's ``version`` whenever the code that produces it changes what it writes or computes;
 mini_lib's own version is part of every spec too.
 """
@@ -21,18 +25,23 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+import xxhash
 
 from mini_lib import __version__
 from mini_lib.core.errors import ConfigError
-from mini_lib.core.paths import atomic_folder, write_text_atomic
+from mini_lib.core.locking import commit_lock
+from mini_lib.core.paths import atomic_folder, remove_dead_staging, staging_folder, write_text_atomic
 
 SPEC_FILE = "spec.json"
+CHECKSUM_FILE = "checksums.json"
+CHECKSUM = "xxh3_128"  # fast (several GB/s), so every reuse can afford to verify
+READ_CHUNK = 1 << 22
 ARRAY_FILE = "values.npy"
 SMALL_ARRAY = 64  # arrays up to this size are written out in a spec; larger ones are hashed
 
@@ -157,11 +166,69 @@ def _refuse_other_spec(folder: Path, saved: dict, wanted: dict, what: str) -> No
                           f"Use a new run name (or folder), or delete {folder} to rebuild it")
 
 
-def _build(folder: Path, spec: dict, build: Callable[[Path], object]) -> Artefact:
-    with atomic_folder(folder) as tmp:
-        write_text_atomic(tmp / SPEC_FILE, json.dumps(spec, indent=1))
-        value = build(tmp)
-    return Artefact(folder, True, value)
+class DamagedArtefact(UserWarning):
+    """A cached artefact failed its checksums and is being rebuilt."""
+
+
+def file_checksums(folder: "str | os.PathLike") -> dict[str, str]:
+    """``{relative path: xxh3-128 hex}`` of every file under ``folder`` except ``checksums.json``."""
+    folder = Path(folder)
+    buffer = bytearray(READ_CHUNK)  # one buffer read into: no copy per chunk
+    view = memoryview(buffer)
+    sums = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name != CHECKSUM_FILE:
+            digest = xxhash.xxh3_128()
+            with path.open("rb", buffering=0) as f:
+                while n := f.readinto(buffer):
+                    digest.update(view[:n])
+            sums[name] = digest.hexdigest()
+    return sums
+
+
+def damage(folder: "str | os.PathLike") -> str | None:
+    """What is wrong with a committed artefact's files, in words (the first file that fails its
+    checksum, is missing, or no checksums at all); None when every file is as committed."""
+    folder = Path(folder)
+    try:
+        saved = json.loads((folder / CHECKSUM_FILE).read_text())
+        wanted = saved["files"]
+        if saved.get("algorithm") != CHECKSUM or not isinstance(wanted, dict):
+            raise ValueError(f"not {CHECKSUM} checksums")
+    except FileNotFoundError:
+        return f"no {CHECKSUM_FILE}"
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        return f"unreadable {CHECKSUM_FILE} ({error})"
+    found = file_checksums(folder)
+    for name, digest in sorted(wanted.items()):
+        if name not in found:
+            return f"{name} is missing"
+        if found[name] != digest:
+            return f"{name} does not match its checksum"
+    return None
+
+
+def _seal(tmp: Path) -> None:
+    """Record the checksums of everything the build wrote: the last file of a committed artefact."""
+    write_text_atomic(tmp / CHECKSUM_FILE, json.dumps({"algorithm": CHECKSUM, "files": file_checksums(tmp)}, indent=1))
+
+
+def _stage(tmp: Path, spec: dict, build: Callable[[Path], object]) -> object:
+    write_text_atomic(tmp / SPEC_FILE, json.dumps(spec, indent=1))
+    value = build(tmp)
+    _seal(tmp)
+    return value
+
+
+def _problem(folder: Path, wanted: dict) -> str | None:
+    """Why the cache-mode artefact at ``folder`` cannot be reused ("absent" when there is none)."""
+    if not folder.exists():
+        return "absent"
+    saved = read_spec(folder, strict=False)
+    if saved != wanted:
+        return f"{SPEC_FILE} {'is unreadable' if saved is None else 'differs from its name'}"
+    return damage(folder)
 
 
 def cache_folder(root: "str | os.PathLike", spec: Spec, name: str = "") -> Path:
@@ -170,36 +237,50 @@ def cache_folder(root: "str | os.PathLike", spec: Spec, name: str = "") -> Path:
 
 
 def cached(root: "str | os.PathLike", spec: Spec, build: Callable[[Path], object], *, name: str = "") -> Artefact:
-    """Cache mode: ``cache_folder(root, spec, name)``, built by ``build(temporary folder)`` unless committed."""
+    """Cache mode: ``cache_folder(root, spec, name)``, built by ``build(staging folder)`` unless committed
+    and intact. When another process commits the same artefact first, its copy is used (``built`` False)."""
     folder = cache_folder(root, spec, name)
     wanted = spec.as_json()
-    if read_spec(folder, strict=False) == wanted:
+    problem = _problem(folder, wanted)
+    if problem is None:
         return Artefact(folder, False)
-    return _build(folder, wanted, build)
+    if problem != "absent" and not problem.startswith("no "):
+        warnings.warn(f"cached {spec.kind} {folder} is damaged ({problem}): rebuilding it", DamagedArtefact,
+                      stacklevel=2)
+    remove_dead_staging(folder.parent)
+    with staging_folder(folder) as tmp:
+        value = _stage(tmp, wanted, build)
+        with commit_lock(folder):  # whoever holds it sees every earlier commit: no two repairs interleave
+            if _problem(folder, wanted) is None:
+                return Artefact(folder, False)  # another process won; our copy goes with the staging folder
+            if folder.exists():
+                with staging_folder(folder) as damaged:
+                    os.replace(folder, damaged)  # a whole damaged folder leaves in one rename
+            os.rename(tmp, folder)
+    return Artefact(folder, True, value)
 
 
 def named(folder: "str | os.PathLike", spec: Spec, build: Callable[[Path], object], *,
           require: Sequence[str] = ()) -> Artefact:
-    """Named mode: the artefact at the fixed ``folder``; reused when committed with this very spec (and
-    holding every file in ``require``, e.g. an optional saved model), a ConfigError when committed with
-    another spec, else built by ``build(temporary folder)``."""
+    """Named mode: the artefact at the fixed ``folder``; reused when committed with this very spec,
+    intact, and holding every file in ``require`` (e.g. an optional saved model); a ConfigError when
+    committed with another spec or damaged; else built by ``build(staging folder)``. One process
+    writes a named folder (its run's lock), so a rebuild replaces the folder."""
     folder = Path(folder)
     wanted = spec.as_json()
     saved = read_spec(folder, strict=True)
     if saved is not None:
         _refuse_other_spec(folder, saved, wanted, f"a {spec.kind}")
-        if all((folder / name).exists() for name in require):
+        problem = damage(folder)
+        if problem is not None and not problem.startswith("no "):
+            raise ConfigError(f"{folder} holds a damaged {spec.kind}: {problem}. Delete {folder} to rebuild it, "
+                              "or use a new run name")
+        if problem is None and all((folder / name).exists() for name in require):
             return Artefact(folder, False)
-    _remove_stale_staging(folder)
-    return _build(folder, wanted, build)
-
-
-def _remove_stale_staging(folder: Path) -> None:
-    """Temporary siblings left by a killed build of a named folder (a named folder has one writer)."""
-    if folder.parent.is_dir():
-        for leftover in folder.parent.iterdir():
-            if leftover.name.startswith(f".{folder.name}."):
-                shutil.rmtree(leftover, ignore_errors=True)
+    remove_dead_staging(folder.parent)
+    with atomic_folder(folder) as tmp:
+        value = _stage(tmp, wanted, build)
+    return Artefact(folder, True, value)
 
 
 def claim(folder: "str | os.PathLike", spec: Spec) -> Path:
