@@ -3,10 +3,13 @@
 Every failure ends as one line on stderr (``error: ...``) and an exit code saying which kind:
 
 * 1: a notebook cell failed (the executed notebook holds the traceback)
-* 2: bad input: a setting, file, or a run folder in use or holding another run's checkpoint
+* 2: bad input: a setting, file, or a run folder in use or holding another run's checkpoint or a
+  damaged artefact
 * 3: training diverged (the loss stopped being finite; the last good checkpoint is kept)
 * 4: input/output: a folder that cannot be written, a full disk, a network that cannot be reached
 * 5: a checkpoint that is intact but cannot be loaded
+* 6: the notebook's kernel died (out of memory, or killed); the line names the partial notebook
+* 130: interrupted (Ctrl-C or SIGINT); for ``run`` the line names the partial notebook
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 
 from mini_lib.core.errors import CheckpointError, ConfigError, TrainingDiverged
 
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 LIST_CELL = 40  # characters of a value in `list NB` (long tuples end in "…"; settings.py has them whole)
 
 
@@ -100,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     args.rest = rest
     try:
         args.func(args)
+    except KeyboardInterrupt as err:  # Ctrl-C: one line (run's names the partial notebook), not a traceback
+        print(f"error: {err or 'interrupted'}", file=sys.stderr)
+        return INTERRUPTED
     except Exception as err:  # noqa: BLE001 - the CLI shows one line, not a traceback
         code = _exit_code(err)
         if code is None:
@@ -112,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 def _exit_code(err: Exception) -> int | None:
     """The exit code of an expected failure (see the module docstring); None for a bug (traceback).
     OSError covers the hub too: its 'cannot reach' errors are ConnectionErrors."""
-    from mini_lib.lab.runner import NotebookFailed
+    from mini_lib.lab.runner import KernelDied, NotebookFailed
 
-    codes = {NotebookFailed: 1, ConfigError: 2, TrainingDiverged: 3, OSError: 4, CheckpointError: 5}
+    codes = {NotebookFailed: 1, ConfigError: 2, TrainingDiverged: 3, OSError: 4, CheckpointError: 5, KernelDied: 6}
     return next((code for kind, code in codes.items() if isinstance(err, kind)), None)
 
 

@@ -13,6 +13,7 @@ import pytest
 from mini_lib.__main__ import main
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.paths import NOTEBOOK_DIR, runs_dir
+from mini_lib.lab.execution import ATOMIC
 from mini_lib.lab.runner import NotebookFailed, run_notebook
 
 
@@ -29,7 +30,7 @@ class FakeKernel:
         run_dir = Path(parameters["run_dir"])
         self.found.append(sorted(p.name for p in run_dir.iterdir()))
         (run_dir / "settings.json").write_text(json.dumps(parameters["overrides"]))
-        Path(output).write_text("{}")
+        Path(output.removeprefix(ATOMIC)).write_text("{}")
         if self.fail:
             raise PapermillExecutionError(3, 3, "train()", "RuntimeError", "boom", [])
         (run_dir / "results.json").write_text(json.dumps({"run": len(self.found)}))
@@ -95,8 +96,10 @@ def test_an_identical_rerun_moves_old_outputs_to_previous_and_keeps_artefacts(ke
 
     kernel.fail = False
     run_notebook("00", "smoke", {"steps": 10}, run_name="r")
-    assert "results.json" not in _top_level(previous)  # previous/ now holds the failed run's outputs
+    assert kernel.found[2] == ["previous", "run.json", "train", "unfinished"]  # the failed run's outputs set aside
+    assert json.loads((previous / "results.json").read_text()) == {"run": 1}  # the last finished run before
     assert json.loads((run_dir / "results.json").read_text()) == {"run": 3}
+    assert not (run_dir / "unfinished").exists()  # obsolete once a rerun finishes
 
 
 def test_a_rerun_with_other_settings_is_refused_naming_them(kernel):
