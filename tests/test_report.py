@@ -49,3 +49,44 @@ def test_report_command_says_what_to_do_when_there_is_nothing_to_report(tmp_path
     assert "no executed notebook runs" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="no such run folder"):
         find_runs([tmp_path / "missing"])
+
+
+def test_report_builds_over_damaged_and_running_runs_and_names_what_is_wrong(tmp_path):
+    """main: one truncated results.json or torn notebook anywhere made the whole report a JSONDecodeError
+    traceback, and a run still going was listed as "did not finish"."""
+    import os
+    import subprocess
+    import sys
+
+    from mini_lib.core.paths import REPO_ROOT
+
+    root = tmp_path / "runs" / "03_quality_quantity"
+    _run(root / "good")
+    truncated = _run(root / "truncated")
+    (truncated / "results.json").write_text('{"claims": [{"claim": "x", "ho')
+    torn = _run(root / "torn")
+    executed = torn / "03_quality_quantity.ipynb"
+    executed.write_text(executed.read_text()[:300])
+    no_settings = _run(root / "no-settings")
+    (no_settings / "settings.json").write_text('{"notebook": "03_qua')
+    running = _run(root / "running", failed=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from mini_lib.core.locking import folder_lock\n"
+         f"with folder_lock({str(running)!r}):\n    print('held', flush=True); time.sleep(60)"],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli(["report", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+        status = {d.name: summarise(d).status for d in find_runs([tmp_path / "runs"])}
+    finally:
+        holder.kill()
+        holder.wait()
+    assert status["good"] == "finished" and status["running"] == "in progress"
+    assert status["truncated"].startswith("damaged: results.json is unreadable (JSONDecodeError")
+    assert status["torn"].startswith("damaged: 03_quality_quantity.ipynb is unreadable (JSONDecodeError")
+    assert status["no-settings"].startswith("damaged: settings.json is unreadable")
+    text = (tmp_path / "out" / "index.html").read_text()
+    assert "in progress" in text and "damaged: results.json is unreadable" in text
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.html")) == [
+        "03_quality_quantity--good.html", "03_quality_quantity--no-settings.html", "03_quality_quantity--running.html",
+        "03_quality_quantity--truncated.html", "index.html"]  # no page for the torn notebook, the rest intact

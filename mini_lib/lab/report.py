@@ -1,22 +1,30 @@
 """``python -m mini_lib report [RUN_DIR ...]``: hand out results without a kernel.
 
 Each executed notebook becomes a standalone HTML page (nbconvert), and one ``index.html`` lists every
-run with its notebook, profile, wall time, whether it finished, its paper-vs-ours table (one schema for every
+run with its notebook, profile, wall time, its state, its paper-vs-ours table (one schema for every
 paper: ``claims.PaperRow``) and its claim verdicts, read from the files the run wrote (``settings.json``,
 ``paper_vs_ours.csv``, ``results.json``): the same numbers the reader saw in the notebook.
+
+A run's state is "in progress" while a process holds its lock, "damaged" when one of its files cannot
+be read (named, with why), else "finished" or "did not finish" (with the failing cell's error). One
+damaged or running run never keeps the report of the others from being built.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.core.locking import is_locked
 from mini_lib.core.paths import runs_dir, write_text_atomic
+
+RECORDS = ("settings.json", "run.json")  # what the notebook and the runner write first: either marks a run
 
 
 @dataclass
@@ -31,41 +39,89 @@ class RunSummary:
     error: str | None
     paper_vs_ours: pd.DataFrame | None
     claims: pd.DataFrame | None
+    damaged: list[str] = field(default_factory=list)  # "<file> is unreadable (<why>)", one per damaged file
+    in_progress: bool = False
 
     @property
     def executed(self) -> Path:
         return self.run_dir / f"{self.notebook}.ipynb"
 
+    @property
+    def label(self) -> str:
+        """The run folder below ``runs/<notebook>/`` (``r``, or ``r/previous`` for the kept outputs)."""
+        parts = self.run_dir.parts
+        below = parts[len(parts) - parts[::-1].index(self.notebook):] if self.notebook in parts else ()
+        return "/".join(below) or self.run_dir.name
+
+    @property
+    def status(self) -> str:
+        if self.in_progress:
+            return "in progress"
+        if self.damaged:
+            return "damaged: " + "; ".join(self.damaged)
+        return "finished" if self.finished else f"did not finish: {self.error or 'no results.json'}"
+
 
 def find_runs(paths: list[Path]) -> list[Path]:
-    """Run folders (a ``settings.json`` beside an executed notebook) at or below ``paths``, sorted."""
+    """Run folders (a ``settings.json`` or the runner's ``run.json``) at or below ``paths``, sorted."""
     found = set()
     for path in paths:
         if not path.exists():
             raise ConfigError(f"no such run folder: {path}")
-        candidates = [path / "settings.json"] if (path / "settings.json").is_file() else path.rglob("settings.json")
-        for settings in candidates:
-            info = json.loads(settings.read_text())
-            if (settings.parent / f"{info.get('notebook', '')}.ipynb").is_file():
-                found.add(settings.parent.resolve())
+        for record in RECORDS:
+            candidates = [path / record] if (path / record).is_file() else path.rglob(record)
+            found.update(candidate.parent.resolve() for candidate in candidates)
     return sorted(found)
 
 
 def summarise(run_dir: Path) -> RunSummary:
-    """Read one run folder: settings, executed notebook (papermill's timings and error), tables."""
-    info = json.loads((run_dir / "settings.json").read_text())
-    notebook = info["notebook"]
-    executed = json.loads((run_dir / f"{notebook}.ipynb").read_text())
+    """Read one run folder: settings, executed notebook (papermill's timings and error), tables; a file
+    that cannot be read is named in ``damaged``, never raised."""
+    damaged: list[str] = []
+
+    def read(name: str, parse: Callable[[Path], Any]) -> Any:
+        path = run_dir / name
+        if not path.is_file():
+            return None
+        try:
+            return parse(path)
+        except Exception as error:  # noqa: BLE001 - any parse failure is a damaged file to report
+            damaged.append(f"{name} is unreadable ({type(error).__name__}: {_first_line(error)})")
+            return None
+
+    info = next((i for i in (read(r, _json_object) for r in RECORDS) if i is not None), {})
+    notebooks = sorted(run_dir.glob("*.ipynb"))
+    notebook = str(info.get("notebook") or (notebooks[0].stem if len(notebooks) == 1 else run_dir.name))
+    executed = read(f"{notebook}.ipynb", _notebook) or {}
     papermill = executed.get("metadata", {}).get("papermill", {})
-    errors = [o for c in executed["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+    errors = [o for c in executed.get("cells", []) if c.get("cell_type") == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
-    error = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else None
-    table = pd.read_csv(run_dir / "paper_vs_ours.csv") if (run_dir / "paper_vs_ours.csv").is_file() else None
-    results = json.loads((run_dir / "results.json").read_text()) if (run_dir / "results.json").is_file() else {}
+    error = f"{errors[0].get('ename')}: {errors[0].get('evalue')}" if errors else None
+    table = read("paper_vs_ours.csv", pd.read_csv)
+    results = read("results.json", _json_object) or {}
     claims = pd.DataFrame(results["claims"]) if isinstance(results.get("claims"), list) and results["claims"] else None
-    return RunSummary(run_dir, notebook, info.get("profile", "?"), papermill.get("duration"),
-                      finished=error is None and (run_dir / "results.json").is_file(), error=error,
-                      paper_vs_ours=table, claims=claims)
+    return RunSummary(run_dir, notebook, str(info.get("profile", "?")), papermill.get("duration"),
+                      finished=error is None and (run_dir / "results.json").is_file() and not damaged, error=error,
+                      paper_vs_ours=table, claims=claims, damaged=damaged, in_progress=is_locked(run_dir))
+
+
+def _json_object(path: Path) -> dict:
+    value = json.loads(path.read_text())
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _notebook(path: Path) -> dict:
+    value = _json_object(path)
+    if not isinstance(value.get("cells"), list):
+        raise ValueError("no list of cells")
+    return value
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:120] if text else ""
 
 
 def notebook_html(executed: Path) -> str:
@@ -85,10 +141,12 @@ def index_html(runs: list[RunSummary], pages: dict[Path, str]) -> str:
              "<h1>Training-data lab: results</h1>"]
     for run in runs:
         wall = f"{run.wall_s / 60:.1f} min" if run.wall_s is not None else "unknown"
-        status = "finished" if run.finished else f"<span class='bad'>did not finish: {html.escape(run.error or 'no results.json')}</span>"
-        parts.append(f"<h2>{html.escape(run.notebook)} &mdash; {html.escape(run.run_dir.name)}</h2>")
-        parts.append(f"<p>profile <b>{html.escape(run.profile)}</b>, wall time {wall}, {status}. "
-                     f"<a href='{html.escape(pages[run.run_dir])}'>the executed notebook</a></p>")
+        status = html.escape(run.status)
+        if not run.finished and not run.in_progress:
+            status = f"<span class='bad'>{status}</span>"
+        link = f" <a href='{html.escape(pages[run.run_dir])}'>the executed notebook</a>" if run.run_dir in pages else ""
+        parts.append(f"<h2>{html.escape(run.notebook)} &mdash; {html.escape(run.label)}</h2>")
+        parts.append(f"<p>profile <b>{html.escape(run.profile)}</b>, wall time {wall}, {status}.{link}</p>")
         for title, table in (("Paper vs ours", run.paper_vs_ours), ("Claims", run.claims)):
             if table is not None:
                 parts.append(f"<h3>{title}</h3>" + table.to_html(index=False, na_rep="", escape=True))
@@ -105,8 +163,15 @@ def build_report(paths: list[Path], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     runs, pages = [summarise(d) for d in run_dirs], {}
     for run in runs:
-        page = f"{run.notebook}--{run.run_dir.name}.html"
-        write_text_atomic(out / page, notebook_html(run.executed))
+        if not run.executed.is_file() or any(d.startswith(run.executed.name) for d in run.damaged):
+            continue
+        try:
+            body = notebook_html(run.executed)
+        except Exception as error:  # noqa: BLE001 - a notebook nbconvert cannot render is a damaged file
+            run.damaged.append(f"{run.executed.name} cannot be rendered ({type(error).__name__}: {_first_line(error)})")
+            continue
+        page = f"{run.notebook}--{run.label.replace('/', '--')}.html"
+        write_text_atomic(out / page, body)
         pages[run.run_dir] = page
     return write_text_atomic(out / "index.html", index_html(runs, pages))
 
