@@ -240,7 +240,7 @@ def project(notebook: str, timing: list[dict], cells: list[tuple[str, float]], w
 
 
 def run_notebook_acceptance(notebook: str, run_name: str, profile: str = "gpu",
-                            extra_overrides: dict | None = None) -> NotebookAcceptance:
+                            extra_overrides: dict | None = None, allow_cpu: bool = False) -> NotebookAcceptance:
     """Run one notebook's acceptance (its profile + ``ACCEPTANCE`` overrides) and project its full run.
 
     Gives the notebook's kernel a cache of its own (``MINI_LIB_CACHE``), so its training calls, and only
@@ -257,7 +257,7 @@ def run_notebook_acceptance(notebook: str, run_name: str, profile: str = "gpu",
     os.environ["MINI_LIB_CACHE"] = str(cache)
     started, error = time.perf_counter(), None
     try:
-        run_notebook(notebook, profile, overrides, run_name=run_name)
+        run_notebook(notebook, profile, overrides, run_name=run_name, allow_cpu_for_gpu_profile=allow_cpu)
     except (NotebookFailed, ConfigError) as err:
         error = str(err).splitlines()[0]
     wall = time.perf_counter() - started
@@ -318,7 +318,7 @@ def run_bench_part(out: Path, budget_s: float, presets: tuple[str, ...], steps: 
 
 
 def run_notebooks_part(out: Path, budget_s: float, notebooks: list[str], profile: str = "gpu",
-                       extra_overrides: dict | None = None, parallel: int = 1) -> dict:
+                       extra_overrides: dict | None = None, parallel: int = 1, allow_cpu: bool = False) -> dict:
     """Every notebook's acceptance, ``parallel`` at a time (each in its own process), under a deadline:
     no notebook starts after ``budget_s``; the JSON is rewritten as each one ends."""
     from concurrent.futures import ThreadPoolExecutor
@@ -338,7 +338,8 @@ def run_notebooks_part(out: Path, budget_s: float, notebooks: list[str], profile
         result_file = out.parent / f".{notebook}-{run_name}.json"
         extra = json.dumps((extra_overrides or {}).get(notebook, {}))
         subprocess.run([sys.executable, "-m", "benchmarks.acceptance", "one", notebook, "--run-name", run_name,
-                        "--profile", profile, "--overrides", extra, "--json", str(result_file)], check=False)
+                        "--profile", profile, "--overrides", extra, "--json", str(result_file),
+                        *(["--allow-cpu-for-gpu-profile"] if allow_cpu else [])], check=False)
         if result_file.is_file():
             result = json.loads(result_file.read_text())
             result_file.unlink()
@@ -516,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--profile", default="gpu")
     one.add_argument("--overrides", default="{}", help="JSON: extra overrides on top of ACCEPTANCE's")
     one.add_argument("--json", required=True)
+    one.add_argument("--allow-cpu-for-gpu-profile", action="store_true", help="what --cpu-dry-run passes on")
     wheels = sub.add_parser("wheels", help="download the GPU machine's missing wheels into .whl/")
     wheels.add_argument("--dest", default=str(REPO_ROOT / ".whl"))
     wheels.add_argument("--python", default=f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -530,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--notebooks", default=None)
     args = parser.parse_args(argv)
     if args.command == "one":
-        result = run_notebook_acceptance(args.notebook, args.run_name, args.profile, json.loads(args.overrides))
+        result = run_notebook_acceptance(args.notebook, args.run_name, args.profile, json.loads(args.overrides),
+                                         allow_cpu=args.allow_cpu_for_gpu_profile)
         write_text_atomic(Path(args.json), json.dumps(asdict(result)))
     elif args.command == "wheels":
         download_wheels(Path(args.dest), args.python, args.carry_limit_mb, Path(args.device_packages))
@@ -559,7 +562,8 @@ def main(argv: list[str] | None = None) -> int:
             names = sorted((n for n in ACCEPTANCE if any(n.startswith(x) for x in args.notebooks.split(","))),
                            key=LONGEST_FIRST.index)
             notebooks = run_notebooks_part(out / f"gpu-acceptance-notebooks-{device}-{stamp}.json",
-                                           args.notebooks_budget, names, args.profile, extra, args.parallel)
+                                           args.notebooks_budget, names, args.profile, extra, args.parallel,
+                                           allow_cpu=args.cpu_dry_run)
         text = markdown(bench, notebooks)
         write_text_atomic(out / f"gpu-acceptance-{args.part}-{device}-{stamp}.md", text)
         print(text)

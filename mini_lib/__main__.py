@@ -4,7 +4,7 @@ Every failure ends as one line on stderr (``error: ...``) and an exit code sayin
 
 * 1: a notebook cell failed (the executed notebook holds the traceback)
 * 2: bad input: a setting, file, or a run folder in use or holding another run's checkpoint or a
-  damaged artefact
+  damaged artefact; a size the machine clearly cannot hold; the gpu profile without a GPU
 * 3: training diverged (the loss stopped being finite; the last good checkpoint is kept)
 * 4: input/output: a folder that cannot be written, a full disk, a network that cannot be reached
 * 5: a checkpoint that is intact but cannot be loaded
@@ -53,7 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
     params = dict(parse_parameter(p) for p in args.param)
     result = run_notebook(args.notebook, args.profile, params, run_name=args.name, log_output=args.log,
-                          progress=not args.quiet, replace=args.replace)
+                          progress=not args.quiet, replace=args.replace,
+                          allow_cpu_for_gpu_profile=args.allow_cpu_for_gpu_profile, skip_size_check=args.skip_size_check)
     print(f"ran {result.notebook} ({result.profile}); outputs in {result.run_dir}")
 
 
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--quiet", action="store_true", help="no line per finished cell (CI)")
     run.add_argument("--replace", action="store_true",
                      help="move an existing run of --name aside (runs/<notebook>/.replaced/) instead of refusing")
+    run.add_argument("--allow-cpu-for-gpu-profile", action="store_true",
+                     help="run the paper-scale gpu profile even though no GPU is visible (hours on a CPU)")
+    run.add_argument("--skip-size-check", action="store_true",
+                     help="start even when the corpus clearly exceeds this machine's memory")
     run.set_defaults(func=_cmd_run)
     train = sub.add_parser("train", help="pre-train a Pythia preset (works under torchrun / accelerate launch)")
     train.set_defaults(func=_cmd_train)

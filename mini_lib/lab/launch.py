@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 
 from mini_lib.core.errors import ConfigError
-from mini_lib.lab.profiles import force_hub_offline
+from mini_lib.lab.profiles import MIN_BPE_VOCAB, MIN_CONTEXT, force_hub_offline
+from mini_lib.lab.sizing import SIZE_FLAG, check_fits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,13 +43,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", required=True)
     p.add_argument("--no-resume", action="store_true")
+    p.add_argument(SIZE_FLAG, action="store_true", help="start even when the corpus clearly exceeds this machine's memory")
     p.add_argument("--fsdp", action="store_true",
                    help="fully sharded data parallel (FSDP2) across the processes; an FSDP config of accelerate launch implies it")
     return p
 
 
+def check_sizes(args: argparse.Namespace) -> None:
+    """Sizes that cannot work, or clearly cannot fit this machine, as one ConfigError before any work."""
+    if args.n_documents < 1:
+        raise ConfigError(f"--n-documents must be >= 1, got {args.n_documents}")
+    if args.vocab_size < MIN_BPE_VOCAB:
+        raise ConfigError(f"--vocab-size must be >= {MIN_BPE_VOCAB} for byte-level BPE, got {args.vocab_size}")
+    if args.seq_len < MIN_CONTEXT:
+        raise ConfigError(f"--seq-len must be >= {MIN_CONTEXT}, got {args.seq_len}")
+    if args.corpus == "storyworld" and not args.skip_size_check:
+        check_fits(args.n_documents, f"--n-documents {args.n_documents:,}")
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
+    check_sizes(args)  # before the slow imports and the data preparation: bad input costs a second
     if args.corpus != "hub":
         force_hub_offline()
     if args.fsdp:  # what `accelerate launch` with an FSDP config sets: core.sharding reads it
@@ -61,10 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     from mini_lib.core.recipe import prepare_lm_data
     from mini_lib.core.train import TrainConfig, train
 
-    # Every setting is checked before the (slow) data preparation: bad input costs a second.
-    if args.n_documents < 1:
-        raise ConfigError(f"--n-documents must be >= 1, got {args.n_documents}")
-    preset = get_preset(args.preset)
+    preset = get_preset(args.preset)  # like every other setting, checked before the (slow) data preparation
     config = TrainConfig(
         steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
         lr=preset.lr if args.lr is None else args.lr, precision=args.precision, device=args.device,

@@ -127,6 +127,10 @@ def _one_of(registry: str, *, blank_ok: bool = False) -> Rule:
     return Rule(lambda v: v in choices(), lambda: "one of: " + ", ".join(c or "''" for c in choices()))
 
 
+# Lower bounds that follow from the model, so that a size that cannot work fails here, not in a cell.
+MIN_BPE_VOCAB = 300  # tokenization.train_tokenizer's: 256 byte tokens, 2 special tokens, and room for merges
+MIN_CONTEXT = 2  # a next-token loss needs one token to predict from and one to predict
+
 POSITIVE = Rule(lambda v: math.isfinite(v) and v > 0, lambda: "a finite number > 0")
 NON_NEGATIVE = Rule(lambda v: math.isfinite(v) and v >= 0, lambda: "a finite number >= 0")
 FINITE = Rule(math.isfinite, lambda: "a finite number")
@@ -142,6 +146,8 @@ PROPER = _within(0, 1, high_open=True)  # some, never all (warmup_fraction, nois
 # above give a meaning. Strings not named here (paths, hub names) are free.
 VALUE_RULES: tuple[tuple[str, Rule], ...] = (
     ("03_quality_quantity:n_stories", _at_least(0)),  # 0 = the whole file / hub split
+    ("vocab_size", _at_least(MIN_BPE_VOCAB)),  # a byte-level BPE vocabulary
+    ("*seq_len", _at_least(MIN_CONTEXT)),
     ("04_gptfluence:tasks", _one_of("mini_lib.papers.gptfluence.data:KINDS")),
     ("04_gptfluence:unseen_task", _one_of("mini_lib.papers.gptfluence.data:KINDS", blank_ok=True)),
     ("04_gptfluence:task_source", _one_of("mini_lib.papers.gptfluence.data:SOURCES")),

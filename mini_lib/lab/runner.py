@@ -1,8 +1,9 @@
 """Execute notebooks headless with papermill into ``runs/<notebook>/<run-name>/``.
 
-Parameters and the run name are validated BEFORE a kernel starts, so a typo costs a second, not a
-minute; a failing cell surfaces as one error naming the cell and its exception, and an interrupt or a
-dead kernel as one line naming the partly executed notebook.
+Parameters, the run name, the device and the corpus size are checked BEFORE a kernel starts, so a
+typo or a run that cannot fit costs a second, not a minute or an hour; a failing cell surfaces as one
+error naming the cell and its exception, and an interrupt or a dead kernel as one line naming the
+partly executed notebook.
 
 A run folder holds ``run.json`` (notebook, profile, the fully resolved settings, and whether the run
 finished), so it is never reused for something else:
@@ -39,6 +40,7 @@ from mini_lib.core.locking import folder_lock
 from mini_lib.core.paths import NOTEBOOK_DIR, move_aside, replace_folder, runs_dir, write_text_atomic
 from mini_lib.core.progress import HEADLESS_KERNEL_ENV
 from mini_lib.lab.profiles import apply_profile_environment, notebook_settings, resolve_notebook
+from mini_lib.lab.sizing import check_fits, check_gpu_profile, generated_documents
 
 KERNEL_NAME = "python3"
 RUN_RECORD = "run.json"
@@ -207,19 +209,28 @@ def run_notebook(
     log_output: bool = False,
     replace: bool = False,
     progress: bool = False,
+    allow_cpu_for_gpu_profile: bool = False,
+    skip_size_check: bool = False,
 ) -> NotebookRun:
     """Run one notebook end to end; raises NotebookFailed with the failing cell's error, KernelDied
     when the kernel dies, RunInterrupted on Ctrl-C.
 
     ``run_name`` reruns resume or are refused as the module docstring says; ``replace`` moves an
     existing run of that name aside first; ``progress`` prints a line per finished cell (the CLI's
-    default), ``log_output`` streams every cell's output too."""
+    default), ``log_output`` streams every cell's output too. The gpu profile without a GPU, and a
+    generated corpus that clearly exceeds memory, are refused unless the matching flag allows them
+    (``mini_lib.lab.sizing``)."""
     notebook = resolve_notebook(notebook)
     params = dict(params or {})
     if run_name is not None:
         check_run_name(run_name)
     settings = notebook_settings(notebook, profile, params)  # fail fast on bad input
     source = notebook_path(notebook)
+    if not skip_size_check:
+        documents = generated_documents(settings)
+        check_fits(documents, f"{notebook} with {documents:,} generated documents")
+    if not allow_cpu_for_gpu_profile:
+        check_gpu_profile(profile)
     record = {"notebook": notebook, "profile": profile, "settings": json.loads(json.dumps(asdict(settings)))}
     import papermill  # after the checks: a typo costs no import
     from nbclient.exceptions import DeadKernelError
