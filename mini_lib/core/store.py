@@ -42,6 +42,8 @@ SPEC_FILE = "spec.json"
 CHECKSUM_FILE = "checksums.json"
 CHECKSUM = "xxh3_128"  # fast (several GB/s), so every reuse can afford to verify
 READ_CHUNK = 1 << 22
+ABSENT = "absent"
+UNSEALED = f"no {CHECKSUM_FILE}"  # committed before artefacts had checksums: unverifiable, not damaged
 ARRAY_FILE = "values.npy"
 SMALL_ARRAY = 64  # arrays up to this size are written out in a spec; larger ones are hashed
 
@@ -197,7 +199,7 @@ def damage(folder: "str | os.PathLike") -> str | None:
         if saved.get("algorithm") != CHECKSUM or not isinstance(wanted, dict):
             raise ValueError(f"not {CHECKSUM} checksums")
     except FileNotFoundError:
-        return f"no {CHECKSUM_FILE}"
+        return UNSEALED
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         return f"unreadable {CHECKSUM_FILE} ({error})"
     found = file_checksums(folder)
@@ -222,9 +224,9 @@ def _stage(tmp: Path, spec: dict, build: Callable[[Path], object]) -> object:
 
 
 def _problem(folder: Path, wanted: dict) -> str | None:
-    """Why the cache-mode artefact at ``folder`` cannot be reused ("absent" when there is none)."""
+    """Why the cache-mode artefact at ``folder`` cannot be reused (``ABSENT`` when there is none)."""
     if not folder.exists():
-        return "absent"
+        return ABSENT
     saved = read_spec(folder, strict=False)
     if saved != wanted:
         return f"{SPEC_FILE} {'is unreadable' if saved is None else 'differs from its name'}"
@@ -244,7 +246,7 @@ def cached(root: "str | os.PathLike", spec: Spec, build: Callable[[Path], object
     problem = _problem(folder, wanted)
     if problem is None:
         return Artefact(folder, False)
-    if problem != "absent" and not problem.startswith("no "):
+    if problem not in (ABSENT, UNSEALED):
         warnings.warn(f"cached {spec.kind} {folder} is damaged ({problem}): rebuilding it", DamagedArtefact,
                       stacklevel=2)
     remove_dead_staging(folder.parent)
@@ -272,7 +274,7 @@ def named(folder: "str | os.PathLike", spec: Spec, build: Callable[[Path], objec
     if saved is not None:
         _refuse_other_spec(folder, saved, wanted, f"a {spec.kind}")
         problem = damage(folder)
-        if problem is not None and not problem.startswith("no "):
+        if problem not in (None, UNSEALED):
             raise ConfigError(f"{folder} holds a damaged {spec.kind}: {problem}. Delete {folder} to rebuild it, "
                               "or use a new run name")
         if problem is None and all((folder / name).exists() for name in require):
