@@ -94,13 +94,15 @@ def test_acceptance_of_a_notebook_runs_it_and_projects_its_training(tmp_path, mo
     result = acc.run_notebook_acceptance("00_quickstart", "acc", profile="smoke",
                                          extra_overrides={"n_stories": 600, "steps": 12, "eval_every": 0})
     assert result.passed, result.error
-    (training,) = result.phases
+    training, by_hand_check = result.phases  # the lesson's 5-step check of its hand-written step is never cut
     assert training.phase == "training" and training.calls == 1 and training.step_s > 0
+    assert by_hand_check.phase == "other training calls (not cut)" and by_hand_check.calls == 1
+    assert by_hand_check.projected_s == by_hand_check.measured_s
     full_steps = NOTEBOOK_PROFILES["00_quickstart"]["smoke"].steps
     assert training.projected_s == pytest.approx(training.measured_s + training.step_s * (full_steps / 12 - 1) * 12)
-    assert result.projected_s == pytest.approx(result.other_s + training.projected_s)
+    assert result.projected_s == pytest.approx(result.other_s + training.projected_s + by_hand_check.projected_s)
     assert 0 < result.other_s < result.wall_s
-    (line,) = acc.read_timing([tmp_path / "runs" / "00_quickstart" / "acc"])  # its train() call, from train_meta.json
+    (line,) = acc.read_timing([tmp_path / "runs" / "00_quickstart" / "acc" / "train"])  # from its train_meta.json
     assert line["steps_run"] == line["steps_planned"] == 12 and line["batch_size"] == 16
     assert line["first_step_s"] > 0 and line["wall_s"] >= line["first_step_s"] + 11 * line["step_s"] * 0.5
 

@@ -4,6 +4,8 @@ import collections
 import json
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +14,7 @@ import torch
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.evaluate import per_example_loss
+from mini_lib.core.paths import _host_tag
 from mini_lib.core.tokenization import train_tokenizer
 from mini_lib.core.zero_shot import ChoiceTask
 from mini_lib.corpora import storyworld as sw
@@ -251,12 +254,15 @@ def test_collection_resumes_and_refuses_other_settings(collected, base):
     folder = collected.folder
     again = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert logged == []  # every run complete: nothing retrained
-    # a build killed half-way leaves only its hidden staging folder, never a run under its final name
+    # a build killed half-way leaves only its hidden staging folder (named by its process), never a run under
+    # its final name
     (folder / "run_1" / "done.json").unlink()
-    shutil.move(folder / "run_1", folder / ".run_1.killed")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = folder / f".run_1.tmp-{_host_tag()}-{int(dead.stdout)}-x1"
+    shutil.move(folder / "run_1", leftover)
     redone = collect_task(collected.task, base, CONFIG, 3, folder, log=logged.append)
     assert len(logged) == 1 and "run 2/3" in logged[0]
-    assert not (folder / ".run_1.killed").exists()  # the leftover is cleared before the rebuild
+    assert not leftover.exists()  # a dead process's leftover is cleared by the rebuild
     np.testing.assert_allclose(redone.runs[1].trajectories["loss"], again.runs[1].trajectories["loss"])  # deterministic
     with pytest.raises(ConfigError, match="other settings"):
         collect_task(collected.task, base, CollectConfig(n_sampled=8, batch_size=4, epochs=1), 3, folder, log=None)

@@ -242,7 +242,9 @@ def read_task(folder: str | Path, *, metrics: list[str] | None = None, **keys: s
     folder = Path(folder)
     records = {name: _json_records(_task_file(folder, name)) for name in ("train.json", "test.json")}
     to_source = {name: {int(r["id"]): int(r.get(SOURCE_ID_KEY, r["id"])) for r in rs} for name, rs in records.items()}
-    run_folders = sorted((p for p in folder.iterdir() if (p / BATCHES_FILE).is_file()), key=_natural_key)
+    # hidden folders are never runs: a build's staging folder, or a run moved aside
+    run_folders = sorted((p for p in folder.iterdir() if not p.name.startswith(".") and (p / BATCHES_FILE).is_file()),
+                         key=_natural_key)
     runs = [_with_source_ids(read_run(p, metrics=metrics, **keys), to_source["train.json"], to_source["test.json"])
             for p in run_folders]
     return TaskDynamics(train_examples=[_example(r) for r in records["train.json"]],
