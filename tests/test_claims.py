@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mini_lib.core.claims import Claim, claims_table, compare_seeds, compare_with_error
+from mini_lib.core.claims import VERDICTS, Claim, claims_table, compare_seeds, compare_with_error
 from mini_lib.core.errors import ConfigError
 
 
@@ -36,8 +36,9 @@ def test_claim_rows_share_one_schema_and_refuse_unknown_verdicts():
     row = Claim("2411.15821", "25% duplication is neutral", "abstract (v1)", "+0.14% .. +0.88%", "-3.6%",
                 "mean accuracy change >= -1% beyond 2 seed spreads", "reversed", "clean data repeated 4 epochs")
     table = claims_table([row])
-    assert list(table.columns) == ["paper", "claim", "source", "paper_value", "ours", "rule", "verdict", "note"]
+    assert list(table.columns) == ["paper", "claim", "source", "paper_value", "ours", "verdict", "in_short", "rule", "note"]
     assert row.holds is False
+    assert table.in_short[0] == "Our run shows the opposite of the paper."
     with pytest.raises(ConfigError, match="verdict"):
         Claim("x", "y", "z", "1", "2", "r", "maybe")
 
@@ -54,3 +55,14 @@ def test_one_difference_with_a_known_error_uses_the_same_rule():
     assert compare_with_error(0.5, 0.01, floor=1.0).verdict == "within noise"  # the floor, not 2 SE, is the margin
     with pytest.raises(ConfigError, match="direction"):
         compare_with_error(1.0, 0.1, direction=0)
+
+
+def test_the_plain_sentence_reads_the_right_way_for_a_claim_of_no_difference():
+    def in_short(verdict, no_difference):
+        return Claim("x", "y", "z", "1", "2", "r", verdict, no_difference=no_difference).in_short
+
+    assert in_short("within noise", False) == "Our run cannot tell: the difference is smaller than its noise."
+    assert in_short("holds", True) == "Our run cannot tell them apart either, as the paper says."
+    assert in_short("reversed", True) == "Our run finds a difference where the paper finds none."
+    assert in_short("holds", False) != in_short("holds", True)
+    assert {in_short(v, flag) for v in VERDICTS for flag in (False, True)} >= {"This profile does not test it."}

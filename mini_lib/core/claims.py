@@ -34,6 +34,18 @@ import pandas as pd
 from mini_lib.core.errors import ConfigError
 
 VERDICTS = ("holds", "reversed", "within noise", "not run")
+IN_SHORT = {
+    "holds": "Our run shows it too, beyond its noise.",
+    "reversed": "Our run shows the opposite of the paper.",
+    "within noise": "Our run cannot tell: the difference is smaller than its noise.",
+    "not run": "This profile does not test it.",
+}
+IN_SHORT_NO_DIFFERENCE = {
+    "holds": "Our run cannot tell them apart either, as the paper says.",
+    "reversed": "Our run finds a difference where the paper finds none.",
+    "within noise": "Our run is too noisy to tell no difference from a small one.",
+    "not run": "This profile does not test it.",
+}
 
 
 @dataclass(frozen=True)
@@ -48,10 +60,17 @@ class Claim:
     rule: str  # the rule deciding the verdict, fixed before the run (with its margin)
     verdict: str  # one of VERDICTS
     note: str = ""  # why, when it is not "holds": the evidence for the mechanism or the scale
+    no_difference: bool = False  # the paper claims that something makes no difference ("as good as", "neutral")
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ConfigError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
+
+    @property
+    def in_short(self) -> str:
+        """The verdict as one plain sentence, which reads the right way for a claim of a difference and for a
+        claim of none (where "holds" means our run sees no difference either)."""
+        return (IN_SHORT_NO_DIFFERENCE if self.no_difference else IN_SHORT)[self.verdict]
 
     @property
     def holds(self) -> bool | None:
@@ -129,6 +148,10 @@ def paper_vs_ours_table(rows: Sequence[PaperRow]) -> pd.DataFrame:
     return pd.DataFrame([asdict(row) for row in rows], columns=list(PAPER_VS_OURS_COLUMNS))
 
 
+CLAIMS_COLUMNS = ("paper", "claim", "source", "paper_value", "ours", "verdict", "in_short", "rule", "note")
+
+
 def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:
-    """The rows as a table (what a notebook shows and ``results.json`` stores under ``claims``)."""
-    return pd.DataFrame([asdict(c) for c in claims], columns=[f for f in Claim.__dataclass_fields__])
+    """The rows as a table (what a notebook shows and ``results.json`` stores under ``claims``): the verdict
+    and its plain sentence before the rule, which is there for those who want it."""
+    return pd.DataFrame([{**asdict(c), "in_short": c.in_short} for c in claims], columns=list(CLAIMS_COLUMNS))
