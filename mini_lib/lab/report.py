@@ -3,7 +3,10 @@
 Each executed notebook becomes a standalone HTML page (nbconvert), and one ``index.html`` lists every
 run with its notebook, profile, wall time, its state, its paper-vs-ours table (one schema for every
 paper: ``claims.PaperRow``) and its claim verdicts, read from the files the run wrote (``settings.json``,
-``paper_vs_ours.csv``, ``results.json``): the same numbers the reader saw in the notebook.
+``paper_vs_ours.csv``, ``results.json``): the same numbers the reader saw in the notebook. Beside the
+tables, the run's figures (the ``*.png`` in its folder) as thumbnails, each linking to the executed
+notebook. Figures and notebooks are copied into the report folder and every link is relative, so the
+folder alone can be zipped and handed out.
 
 A run's state is "in progress" while a process holds its lock, "damaged" when one of its files cannot
 be read (named, with why), else "finished" or "did not finish" (with the failing cell's error). One
@@ -14,9 +17,13 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -45,6 +52,16 @@ class RunSummary:
     @property
     def executed(self) -> Path:
         return self.run_dir / f"{self.notebook}.ipynb"
+
+    @property
+    def figures(self) -> list[Path]:
+        """The figures the notebook saved in its run folder (none while the run is still writing them)."""
+        return [] if self.in_progress else sorted(self.run_dir.glob("*.png"))
+
+    @property
+    def slug(self) -> str:
+        """The run's name in the report folder: ``<notebook>--<label>`` (its page and its files' folder)."""
+        return f"{self.notebook}--{self.label.replace('/', '--')}"
 
     @property
     def label(self) -> str:
@@ -133,25 +150,87 @@ def notebook_html(executed: Path) -> str:
     return body
 
 
-def index_html(runs: list[RunSummary], pages: dict[Path, str]) -> str:
-    """The page a teacher opens first: one section per run."""
+HOW_TO_OPEN = ("Each figure links to the executed notebook that drew it (its <code>.ipynb</code> file, kept in this "
+               "folder). Open that file in JupyterLab (<code>jupyter lab</code>, then File &gt; Open from Path, or drag "
+               "it onto the file browser) or in VS Code to see every cell and output and run it again; your browser "
+               "only downloads or shows it as text. To read it without Jupyter, follow the link "
+               "<i>the notebook as a web page</i> beside each run.")
+STYLE = ("body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em}table{border-collapse:collapse}"
+         "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.bad{color:#b00}"
+         ".run{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.tables{flex:1 1 34em;min-width:0}"
+         ".figures{flex:0 1 31em;display:flex;flex-wrap:wrap;gap:.8em;align-content:flex-start}"
+         ".figures figure{margin:0;width:15em}.figures img{width:100%;height:auto;border:1px solid #ccc}"
+         ".figures figcaption{font-size:.8em;color:#555;overflow-wrap:anywhere}")
+
+
+def index_html(runs: list[RunSummary], pages: dict[Path, str], files: dict[Path, dict[str, list[str]]]) -> str:
+    """The page a teacher opens first: one section per run, its tables and beside them its figures.
+
+    ``files[run_dir]`` holds the run's copies in the report folder (``figures``, ``notebook``: relative paths).
+    """
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Training-data lab: results</title>",
-             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.bad{color:#b00}</style></head><body>",
-             "<h1>Training-data lab: results</h1>"]
+             f"<style>{STYLE}</style></head><body>", "<h1>Training-data lab: results</h1>",
+             f"<p class='how-to-open'>{HOW_TO_OPEN}</p>"]
     for run in runs:
         wall = f"{run.wall_s / 60:.1f} min" if run.wall_s is not None else "unknown"
         status = html.escape(run.status)
         if not run.finished and not run.in_progress:
             status = f"<span class='bad'>{status}</span>"
-        link = f" <a href='{html.escape(pages[run.run_dir])}'>the executed notebook</a>" if run.run_dir in pages else ""
+        copies = files.get(run.run_dir, {})
+        links = [f"<a href='{_href(pages[run.run_dir])}'>the notebook as a web page</a>"] if run.run_dir in pages else []
+        links += [f"<a href='{_href(n)}'>the executed notebook (.ipynb)</a>" for n in copies.get("notebook", [])]
         parts.append(f"<h2>{html.escape(run.notebook)} &mdash; {html.escape(run.label)}</h2>")
-        parts.append(f"<p>profile <b>{html.escape(run.profile)}</b>, wall time {wall}, {status}.{link}</p>")
+        parts.append(f"<p>profile <b>{html.escape(run.profile)}</b>, wall time {wall}, {status}."
+                     + (f" Read {' or '.join(links)}." if links else "") + "</p>")
+        parts.append("<div class='run'><div class='tables'>")
         for title, table in (("Paper vs ours", run.paper_vs_ours), ("Claims", run.claims)):
             if table is not None:
                 parts.append(f"<h3>{title}</h3>" + table.to_html(index=False, na_rep="", escape=True))
+        parts.append("</div>")
+        if copies.get("figures"):
+            target = (copies.get("notebook") or [None])[0]
+            parts.append("<div class='figures'>")
+            for figure in copies["figures"]:
+                name = html.escape(Path(figure).name)
+                title = (f"opens the executed notebook {html.escape(Path(target).name)}" if target
+                         else "the figure at full size (this run has no readable executed notebook)")
+                parts.append(f"<figure><a href='{_href(target or figure)}' title='{title}'>"
+                             f"<img src='{_href(figure)}' alt='{name}'></a><figcaption>{name}</figcaption></figure>")
+            parts.append("</div>")
+        parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _href(relative: str) -> str:
+    """A relative link inside the report folder, quoted for an attribute (names may hold spaces, # or ')."""
+    return html.escape(quote(relative), quote=True)
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    """Copy through a temporary sibling and a rename, as ``write_text_atomic`` writes text."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def copy_run_files(run: RunSummary, out: Path, notebook_readable: bool) -> dict[str, list[str]]:
+    """Copy the run's figures and its executed notebook (when readable) into ``out/<slug>/``; returns their
+    paths relative to ``out``, the links the index uses."""
+    copies: dict[str, list[str]] = {"figures": [], "notebook": []}
+    sources = [("figures", f) for f in run.figures] + ([("notebook", run.executed)] if notebook_readable else [])
+    if not sources:
+        return copies
+    folder = out / run.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, source in sources:
+        _copy_atomic(source, folder / source.name)
+        copies[kind].append(f"{run.slug}/{source.name}")
+    return copies
 
 
 def build_report(paths: list[Path], out: Path) -> Path:
@@ -161,19 +240,21 @@ def build_report(paths: list[Path], out: Path) -> Path:
         raise ConfigError(f"no executed notebook runs under {', '.join(map(str, paths))}: run one first "
                           "(python -m mini_lib run 00)")
     out.mkdir(parents=True, exist_ok=True)
-    runs, pages = [summarise(d) for d in run_dirs], {}
+    runs, pages, files = [summarise(d) for d in run_dirs], {}, {}
     for run in runs:
-        if not run.executed.is_file() or any(d.startswith(run.executed.name) for d in run.damaged):
-            continue
-        try:
-            body = notebook_html(run.executed)
-        except Exception as error:  # noqa: BLE001 - a notebook nbconvert cannot render is a damaged file
-            run.damaged.append(f"{run.executed.name} cannot be rendered ({type(error).__name__}: {_first_line(error)})")
-            continue
-        page = f"{run.notebook}--{run.label.replace('/', '--')}.html"
-        write_text_atomic(out / page, body)
-        pages[run.run_dir] = page
-    return write_text_atomic(out / "index.html", index_html(runs, pages))
+        readable = run.executed.is_file() and not any(d.startswith(run.executed.name) for d in run.damaged)
+        if readable:
+            try:
+                body = notebook_html(run.executed)
+            except Exception as error:  # noqa: BLE001 - a notebook nbconvert cannot render is a damaged file
+                run.damaged.append(f"{run.executed.name} cannot be rendered "
+                                   f"({type(error).__name__}: {_first_line(error)})")
+                readable = False
+            else:
+                write_text_atomic(out / f"{run.slug}.html", body)
+                pages[run.run_dir] = f"{run.slug}.html"
+        files[run.run_dir] = copy_run_files(run, out, notebook_readable=readable)
+    return write_text_atomic(out / "index.html", index_html(runs, pages, files))
 
 
 def main(argv: list[str]) -> Path:
