@@ -10,13 +10,21 @@ initial weights, and fingerprints of its data. In a named run folder (``mode="na
 rerun reuses a cell only when the spec is the same, and a cell made with other settings is a
 ConfigError naming them (never silent reuse); in ``mode="cache"`` the cell folder is named by its
 spec's hash, so changed settings simply train a new cell.
+
+Faster grids, both opt-in: ``fuse=K`` trains up to K same-shape cells at once as one stacked model
+(``fused``: per-cell results equal training alone), and ``client=`` (a ``dask.distributed`` client)
+makes each group of cells a task on the cluster's workers (``grid_cluster``). The store is the shared
+truth either way: a cell's folder is the same, a finished cell is read, never trained again, and a
+cell's ``result`` lock (``locking.folder_lock``) is held from the check until its commit, so two
+processes never train one cell: the second waits, then reads what the first committed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
+import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -26,9 +34,11 @@ import torch
 from transformers import AutoModelForCausalLM
 from transformers.utils import logging as hf_logging
 
-from mini_lib.core.errors import choose
+from mini_lib.core import fused
+from mini_lib.core.errors import ConfigError, choose
+from mini_lib.core.locking import folder_lock
 from mini_lib.core.models import flops_per_token, model_size
-from mini_lib.core.store import Spec, cache_folder, claim, data_fingerprint, named, tensors_fingerprint
+from mini_lib.core.store import Artefact, Spec, cache_folder, claim, data_fingerprint, named, tensors_fingerprint
 from mini_lib.core.train import RESUMABLE_CHANGES, TrainConfig, TrainResult, train
 
 CELL_VERSION = 1  # bump when training or the summary row changes what a finished cell holds
@@ -36,6 +46,7 @@ MODES = ("named", "cache")
 # Model config keys that record where a config has been (saving fills them in, also on a config object
 # that several cells share), not what the model computes: never part of a cell's spec.
 MODEL_METADATA = {"architectures", "dtype", "torch_dtype", "transformers_version", "_name_or_path"}
+WAIT_S = 1.0  # how often a cell held by another process is looked at again
 
 
 @dataclass
@@ -106,13 +117,60 @@ def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[objec
     return Spec("grid-cell", CELL_VERSION, settings, {"train": data_key(cell.train_data), "val": data_key(cell.val_data)})
 
 
-def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str = "named") -> GridResult:
+@dataclass
+class _Entry:
+    """A cell with its initial model, spec and folder: what the grid decides and trains with."""
+
+    cell: GridCell
+    model: torch.nn.Module
+    spec: Spec
+    folder: Path
+
+    @property
+    def result(self) -> Path:
+        return self.folder / "result"
+
+    @property
+    def require(self) -> tuple[str, ...]:
+        return ("model",) if self.cell.keep_model else ()
+
+    def key(self) -> tuple | None:
+        return fused.fusion_key(self.model, self.cell.train_data, self.cell.config, self.cell.train_kwargs)
+
+
+class _NotTrained(Exception):
+    """What a probe's build raises: the cell has no committed result yet."""
+
+
+def groups(entries: list, fuse: int, key: Callable[[object], tuple | None]) -> list[list]:
+    """Entries that train together, in grid order: up to ``fuse`` with the same key; None keys alone."""
+    chunks: dict[tuple, list] = {}
+    out: list[list] = []
+    for entry in entries:
+        k = key(entry) if fuse > 1 else None
+        if k is None:
+            out.append([entry])
+        elif k in chunks and len(chunks[k]) < fuse:
+            chunks[k].append(entry)
+        else:
+            chunks[k] = [entry]
+            out.append(chunks[k])
+    return out
+
+
+def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str = "named", fuse: int = 1,
+             client: object = None) -> GridResult:
     """Train every cell, reusing finished ones made with the same spec (see the module docstring for
-    ``mode``); kept models of finished cells are loaded from disk."""
+    ``mode``); kept models of finished cells are loaded from disk.
+
+    fuse: train up to this many same-shape cells at once as one stacked model (``fused``); 1, the
+        default, trains one cell at a time. Cells that cannot train together train alone.
+    client: a ``dask.distributed.Client``: the groups train as tasks on its workers first
+        (``grid_cluster``), then this process reads their results from the store."""
     choose("mode", mode, MODES)
+    if fuse < 1:
+        raise ConfigError(f"fuse must be >= 1 (cells trained at once), got {fuse}")
     run_dir = Path(run_dir)
-    rows, curves = [], []
-    models: dict[str, torch.nn.Module] = {}
     fingerprints: dict[int, str] = {}  # cells usually share their data: hash each data object once
 
     def data_key(data: object) -> str:
@@ -120,21 +178,24 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str =
             fingerprints[id(data)] = data_fingerprint(data)
         return fingerprints[id(data)]
 
+    entries = []
     for cell in cells:
         model = cell.make_model()
         spec = _cell_spec(cell, model, data_key)
         folder = claim(run_dir / cell.name if mode == "named" else cache_folder(run_dir, spec, cell.name), spec)
+        entries.append(_Entry(cell, model, spec, folder))
+    if client is not None:
+        from mini_lib.core.grid_cluster import train_on_cluster
 
-        def build(tmp: Path) -> tuple[dict, torch.nn.Module]:
-            result = train(model, cell.train_data, cell.config, folder, val_data=cell.val_data, **cell.train_kwargs)
-            row = _summary_row(cell, result)
-            if cell.keep_model:
-                with _no_hf_progress_bars():
-                    result.model.save_pretrained(tmp / "model")
-            (tmp / "cell.json").write_text(json.dumps(row, indent=2))
-            return row, result.model
-
-        artefact = named(folder / "result", spec, build, require=("model",) if cell.keep_model else ())
+        index = {id(entry): i for i, entry in enumerate(entries)}
+        train_on_cluster(client, cells, run_dir, mode, fuse,
+                         [[index[id(e)] for e in group] for group in groups(entries, fuse, _Entry.key)])
+    built = _train_missing(entries, fuse)
+    rows, curves = [], []
+    models: dict[str, torch.nn.Module] = {}
+    for entry in entries:
+        cell = entry.cell
+        artefact = built.get(cell.name) or named(entry.result, entry.spec, _not_trained, require=entry.require)
         if artefact.built:
             row, trained = artefact.value
             if cell.keep_model:
@@ -150,3 +211,69 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str =
                            "flops": step * row["tokens_per_step"] * row["flops_per_token"]})
         rows.append({k: v for k, v in row.items() if k != "evals"})
     return GridResult(pd.DataFrame(rows), pd.DataFrame(curves), models)
+
+
+def _not_trained(tmp: Path) -> None:
+    raise _NotTrained
+
+
+def _finished(entry: _Entry) -> bool:
+    """Whether the cell's result is committed, intact and complete (``store.named``'s test, which also
+    refuses a result made with another spec or damaged)."""
+    try:
+        named(entry.result, entry.spec, _not_trained, require=entry.require)
+    except _NotTrained:
+        return False
+    return True
+
+
+def _train_missing(entries: list[_Entry], fuse: int) -> dict[str, Artefact]:
+    """Train and commit every cell without a result, holding each cell's result lock from the check
+    to the commit; a cell whose lock another process holds is left to it, then read (or trained here,
+    if that process died first). Returns the artefacts built here, by cell name."""
+    built: dict[str, Artefact] = {}
+    elsewhere: list[_Entry] = []
+    for group in groups(entries, fuse, _Entry.key):
+        with ExitStack() as locks:
+            mine = []
+            for entry in group:
+                try:
+                    locks.enter_context(folder_lock(entry.result))
+                    mine.append(entry)
+                except ConfigError:  # in use: another process trains it
+                    elsewhere.append(entry)
+            todo = [entry for entry in mine if not _finished(entry)]
+            built.update(_train_and_commit(todo))
+    for entry in elsewhere:
+        while True:
+            try:
+                with folder_lock(entry.result):
+                    if not _finished(entry):
+                        built.update(_train_and_commit([entry]))
+                break
+            except ConfigError:
+                time.sleep(WAIT_S)
+    return built
+
+
+def _train_and_commit(todo: list[_Entry]) -> dict[str, Artefact]:
+    """Train the cells (together when several) and commit each one's result artefact."""
+    if len(todo) > 1:
+        jobs = [fused.Job(e.model, e.cell.train_data, e.cell.config, e.folder, e.cell.val_data, **e.cell.train_kwargs)
+                for e in todo]
+        results = fused.train_together(jobs)
+    else:
+        results = [train(e.model, e.cell.train_data, e.cell.config, e.folder, val_data=e.cell.val_data,
+                         **e.cell.train_kwargs) for e in todo]
+    built = {}
+    for entry, result in zip(todo, results):
+        def build(tmp: Path, cell: GridCell = entry.cell, result: TrainResult = result) -> tuple[dict, torch.nn.Module]:
+            row = _summary_row(cell, result)
+            if cell.keep_model:
+                with _no_hf_progress_bars():
+                    result.model.save_pretrained(tmp / "model")
+            (tmp / "cell.json").write_text(json.dumps(row, indent=2))
+            return row, result.model
+
+        built[entry.cell.name] = named(entry.result, entry.spec, build, require=entry.require)
+    return built
