@@ -1,7 +1,9 @@
 """The quality-vs-quantity grid: shared data, variants (paper + natural construction), on-the-fly
 packing, grid cells, the paper's table beside ours, claim checks and the paper's metric conventions."""
 
+import json
 import math
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -439,3 +441,87 @@ def test_lost_steps_figure_marks_each_seeds_duplicated_cell_at_its_equivalent_st
     empty = lost_steps_figure(results.iloc[:0], budget.iloc[:0], lost.iloc[:0])  # smoke: no budget cells
     assert "no budget cells" in empty.axes[1].texts[0].get_text()
     plt.close(empty)
+
+
+# ---- claims read the right way, at the setting they name ----------------------------------------
+
+def test_claims_name_their_setting_and_say_their_verdict_plainly():
+    paper = {(rate, size): ([acc / 128], [loss]) for (rate, size), (acc, loss) in qq_paper.PAPER_RESULTS.items()}
+    rows = qq_paper.claims(cells({k: v[0] for k, v in paper.items()}, {k: v[1] for k, v in paper.items()}))
+    percent = re.compile(r"\d+(?:\.\d+)?%")
+    assert ["%" in row.claim for row in rows] == [False, True, True, True]
+    for row in rows:  # every percentage in the claim is where ours is measured
+        assert set(percent.findall(row.claim)) <= set(percent.findall(row.ours)), (row.claim, row.ours)
+    assert [row.no_difference for row in rows] == [True, True, False, False]  # size and 25% claim no difference
+    assert rows[0].in_short == "Our run cannot tell them apart either, as the paper says."
+    assert rows[3].in_short == "Our run shows it too, beyond its noise."
+    size_matters = qq_paper.claims(cells({(0.0, 0.25): [0.30, 0.31, 0.32], (0.0, 1.0): [0.36, 0.37, 0.38]}))[0]
+    assert size_matters.verdict == "reversed" and "finds a difference where the paper finds none" in size_matters.in_short
+    assert all(row.no_difference == (i < 2) for i, row in enumerate(qq_paper.claims(cells({(0.0, 1.0): [0.3]}))))
+
+
+# ---- training loss beside validation loss ---------------------------------------------------------
+
+def test_training_losses_and_train_vs_validation(tmp_path):
+    results = pd.DataFrame([{"name": f"dup{rate}_seed{seed}", "size": 1.0, "rate": rate, "seed": seed,
+                             "final_train_loss": 4.0 - 3 * rate, "val_loss": 4.0 + rate}
+                            for rate in (0.0, 1.0) for seed in (0, 1)])
+    for cell in results.itertuples():
+        (tmp_path / cell.name).mkdir()
+        lines = [{"step": s, "loss": 5.0 - s} for s in (1, 2, 3)] + [{"step": 3, "loss": 1.5}]  # step 3 resumed
+        (tmp_path / cell.name / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    losses = qq_analysis.training_losses(tmp_path, results)
+    assert len(losses) == 12 and losses[losses.step == 3].train_loss.tolist() == [1.5] * 4
+    curves = pd.DataFrame([{"size": 1.0, "rate": rate, "seed": seed, "step": step,
+                            "val_loss": {0.0: {2: 4.5, 4: 4.0}, 1.0: {2: 4.4, 4: 5.0}}[rate][step] + 0.1 * (seed - 0.5)}
+                           for rate in (0.0, 1.0) for seed in (0, 1) for step in (2, 4)])
+    table = qq_analysis.train_vs_validation(results, curves).set_index("rate")
+    assert table.loc[0.0, "lowest_at_step"] == 4 and table.loc[0.0, "climb_after_lowest"] == pytest.approx(0.0)
+    assert table.loc[1.0, "lowest_at_step"] == 2 and table.loc[1.0, "climb_after_lowest"] == pytest.approx(0.6)
+    assert table.loc[1.0, "final_train_loss"] == pytest.approx(1.0) and table.loc[1.0, "val_loss_lowest"] == pytest.approx(4.4)
+
+
+def test_loss_curves_figure_draws_training_lines_and_validation_points():
+    import matplotlib.pyplot as plt
+
+    from mini_lib.papers.quality_quantity.plots import loss_curves_figure
+
+    train = pd.DataFrame([{"size": 1.0, "rate": rate, "seed": 0, "step": s, "train_loss": 4.0 - rate * s / 10}
+                          for rate in (0.0, 1.0) for s in range(1, 21)])
+    curves = pd.DataFrame([{"size": 1.0, "rate": rate, "seed": 0, "step": s, "val_loss": 4.0 + rate * s / 10}
+                           for rate in (0.0, 1.0) for s in (10, 20)])
+    fig = loss_curves_figure(train, curves, 1.0, smooth=1)
+    (ax,) = fig.axes
+    drawn = [line for line in ax.lines if len(line.get_xdata())]
+    assert [len(line.get_xdata()) for line in drawn] == [20, 2, 20, 2]  # per rate: training line, validation points
+    assert drawn[2].get_ydata()[-1] == pytest.approx(2.0) and drawn[3].get_marker() == "o"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["0%", "100%"]
+    plt.close(fig)
+
+
+# ---- the heatmaps: the collapsed row must not take the colour scale ------------------------------
+
+def test_duplication_heatmap_scales_colour_to_the_rows_below_100_percent():
+    import matplotlib.pyplot as plt
+
+    from mini_lib.papers.quality_quantity.plots import duplication_heatmap
+
+    fig, ax = plt.subplots()
+    duplication_heatmap(qq_paper.paper_table(), "val_loss", ax)
+    (image,) = ax.images
+    assert image.get_clim() == (3.184, 3.468)  # the rows below 100%, not the 12.29 of the collapsed row
+    assert image.get_array().mask[-1].all() and not image.get_array().mask[:-1].any()
+    assert ax.get_yticklabels()[-1].get_text() == "100%\n(off scale)"
+    assert [t.get_text() for t in ax.texts][-3:] == ["12.290", "12.260", "12.020"] and len(ax.texts) == 15
+    plt.close(fig)
+    smoke = pd.DataFrame({"size": [1.0, 1.0], "rate": [0.0, 1.0], "val_loss": [4.8, 5.6]})  # one cell on the scale
+    fig, ax = plt.subplots()
+    duplication_heatmap(smoke, "val_loss", ax)
+    low, high = ax.images[0].get_clim()
+    assert low < 4.8 < high and ax.get_yticklabels()[-1].get_text() == "100%\n(off scale)"
+    plt.close(fig)
+    inside = pd.DataFrame({"size": [1.0] * 3, "rate": [0.0, 0.5, 1.0], "val_loss": [4.0, 5.0, 4.5]})
+    fig, ax = plt.subplots()
+    duplication_heatmap(inside, "val_loss", ax)  # a 100% row inside the others' range keeps its colour
+    assert not ax.images[0].get_array().mask.any() and "off scale" not in ax.get_yticklabels()[-1].get_text()
+    plt.close(fig)

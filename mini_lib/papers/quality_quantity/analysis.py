@@ -6,13 +6,18 @@ from the clean cell of the same size and seed. The paper's models never see a st
 ``duplication_by_epochs`` reads the 25% duplication effect as a function of epochs over the clean data.
 ``duplication_as_lost_steps`` reads the 25% cell's loss off the clean learning curve of the budget cells,
 beside the share of the tokens the copied story fills (the paper's rate counts story slots, not tokens).
+``training_losses`` reads every cell's training loss per step, and ``train_vs_validation`` puts what a
+model learns (its training loss) beside what it generalises (its validation loss, and whether it climbs).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from mini_lib.core.checkpoints import read_frame
 from mini_lib.core.claims import SeedComparison, compare_seeds
 from mini_lib.papers.quality_quantity.duplication import paper_accuracy_per_window
 
@@ -103,6 +108,38 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     out["n_seeds"] = grouped.size()
     out["epochs"] = grouped["epochs"].mean()
     return out.reset_index()
+
+
+def training_losses(grid_dir: "str | Path", results: pd.DataFrame) -> pd.DataFrame:
+    """Each cell's training loss at every step, from ``records.jsonl`` in its folder under ``grid_dir``:
+    the loss on the cell's own batches (at 100% duplication, one story over and over). A step recorded
+    twice (a resumed run) counts once, as its last record."""
+    frames = []
+    for cell in results.itertuples():
+        records = read_frame(Path(grid_dir) / cell.name / "records.jsonl").drop_duplicates("step", keep="last")
+        frames.append(pd.DataFrame({"name": cell.name, "size": cell.size, "rate": cell.rate, "seed": cell.seed,
+                                    "step": records["step"].to_numpy(), "train_loss": records["loss"].to_numpy()}))
+    columns = ["name", "size", "rate", "seed", "step", "train_loss"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def train_vs_validation(results: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Per (size, rate), over seeds: the training loss at the end (``final_train_loss``, the mean of the last
+    steps) beside the validation loss at the end, its lowest evaluation and the step of it (on the curve
+    averaged over seeds), and ``climb_after_lowest`` = end - lowest (0 when it ends at its lowest). A model
+    that memorises its training data shows a low training loss and a validation loss that climbs."""
+    mean_curve = curves.groupby(["size", "rate", "step"]).val_loss.mean().reset_index()
+    rows = []
+    for (size, rate), cells in results.groupby(["size", "rate"]):
+        curve = mean_curve[np.isclose(mean_curve["size"], size) & np.isclose(mean_curve.rate, rate)]
+        lowest = curve.loc[curve.val_loss.idxmin()] if len(curve) else None
+        final = cells.val_loss.mean()
+        rows.append({"size": size, "rate": rate, "final_train_loss": cells.final_train_loss.mean(),
+                     "val_loss_final": final,
+                     "val_loss_lowest": np.nan if lowest is None else lowest.val_loss,
+                     "lowest_at_step": np.nan if lowest is None else int(lowest.step),
+                     "climb_after_lowest": np.nan if lowest is None else final - lowest.val_loss})
+    return pd.DataFrame(rows)
 
 
 def paired_changes(results: pd.DataFrame) -> pd.DataFrame:

@@ -71,6 +71,7 @@ SIZE_TOLERANCE_PCT = 1.0  # "size barely matters": smallest vs largest size, cle
 SHARP_LOSS_INCREASE_PCT = 5.0  # "degrades sharply": 75% duplication raises the loss by more than 5%
 COLLAPSE_ACCURACY_DROP_PCT = 50.0  # "collapses": 100% duplication at least halves the accuracy
 PAPER_REGIME_EPOCHS = 1.0  # the paper's regime: the clean data is seen at most once
+NO_DIFFERENCE_CLAIMS = ("size", "neutral")  # claims that something makes no difference (Claim.no_difference)
 PAPER_CLAIMS: dict[str, tuple[str, str, str]] = {  # key -> (claim, paper's evidence, where)
     "size": ("size barely matters at this budget (clean cells)", "0.06% loss spread (3.184 / 3.185 / 3.186)",
              "results table"),
@@ -197,14 +198,14 @@ def claims(results: pd.DataFrame, budget: pd.DataFrame | None = None) -> list[Cl
                f"reversed: |change| > max({SIZE_TOLERANCE_PCT:g}%, {k})",
                lambda v: neutral_comparison(v, SIZE_TOLERANCE_PCT, two_sided=True)),
         _claim("neutral", _at_rate(in_regime, 0.25, "acc_change_pct"),
-               f"accuracy change, cells with clean data seen <= {PAPER_REGIME_EPOCHS:g} epoch",
+               f"accuracy change at 25% duplication, cells with clean data seen <= {PAPER_REGIME_EPOCHS:g} epoch",
                f"reversed: change < -max({NEUTRAL_TOLERANCE_PCT:g}%, {k}); holds: not, and {k} <= "
                f"{NEUTRAL_TOLERANCE_PCT:g}%", lambda v: neutral_comparison(v, NEUTRAL_TOLERANCE_PCT)),
-        _claim("sharp", _at_rate(changes, 0.75, "loss_change_pct"), "loss change",
+        _claim("sharp", _at_rate(changes, 0.75, "loss_change_pct"), "loss change at 75% duplication",
                f"holds: change > max({SHARP_LOSS_INCREASE_PCT:g}%, {k})",
                lambda v: _verdict(compare_seeds(v, np.zeros_like(v), direction=1, k=SEED_MARGIN_K,
                                                 floor=SHARP_LOSS_INCREASE_PCT))),
-        _claim("collapse", _at_rate(changes, 1.0, "acc_change_pct"), "accuracy change",
+        _claim("collapse", _at_rate(changes, 1.0, "acc_change_pct"), "accuracy change at 100% duplication",
                f"holds: change < -max({COLLAPSE_ACCURACY_DROP_PCT:g}%, {k})",
                lambda v: _verdict(compare_seeds(v, np.zeros_like(v), direction=-1, k=SEED_MARGIN_K,
                                                 floor=COLLAPSE_ACCURACY_DROP_PCT))),
@@ -233,8 +234,10 @@ def _verdict(comparison: SeedComparison) -> tuple[SeedComparison, str]:
 
 def _claim(key: str, values: np.ndarray, what: str, rule: str, decide) -> Claim:
     claim, paper_value, source = PAPER_CLAIMS[key]
+    no_difference = key in NO_DIFFERENCE_CLAIMS
     if len(values) == 0:
-        return Claim(PAPER_ID, claim, source, paper_value, "cells not in this run", rule, "not run")
+        return Claim(PAPER_ID, claim, source, paper_value, "cells not in this run", rule, "not run",
+                     no_difference=no_difference)
     comparison, verdict = decide(np.asarray(values, dtype=float))
     ours = f"{what}: {comparison.describe('%', 2)}, {len(values)} (size, seed) pairs"
-    return Claim(PAPER_ID, claim, source, paper_value, ours, rule, verdict)
+    return Claim(PAPER_ID, claim, source, paper_value, ours, rule, verdict, no_difference=no_difference)

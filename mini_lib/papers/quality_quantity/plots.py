@@ -41,3 +41,60 @@ def lost_steps_figure(results: pd.DataFrame, budget: pd.DataFrame, lost: pd.Data
     share_ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def duplication_heatmap(frame: pd.DataFrame, values: str, ax, fmt: str = ".3f", title: str = "",
+                        off_scale_rate: float = 1.0):
+    """``values`` over duplication rate (rows) x size (columns), every cell annotated. The colour scale spans
+    the rows below ``off_scale_rate``: a collapsed 100% row (loss 12 beside 3.2) would otherwise take the whole
+    scale and leave the cells that matter one colour. That row, when it lies outside the others' range, is
+    drawn grey and labelled "off scale"; its numbers stay in the cells."""
+    table = frame.pivot_table(index="rate", columns="size", values=values, aggfunc="mean").sort_index()
+    numbers = table.to_numpy(float)
+    candidate = np.isclose(table.index.to_numpy(float), off_scale_rate)
+    scaled = numbers[~candidate] if (~candidate).any() else numbers
+    low, high = np.nanmin(scaled), np.nanmax(scaled)
+    off = candidate & (~candidate).any() & ((numbers < low) | (numbers > high)).any(axis=1)
+    if low == high:  # one cell on the scale (smoke): give the colour bar a width
+        low, high = low - max(abs(low), 1.0) * 0.01, high + max(abs(high), 1.0) * 0.01
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = ax.imshow(np.ma.masked_where(off[:, None] | np.isnan(numbers), numbers), cmap=cmap, vmin=low,
+                      vmax=high, aspect="auto")
+    for (row, column), value in np.ndenumerate(numbers):
+        dark = not off[row] and image.norm(value) < 0.5
+        ax.text(column, row, "" if np.isnan(value) else format(value, fmt), ha="center", va="center",
+                color="white" if dark else "black")
+    ax.set_xticks(range(len(table.columns)), [f"{size:.0%}" for size in table.columns])
+    ax.set_yticks(range(len(table.index)), [f"{rate:.0%}" + ("\n(off scale)" if o else "")
+                                            for rate, o in zip(table.index, off)])
+    ax.set(xlabel="size (share of the stories kept)", ylabel="duplication rate", title=title or values)
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, label=f"colours: rows below {off_scale_rate:.0%}" if off.any() else "")
+    return ax
+
+
+def loss_curves_figure(train_losses: pd.DataFrame, curves: pd.DataFrame, size: float, smooth: int = 10):
+    """At one ``size``, per duplication rate (one colour each, means over seeds): the training loss at every
+    step (its centred mean over ``smooth`` steps) and the validation loss at the steps it was measured, as
+    points, on one axis. The training loss is measured on the cell's own batches, which at 100% duplication
+    are one story over and over, so the two show what the model learns and what it generalises."""
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    train = train_losses[np.isclose(train_losses["size"], size)].groupby(["rate", "step"]).train_loss.mean()
+    val = curves[np.isclose(curves["size"], size)].groupby(["rate", "step"]).val_loss.mean()
+    for i, rate in enumerate(sorted(set(train.index.get_level_values("rate")) | set(val.index.get_level_values("rate")))):
+        colour = colours[i % len(colours)]
+        if rate in train.index.get_level_values("rate"):
+            steps = train.loc[rate]
+            ax.plot(steps.index, steps.rolling(smooth, min_periods=1, center=True).mean(), color=colour,
+                    label=f"{rate:.0%}")
+        if rate in val.index.get_level_values("rate"):
+            ax.plot(val.loc[rate].index, val.loc[rate], "o", color=colour, markersize=7, markeredgecolor="black",
+                    label="_" if rate in train.index.get_level_values("rate") else f"{rate:.0%}")
+    ax.plot([], [], color="grey", label=f"training loss (mean of {smooth} steps)")
+    ax.plot([], [], "o", color="grey", markeredgecolor="black", label="validation loss")
+    ax.set(xlabel="step", ylabel="loss (nats/token)",
+           title=f"Training and validation loss by duplication rate ({size:.0%} of the stories)")
+    ax.legend(title="duplication rate", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: no curve hidden
+    fig.tight_layout()
+    return fig
