@@ -320,6 +320,33 @@ def contributions_frame(experiment: PolicyExperiment, *, active_threshold: float
     return pd.concat(rows, ignore_index=True)
 
 
+LAW_BAND = (0.5, 1.5)  # a relative contribution in this band counts as "near the mean", where the law puts all
+
+
+def late_active(contributions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``contributions_frame`` that the Learning-Law views pool: active examples, second half of training."""
+    return contributions[(contributions.step >= contributions.step.max() / 2) & contributions.active]
+
+
+def spread_summary(contributions: pd.DataFrame) -> pd.DataFrame:
+    """How far each run is from the Learning Law, per run over ``late_active`` rows: the share of active examples
+    near the mean contribution (relative CT in ``LAW_BAND``; the law puts every active example of the optimal
+    policy at 1), near 0 (|relative CT| < 0.5: the example barely moves the desired loss) and below 0 (a step on
+    the example raises the desired loss). A histogram that peaks at 0 rather than 1 has most of its mass in the
+    second column, the mean being carried by a few large contributors."""
+    late = late_active(contributions)
+    low, high = LAW_BAND
+    shares = pd.DataFrame({
+        "run": late.run,
+        f"near the mean ({low:g} to {high:g})": late.relative_ct.between(low, high),
+        "near 0 (-0.5 to 0.5)": late.relative_ct.abs() < 0.5,
+        "below 0 (raises the desired loss)": late.ct < 0,
+    })
+    table = shares.groupby("run").mean()
+    table.insert(0, "active examples pooled", late.groupby("run").size())
+    return table
+
+
 def _run(setting: str, problem: PolicyProblem, config: PolicyConfig, *, vocab_size: int, long_factor: int,
          trace_every: int, groups: dict[str, Tensor], marked: Tensor | None, n_parameters: int,
          on_epoch: OnEpoch | None) -> PolicyExperiment:
@@ -354,6 +381,19 @@ def _nanmedian(values: Tensor) -> float:
 
 
 def fit_table(numbers: dict) -> pd.DataFrame:
-    """The learning-law fit of each run (rows conventional, optimised) from ``headline``'s numbers."""
+    """The learning-law fit of each run (rows conventional, optimised) from ``headline``'s numbers, as
+    ``readable`` text: a B that has run off to 1e12 shows as such, not as a 13-digit float."""
     rows = {run: numbers[f"fit_{run}"] for run in ("conventional", "optimised")}
-    return pd.DataFrame({run: fit or {} for run, fit in rows.items()}).T
+    return readable(pd.DataFrame({run: fit or {} for run, fit in rows.items()}).T)
+
+
+def readable(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """``table`` for reading: every float to ``digits`` significant digits ("3.16e+08", "0.12"), a (low, high)
+    range as "low to high"; integers, booleans and text unchanged. Fitted coefficients span many decades, where
+    a fixed number of decimals shows either noise or nothing."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return f"{cell(value[0])} to {cell(value[1])}"
+        return f"{value:.{digits}g}" if isinstance(value, (float, np.floating)) else value
+
+    return table.map(cell)

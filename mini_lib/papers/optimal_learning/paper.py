@@ -18,6 +18,10 @@ says nothing about the runs. Each row's rule states when a fit counts as identif
 returns the comparison table (``mini_lib.core.claims.PaperRow`` rows), with a note wherever our run differs from the paper's setting. The
 speed-up is shown twice: on the desired set the policy was optimised on, and on held-out test examples
 (the official evaluation logs both, ``learning_law/src/base_trainer.py``); a lower bound is marked ">=".
+
+``setup_table`` puts the official runs' set-up (``OFFICIAL_SETUP``: sizes, inner step size, outer epochs and
+outer learning rate) beside a profile's, and ``takeaway`` says in sentences what a run shows, every number and
+direction read from the ``headline`` dicts, so that a notebook's conclusions cannot drift from its run.
 """
 
 import math
@@ -27,6 +31,7 @@ import pandas as pd
 
 from mini_lib.core.claims import Claim, PaperRow, paper_vs_ours_table
 from mini_lib.papers.optimal_learning.analysis import IDENTIFIABILITY_RULE, interval_verdict
+from mini_lib.papers.optimal_learning.settings import OptimalLearningSettings
 
 PAPER_RESULTS: dict[str, Any] = {
     "speedup": {"perceptron": 5.50, "tiny_lm": 2.41},
@@ -36,6 +41,14 @@ PAPER_RESULTS: dict[str, Any] = {
     "fit_near_optimal": {"B": 1.99e7, "beta": 0.14},
     "scale_change": {"stated": 0.966, "table2_T4K": 0.937},
     "exponent_change": {"stated": 0.212, "table2_T4K": 0.187},
+}
+# the official runs' set-up (arXiv 2402.17759, Sec. 4 and microsoft/LMOps learning_law): full-batch inner GD and
+# projected gradient descent on the policy, the outer step size decaying linearly over the outer epochs
+OFFICIAL_SETUP: dict[str, dict[str, Any]] = {
+    "perceptron": {"model": "D 128", "N": 4096, "K": 512, "T": 2000, "eta": 0.1, "outer epochs": 500,
+                   "outer lr": 0.001},
+    "tiny_lm": {"model": "2 layers, d 128, 8 heads, |V| 5K (TinyStories)", "N": 16384, "K": 512, "T": 4000,
+                "eta": 0.1, "outer epochs": 20, "outer lr": 0.4},
 }
 
 PAPER_ID = "2402.17759"
@@ -143,6 +156,99 @@ def paper_vs_ours(perceptron: dict[str, Any], lm: dict[str, Any]) -> pd.DataFram
                          f"mean weight {zero['mean_weight_marked']:.2f} perturbed vs {zero['mean_weight_unmarked']:.2f} clean",
                          f"recall of weight < {zero['threshold']:g}: {_percent(zero['recall'])}"))
     return paper_vs_ours_table(rows)
+
+
+def setup_table(settings: OptimalLearningSettings) -> pd.DataFrame:
+    """The paper's official set-up beside this profile's, one row each per setting: sizes, inner step size and
+    the outer schedule (outer epochs and outer learning rate), read from ``settings``."""
+    s = settings
+    ours = {
+        "perceptron": {"model": f"D {s.perceptron_dim}", "N": s.perceptron_n_train, "K": s.perceptron_n_desired,
+                       "T": s.perceptron_steps, "eta": s.perceptron_eta, "outer epochs": s.perceptron_epochs,
+                       "outer lr": s.perceptron_outer_lr},
+        "tiny_lm": {"model": f"{s.lm_n_layers} layers, d {s.lm_d_model}, {s.lm_n_heads} heads, |V| <= {s.vocab_size} "
+                             f"({s.corpus})", "N": s.lm_n_train, "K": s.lm_n_desired, "T": s.lm_steps,
+                    "eta": s.lm_eta, "outer epochs": s.lm_epochs, "outer lr": s.lm_outer_lr},
+    }
+    rows = [{"setting": _SETTING_NAMES[setting], "run": run, **values}
+            for setting in ("perceptron", "tiny_lm")
+            for run, values in (("paper (official)", OFFICIAL_SETUP[setting]), ("this profile", ours[setting]))]
+    return pd.DataFrame(rows)
+
+
+def takeaway(perceptron: dict[str, Any], lm: dict[str, Any], *, lr_schedule: str,
+             retrain: dict[str, float] | None = None) -> str:
+    """What the run shows, in sentences whose numbers and directions are read from the two ``headline`` dicts
+    (and the retrained schemes' final desired loss, when given): each setting's outer schedule beside the paper's
+    official one, J and CR, the speed-up on the desired and on the held-out test set, the contributions' SNR, and
+    for the LM how much weight the perturbed rows keep."""
+    lines = []
+    for ours in (perceptron, lm):
+        setting = ours["setting"]
+        official = OFFICIAL_SETUP[setting]
+        epochs = f"{ours['outer_epochs']} outer epoch{'s' * (ours['outer_epochs'] != 1)}"
+        lines += [
+            (f"{_SETTING_NAMES[setting]}: T {ours['steps']:,}, N {ours['n_train']:,}; outer lr {ours['outer_lr']:g} "
+             f"for {epochs}, {_SCHEDULES[lr_schedule]} (the paper's official run: T {official['T']:,}, N "
+             f"{official['N']:,}; outer lr {official['outer lr']:g} for {official['outer epochs']} full-batch outer "
+             "epochs, decaying linearly)."),
+            (f"  J {ours['auc_conventional']:.4f} -> {ours['auc_optimised']:.4f}, CR {ours['cr_conventional']:.3f} -> "
+             f"{ours['cr_optimised']:.3f}: {_cr_words(ours)}."),
+            (f"  speed-up at step T: {_pace(ours, 'speedup')} on the desired set it was optimised on, "
+             f"{_pace(ours, 'speedup_test')} on the held-out test set it never saw; paper "
+             f"{PAPER_RESULTS['speedup'][setting]:.2f}x."),
+            ("  median SNR of the active examples' contributions over the second half of training: conventional "
+             f"{ours['snr_conventional_median_late']:.2f}, optimised {ours['snr_optimised_median_late']:.2f} "
+             f"({_snr_words(ours)})."),
+        ]
+    zero = lm.get("zero_weight")
+    if zero is not None:
+        lines.append(
+            f"  perturbed rows: mean weight {zero['mean_weight_marked']:.2f} against {zero['mean_weight_unmarked']:.2f} "
+            f"for clean rows, {zero['mean_weight_marked'] / zero['mean_weight_unmarked']:.2f} of a clean row's weight; "
+            f"of the rows switched off (mean weight < {zero['threshold']:g}) {_percent_or_none(zero['precision'])} are "
+            f"perturbed, and {_percent_or_none(zero['recall'])} of the perturbed rows are switched off.")
+    if retrain:
+        best = min(retrain, key=retrain.get)
+        spread = (max(retrain.values()) - retrain[best]) / retrain[best]
+        losses = ", ".join(f"{name} {loss:.3f}" for name, loss in retrain.items())
+        lines.append(f"Reweighting in the package's training loop (ours, not the paper's): final desired loss {losses}; "
+                     f"lowest: {best}, the highest {spread:.1%} above it.")
+    return "\n".join(lines)
+
+
+_SCHEDULES = {"linear": "decaying linearly", "constant": "constant"}
+
+
+def _cr_words(ours: dict[str, Any]) -> str:
+    if ours["cr_optimised"] > ours["cr_conventional"]:
+        return "the optimised policy's desired loss is lower on average over the run"
+    return "the optimisation did not lower the area under the desired-loss curve"
+
+
+def _pace(ours: dict[str, Any], key: str) -> str:
+    """"3.66x (ahead)", "0.70x (behind: ...)": where the optimised run stands at step T against conventional training."""
+    if key not in ours:
+        return "not measured"
+    text = _speedup_text(ours, key)
+    if ours[key] > 1:
+        return f"{text} (ahead)"
+    if ours[key] < 1:
+        return f"{text} (behind: conventional training had reached the optimised run's final loss before step T)"
+    return f"{text} (level)"
+
+
+def _snr_words(ours: dict[str, Any]) -> str:
+    conventional, optimised = ours["snr_conventional_median_late"], ours["snr_optimised_median_late"]
+    if not (math.isfinite(conventional) and math.isfinite(optimised)):
+        return "not measured"
+    if optimised > conventional:
+        return "more equal under the optimised policy, the Learning Law's direction"
+    return "not more equal under the optimised policy"
+
+
+def _percent_or_none(value: float) -> str:
+    return "none" if not math.isfinite(value) else f"{value:.0%}"
 
 
 def speedup_summary(ours: dict[str, Any]) -> str:

@@ -8,13 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter, StrMethodFormatter
 
 from mini_lib.core.plots import legend_below, round_step_ticks
 from mini_lib.papers.optimal_learning.experiment import (
     PolicyExperiment,
     curves_frame,
     fit_frame,
+    late_active,
     objective_frame,
     policy_matrix,
     similarity_frame,
@@ -96,17 +97,24 @@ def similarity(experiment: PolicyExperiment, title: str, *, active_threshold: fl
 
 
 def contribution_spread(contributions: pd.DataFrame, title: str, *, window: tuple[float, float] = (-3, 5)):
-    """Histogram of CT_n / mean CT over the active examples in the second half of training, per run;
-    the legend says how much of each run falls outside the drawn window."""
-    late = contributions[(contributions.step >= contributions.step.max() / 2) & contributions.active]
+    """Histogram of CT_n / mean CT over the active examples in the second half of training, per run, with the
+    Learning Law's prediction marked: every active example of the optimal policy at 1. The legend, under the
+    panel, says how much of each run falls outside the drawn window."""
+    late = late_active(contributions)
     inside = late.relative_ct.between(*window)
     outside = (~inside).groupby(late.run).mean()
     shown = late[inside].assign(run=lambda f: f.run + " (" + f.run.map(outside).map("{:.0%}".format) + " outside)")
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     sns.histplot(data=shown, x="relative_ct", hue="run", bins=80, stat="density", common_norm=False,
                  element="step", ax=ax)
-    ax.axvline(1, color="grey", lw=0.8, ls="--")
-    ax.set(xlabel=f"CT_n / mean CT of the active examples (window [{window[0]:g}, {window[1]:g}])", title=title)
+    runs = ax.get_legend()
+    handles = [*runs.legend_handles, ax.axvline(1, color="black", lw=1.2, ls="--"), ax.axvline(0, color="grey", lw=1, ls=":")]
+    labels = [*(text.get_text() for text in runs.get_texts()), "Learning Law: the optimal policy's active examples, all at 1",
+              "0: an example that does not move the desired loss"]
+    runs.remove()
+    ax.set(xlabel=f"CT_n / mean CT of the active examples (window [{window[0]:g}, {window[1]:g}])",
+           ylabel="density", title=title)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, fontsize="small")
     return fig
 
 
@@ -117,6 +125,11 @@ def fits(experiment: PolicyExperiment, title: str):
     sns.lineplot(data=frame, x="step", y="loss", hue="run", ax=ax, lw=2.5, alpha=0.5)
     sns.lineplot(data=frame[frame.in_fit_window], x="step", y="fitted", hue="run", ax=ax, ls="--", lw=1, legend=False)
     ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="desired loss", title=title + " (dashed: fit)")
+    plain = StrMethodFormatter("{x:.3g}")  # 0.3 and 6.2, not 3 x 10^-1 and 6.2 x 10^0
+    ax.xaxis.set_major_formatter(plain)
+    ax.yaxis.set_major_formatter(plain)
+    within_a_decade = frame.loss.max() < 10 * frame.loss.min()  # then the minor ticks are the only ones to label
+    ax.yaxis.set_minor_formatter(plain if within_a_decade else NullFormatter())
     return fig
 
 
