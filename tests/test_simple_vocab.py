@@ -164,6 +164,27 @@ def test_size_ratio_reports_a_bound_or_a_failed_claim_honestly():
         analysis.size_ratio_to_match(accuracy_table([0.5], []))
 
 
+def test_the_nx_pair_is_the_one_nearest_to_the_ratio_the_claim_names():
+    table = accuracy_table([0.55, 0.62, 0.60, 0.58], [0.50, 0.55, 0.61, 0.63])  # 1M, 2M, 4M, 8M per data type
+    pair = analysis.pair_at_ratio(table, "acc_own_tasks", 3)  # 4x (1M-4M, 2M-8M) is nearest above 3x
+    assert (pair.simple, pair.unrestricted, pair.ratio) == ("simple-1", "unrestricted-3", 4.0)  # tie: larger simple
+    assert pair.statement() == "simple-1 (2.00M) 0.620 vs unrestricted-3 (8.00M, 4.0x) 0.630: -0.010"
+    assert analysis.pair_at_ratio(table, "acc_own_tasks", 8).ratio == 8.0  # exactly 8x counts
+    assert analysis.pair_at_ratio(table, "acc_own_tasks", 9) is None
+
+
+def test_loss_steps_count_where_wider_and_deeper_models_lower_the_loss():
+    summary = pd.DataFrame([{"data": d, "hidden": h, "layers": l, "val_loss": loss}
+                            for d, losses in (("simple", (5.0, 4.0, 5.2, 4.5)), ("unrestricted", (5.0, 5.1, 4.9, 5.2)))
+                            for (h, l), loss in zip(((32, 2), (64, 2), (32, 4), (64, 4)), losses)])
+    steps = analysis.loss_steps(summary).set_index(["data", "step"])
+    simple_wider = steps.loc[("simple", "wider (hidden up one grid value, same layers)")]
+    assert (simple_wider.pairs, simple_wider.loss_fell, simple_wider.mean_change) == (2, 2, pytest.approx(-0.85))
+    simple_deeper = steps.loc[("simple", "deeper (layers up one grid value, same hidden)")]
+    assert (simple_deeper.pairs, simple_deeper.loss_fell) == (2, 0)  # every 4-layer model worse than its twin
+    assert steps.loc[("unrestricted", "deeper (layers up one grid value, same hidden)")].loss_fell == 1
+
+
 def test_compute_frontier_is_the_lower_envelope():
     points = pd.DataFrame({"flops": [1, 2, 2, 4, 8, 16], "val_loss": [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]})
     assert analysis.compute_frontier(points).tolist() == [True, True, False, False, True, False]
@@ -192,10 +213,16 @@ def test_scaling_fits_recover_known_exponents():
     assert too_few.n is None and too_few.d is None and np.isnan(too_few.table().exponent.iloc[0])
 
 
-def test_default_vocabulary_says_which_list(monkeypatch, tmp_path):
-    monkeypatch.setenv("MINI_LIB_SHARED_DATA", str(tmp_path))
+def test_default_vocabulary_says_which_list_without_a_path_of_this_machine(monkeypatch, tmp_path):
+    monkeypatch.setenv("MINI_LIB_SHARED_DATA", str(tmp_path))  # a fresh clone: an empty shared data folder
     vocab, note = sv_data.default_vocabulary("auto")
-    assert vocab == builtin_vocabulary() and "absent" in note
+    assert vocab == builtin_vocabulary() and note.startswith("the built-in")
+    assert "aochildes_vocab.csv" in note and "is not in the shared data folder" in note and "/" not in note
+    assert "not in" not in sv_data.default_vocabulary("builtin")[1]  # asked for: nothing is missing
+    (tmp_path / "aochildes_vocab.csv").write_text("word\ndog\nran\n")
+    vocab, note = sv_data.default_vocabulary("auto")
+    assert vocab == {"dog", "ran"} and note.startswith("AO-CHILDES (2 words") and "/" not in note
+    (tmp_path / "aochildes_vocab.csv").unlink()
     with pytest.raises(ConfigError, match="word list not found"):
         sv_data.default_vocabulary("aochildes")
     with pytest.raises(ConfigError, match="unknown vocabulary"):
@@ -244,7 +271,10 @@ def test_claims_hold_when_simple_data_wins_clearly_and_loss_follows_a_power_law(
     rows = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "rich"}, power_fits(0.1, 0.01))
     assert len(rows) == 7 and all(r.paper == paper.PAPER_ID and r.rule for r in rows)
     assert [r.verdict for r in rows] == ["holds"] * 4 + ["holds", "holds", "not run"]  # no C fit: not run
-    assert rows[1].ours.startswith("simple-32 (1.00M) 0.700 vs unrestricted-128 (8.00M, 8.0x) 0.680: +0.020")
+    assert rows[1].ours.startswith("at 8.0x, the grid's pair nearest 6x: simple-32 (1.00M) 0.700 vs "
+                                   "unrestricted-128 (8.00M, 8.0x) 0.680: +0.020")
+    assert rows[1].no_difference and rows[1].in_short == "Our run cannot tell them apart either, as the paper says."
+    assert not rows[0].no_difference and rows[0].in_short == "Our run shows it too, beyond its noise."
     one_protocol = paper.claims(accuracy, zero_shot, {"simple": "simple", "unrestricted": "simple"}, power_fits(0.1, 0.01))
     assert len(one_protocol) == 5  # both data types scored on the same tasks: one protocol
 

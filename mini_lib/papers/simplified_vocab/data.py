@@ -78,18 +78,23 @@ FILTER_PASSAGE = (
 # --- vocabularies and the filter demonstration ----------------------------------------------------
 
 
-def default_vocabulary(kind: str = "auto") -> tuple[frozenset[str], str]:
-    """The child vocabulary and a sentence saying which it is.
+AOCHILDES_FILE = "aochildes_vocab.csv"  # the paper's list, in the shared data folder (never shipped: its licence)
 
-    ``auto``: the paper's AO-CHILDES list when ``../shared/data`` holds it, else the built-in list.
+
+def default_vocabulary(kind: str = "auto") -> tuple[frozenset[str], str]:
+    """The child vocabulary and a sentence saying which it is, for a learner to read beside the results.
+
+    ``auto``: the paper's AO-CHILDES list when the shared data folder (``../shared/data``, or
+    ``MINI_LIB_SHARED_DATA``) holds it, else the built-in list. The sentence names the file, never the
+    folder: a path of this machine means nothing on a learner's.
     """
     choose("vocabulary", kind, VOCABULARIES)
-    path = shared_data_dir() / "aochildes_vocab.csv"
+    path = shared_data_dir() / AOCHILDES_FILE
     if kind == "aochildes" or (kind == "auto" and path.is_file()):
         vocab = load_word_list(path)
-        return vocab, f"AO-CHILDES ({len(vocab):,} words, the paper's list, from {path})"
+        return vocab, f"AO-CHILDES ({len(vocab):,} words, the paper's list, {AOCHILDES_FILE} of the shared data folder)"
     vocab = builtin_vocabulary()
-    reason = "" if kind == "builtin" else f" -- {path} is absent"
+    reason = "" if kind == "builtin" else f"; {AOCHILDES_FILE}, the paper's list, is not in the shared data folder"
     return vocab, f"the built-in basic child vocabulary ({len(vocab):,} words){reason}"
 
 
