@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=_cmd_run)
     train = sub.add_parser("train", help="pre-train a Pythia preset (works under torchrun / accelerate launch)")
     train.set_defaults(func=_cmd_train)
-    bench = sub.add_parser("bench", help="benchmarks: 'bench train' (ours vs HF Trainer)")
+    bench = sub.add_parser("bench", help="benchmarks: 'bench train' (ours vs HF Trainer), 'bench grid' (K cells at once vs one at a time)")
     bench.set_defaults(func=_cmd_bench)
     report = sub.add_parser("report", help="executed notebooks as HTML + an index of results (no kernel needed)")
     report.set_defaults(func=_cmd_report)

@@ -208,3 +208,37 @@ def test_compiled_benchmark_compiles_all_three_and_trains_the_same_model():
     for loop in ("mini_lib", "hf_trainer", "bare_pytorch"):
         compiled = b["results"][variant_name(loop, True)]
         assert compiled["final_loss"] == pytest.approx(a["results"][loop]["final_loss"], abs=1e-3), loop
+
+
+TINY_GRID = ["--device", "cpu", "--steps", "4", "--n-layers", "1", "--d-model", "16", "--n-heads", "2", "--seq-len", "16",
+             "--batch-size", "2", "--vocab-size", "64", "--rounds", "1"]
+
+
+def test_bench_grid_times_cells_together_against_one_at_a_time_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "grid.json"
+    report = bench_main(["grid", "--cells", "3", *TINY_GRID, "--out", str(out)])
+    written = json.loads(out.read_text())
+    assert written == json.loads(json.dumps(report))
+    assert written["benchmark"] == "grid" and written["cells"] == 3 and written["steps"] == 4
+    assert written["shape"]["d_model"] == 16 and written["shape"]["tie_embeddings"] is True  # notebook 03's tying
+    alone, together = written["results"]["one_at_a_time"], written["results"]["together"]
+    assert (alone["fuse"], together["fuse"]) == (1, 3)
+    assert written["speedup"] == pytest.approx(together["cells_per_s"] / alone["cells_per_s"])
+    assert written["speedup_steady"] == pytest.approx(together["cells_per_s_steady"] / alone["cells_per_s_steady"])
+    assert len(alone["final_train_loss"]) == 3 and written["max_final_loss_difference"] < 1e-5
+    assert alone["mfu"] is None and together["peak_memory_gb"] > 0  # no known peak FLOP/s on a CPU
+    assert {"torch", "transformers", "accelerate"} <= set(written["versions"])
+    assert written["command"].startswith("python -m mini_lib bench grid --cells 3 --device cpu")
+    assert "together / one at a time" in capsys.readouterr().out
+
+
+def test_bench_grid_defaults_to_notebook_03s_gpu_shape_and_refuses_a_single_cell():
+    from mini_lib.lab.bench_grid import grid_cells
+    from mini_lib.papers.quality_quantity.settings import QualityQuantitySettings
+
+    (cell,) = grid_cells(QualityQuantitySettings(), 1, steps=3, precision="fp32", device="cpu")
+    shape = cell.make_model().config
+    assert (shape.num_hidden_layers, shape.hidden_size, shape.num_attention_heads, shape.vocab_size) == (4, 128, 4, 8192)
+    assert cell.config.batch_size == 32 and cell.train_data.seq_len == 128
+    with pytest.raises(ConfigError, match="--cells >= 2"):
+        bench_main(["grid", "--cells", "1", *TINY_GRID])

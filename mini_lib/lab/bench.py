@@ -276,8 +276,13 @@ def _at_least(name: str, value: int | None, minimum: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    argv = list(sys.argv[2:] if argv is None else argv)
+    if argv[:1] == ["grid"]:  # K grid cells together against one at a time: its own flags
+        from mini_lib.lab.bench_grid import main as grid_main
+
+        return grid_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m mini_lib bench")
-    parser.add_argument("what", choices=["train"])
+    parser.add_argument("what", choices=["train", "grid"])
     parser.add_argument("--preset", default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--steps", type=int, default=None)
@@ -311,7 +316,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.trainer_both:
         variants.append(("hf_trainer", not args.compile))
     report = compare(preset, blocks, vocab, config, rounds=args.rounds, warmup=warmup, variants=variants)
-    report["command"] = "python -m mini_lib bench " + " ".join(argv if argv is not None else sys.argv[2:])
+    report["command"] = "python -m mini_lib bench " + " ".join(argv)
     from mini_lib.core.paths import runs_dir, write_text_atomic
 
     out = Path(args.out) if args.out else runs_dir() / "bench" / f"train-{device}-{preset}-{time.strftime('%Y%m%d-%H%M%S')}.json"
