@@ -1,5 +1,8 @@
 """The paper's simulator metrics and run/example splits, on cases worked out by hand."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 
@@ -30,6 +33,17 @@ def test_final_step_spearman_is_a_per_run_average():
     assert final_step_spearman([perfect[0]], [perfect[1]]) == pytest.approx(1.0)
     assert final_step_spearman([perfect[0], reversed_[0]], [perfect[1], reversed_[1]]) == pytest.approx(0.0)
     assert final_step_spearman([perfect[0], one_swap[0]], [perfect[1], one_swap[1]]) == pytest.approx((1.0 + 0.8) / 2)
+
+
+def test_a_run_whose_final_values_are_all_equal_has_no_rho_and_no_warning():
+    ranked = np.array([[0, 1.0], [0, 2.0], [0, 3.0]])
+    flat = np.array([[0, 0.0], [0, 0.0], [0, 0.0]])  # ROUGE-L 0 for every test example
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's ConstantInputWarning would fail here
+        assert math.isnan(final_step_spearman([ranked], [flat]))
+        assert math.isnan(final_step_spearman([flat], [ranked]))
+        assert math.isnan(final_step_spearman([ranked, ranked], [ranked, flat]))  # one undefined run: no average
+        assert final_step_spearman([ranked], [ranked]) == pytest.approx(1.0)
 
 
 def test_score_simulator_pools_trajectories_and_averages_rho_over_runs():

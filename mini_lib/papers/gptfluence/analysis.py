@@ -8,10 +8,13 @@ GPTfluence (arXiv 2404.07840, Sec. 4) scores a simulator by
 * final-step Spearman rho: within one held-out run, the rank correlation across test examples of the
   predicted and true values at the last step; averaged over runs. (The official ``test.py`` pools
   all runs into one correlation instead; the paper's text describes the per-run average.)
+  A rank correlation is undefined where either side is constant (every test example ends at the same
+  value, as ROUGE-L 0 of a tiny model does): that run's rho is NaN, and so is their average.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -53,7 +56,8 @@ def all_steps_errors(pred: np.ndarray, true: np.ndarray, *, skip: int = 1) -> tu
 
 
 def final_step_spearman(preds: Sequence[np.ndarray], trues: Sequence[np.ndarray]) -> float:
-    """Spearman rho across test examples of the last-step values, one per run, averaged over runs."""
+    """Spearman rho across test examples of the last-step values, one per run, averaged over runs; NaN
+    where a run's last values are all equal on one side (no ranking to correlate)."""
     if len(preds) != len(trues) or not preds:
         raise ConfigError(f"need the same non-zero number of predicted and true runs, got {len(preds)} and {len(trues)}")
     rhos = []
@@ -61,7 +65,8 @@ def final_step_spearman(preds: Sequence[np.ndarray], trues: Sequence[np.ndarray]
         pred, true = _same_shape(pred, true)
         if pred.shape[0] < 2:
             raise ConfigError("final-step Spearman needs at least 2 test examples per run")
-        rhos.append(spearmanr(pred[:, -1], true[:, -1]).statistic)
+        ends = pred[:, -1], true[:, -1]
+        rhos.append(math.nan if any(np.ptp(e) == 0 for e in ends) else spearmanr(*ends).statistic)
     return float(np.mean(rhos))
 
 
