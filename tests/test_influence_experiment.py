@@ -30,7 +30,7 @@ from mini_lib.papers.gptfluence.experiment import (
     trajectory_frame,
     unseen_study,
 )
-from mini_lib.papers.gptfluence.gptfluence import FitConfig
+from mini_lib.papers.gptfluence.gptfluence import FitConfig, GPTfluenceSimulator
 from mini_lib.papers.gptfluence.mislabel import (
     curve_frame,
     detection_over_splits,
@@ -39,6 +39,8 @@ from mini_lib.papers.gptfluence.mislabel import (
     self_influence_scores,
 )
 from mini_lib.papers.gptfluence.paper import PAPER, paper_vs_ours
+from mini_lib.papers.gptfluence.simfluence import Simfluence
+from mini_lib.papers.gptfluence.tracin import predicted_trajectories
 from tests.helpers import single_thread, tiny_model
 
 CONFIG = CollectConfig(n_sampled=12, batch_size=4, epochs=2, lr=3e-3, max_len=96, eval_batch_size=16, tracin_every=2,
@@ -83,6 +85,21 @@ def test_every_method_is_fitted_and_scored_as_the_paper(setup):
     average = average_over_tasks(pd.concat([table, table.assign(task="copy")]))
     assert list(average["n_tasks"]) == [2] * 4
     assert average.set_index("method").loc["gptfluence", "mse"] == pytest.approx(rows.loc["gptfluence", "mse"])
+
+
+def test_each_result_keeps_what_was_fitted_so_a_lesson_can_recompute_it(setup):
+    _, collected, features, split = setup
+    _, results = compare_methods(collected, split, settings=SETTINGS, features=features)
+    run = split.test[0]
+    sim = results["gptfluence", "loss"].simulator
+    assert isinstance(sim, GPTfluenceSimulator)
+    np.testing.assert_array_equal(sim.simulate(run), results["gptfluence", "loss"].predictions[run.run_id])  # the same weights
+    table = results["simfluence", "loss"].simulator
+    assert isinstance(table, Simfluence) and results["simfluence", "loss"].detail == f"ridge {table.l2:g}"
+    rescale = results["tracin-cp", "loss"].simulator
+    raw = predicted_trajectories(collected.gradients(run.run_id), run)
+    np.testing.assert_allclose(rescale.apply(raw), results["tracin-cp", "loss"].predictions[run.run_id])
+    assert results["tracin-cp", "loss"].detail == f"rescaled x{rescale.scale:.3g} {rescale.shift:+.2g}"
 
 
 def test_simfluence_ridge_is_chosen_on_the_validation_runs(setup):

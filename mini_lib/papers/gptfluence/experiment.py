@@ -44,6 +44,7 @@ from mini_lib.papers.gptfluence.tracin import LinearRescale, predicted_trajector
 METHODS = ("tracin-cp", "grad-dot", "simfluence", "gptfluence")
 SIGNAL_SOURCES = ("mean trajectory", "feature-free simulator", "simfluence", "gptfluence", "gptfluence, shuffled features")
 GRADIENT_METHODS = ("tracin-cp", "grad-dot")
+Simulator = GPTfluenceSimulator | Simfluence | LinearRescale  # what fitting a method leaves: weights, a table, a rescale
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class MethodResult:
     gradient_seconds: float = 0.0  # TracIn-CP / Grad-Dot: collection time spent on the gradients they use
     detail: str = ""
     run_mse: dict[str, float] = field(default_factory=dict)  # run_id -> all-steps MSE over its test trajectories (the seed unit of a verdict)
+    simulator: Simulator | None = None  # what was fitted, so a lesson can recompute a prediction with the same weights
 
     @property
     def seconds_per_sample(self) -> float:
@@ -110,14 +112,17 @@ class FittedMethod:
     fit_seconds: float
     collected: CollectedTask
     detail: str = ""  # what fitting chose (ridge, steps, rescaling)
+    simulator: Simulator | None = None  # the fitted GPTfluenceSimulator, Simfluence table or LinearRescale
 
     def evaluate(self, test_runs: Sequence[Run]) -> MethodResult:
         """Simulate ``test_runs`` (timed) and score them against their true trajectories."""
         started = time.perf_counter()
         predictions = {r.run_id: self.simulate(r) for r in test_runs}
         simulate_seconds = time.perf_counter() - started
-        return score_runs(self.method, self.metric, test_runs, predictions, self.fit_seconds, simulate_seconds,
-                       self._gradient_seconds(test_runs), self.detail)
+        result = score_runs(self.method, self.metric, test_runs, predictions, self.fit_seconds, simulate_seconds,
+                            self._gradient_seconds(test_runs), self.detail)
+        result.simulator = self.simulator
+        return result
 
     def _gradient_seconds(self, test_runs: Sequence[Run]) -> float:
         """Collection time spent on the gradients the held-out runs need (gradient methods only)."""
@@ -152,7 +157,7 @@ def fit_method(
     started = time.perf_counter()
     if method == "simfluence":
         table, l2 = fit_simfluence(fit_runs, val_runs, metric, settings.simfluence_l2)
-        detail = f"ridge {l2:g}"
+        detail, fitted = f"ridge {l2:g}", table
 
         def simulate(run: Run) -> np.ndarray:
             return table.simulate(run, metric, unseen="mean")
@@ -161,18 +166,18 @@ def fit_method(
         sim = GPTfluenceSimulator(collected.task.train_ids, features.train, collected.task.test_ids, features.test,
                                   settings.gptfluence_config(), seed=settings.seed)
         report = sim.fit(fit_runs, val_runs, metric, settings.fit)
-        detail = f"{report.steps} steps" + (" (stopped early)" if report.stopped_early else "")
+        detail, fitted = f"{report.steps} steps" + (" (stopped early)" if report.stopped_early else ""), sim
 
         def simulate(run: Run) -> np.ndarray:
             return sim.simulate(run, metric)
     else:
         raw = [predicted_trajectories(collected.gradients(r.run_id), r, metric, method=method) for r in fit_runs]
         rescale = LinearRescale.fit(raw, [r.trajectories[metric] for r in fit_runs])
-        detail = f"rescaled x{rescale.scale:.3g} {rescale.shift:+.2g}"
+        detail, fitted = f"rescaled x{rescale.scale:.3g} {rescale.shift:+.2g}", rescale
 
         def simulate(run: Run) -> np.ndarray:
             return rescale.apply(predicted_trajectories(collected.gradients(run.run_id), run, metric, method=method))
-    return FittedMethod(method, metric, simulate, time.perf_counter() - started, collected, detail)
+    return FittedMethod(method, metric, simulate, time.perf_counter() - started, collected, detail, fitted)
 
 
 def run_method(
