@@ -1,14 +1,18 @@
-"""Notebook 04's true-vs-simulated figure: the later steps readable, the legend off the curves."""
+"""Notebook 04's figures: the later steps readable, legends off the curves, tick labels that never meet."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
-from mini_lib.papers.gptfluence.experiment import score_runs  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES, score_runs  # noqa: E402
 from mini_lib.papers.gptfluence.gptdynamics import Run  # noqa: E402
-from mini_lib.papers.gptfluence.plots import true_vs_simulated  # noqa: E402
+from mini_lib.papers.gptfluence.planted import PlantedStudy  # noqa: E402
+from mini_lib.papers.gptfluence.plots import planted_figure, signal_figure, true_trajectories, true_vs_simulated  # noqa: E402
 
 
 def _run(loss: np.ndarray, bleu: np.ndarray) -> Run:
@@ -67,3 +71,75 @@ def test_a_method_keeps_its_colour_across_figures():
 def _legend_colours(fig) -> dict:
     (legend,) = fig.legends
     return {text.get_text(): line.get_color() for text, line in zip(legend.get_texts(), legend.get_lines())}
+
+
+# ---- the figures drawn from the notebook's tables: legends off the data, tick labels apart ----
+
+def _boxes(fig, texts):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+
+
+def _apart(boxes) -> bool:
+    return not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def _below_or_beside_every_panel(fig, legend) -> bool:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    return not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes)
+
+
+def test_true_trajectories_colour_test_examples_and_name_them_under_the_panels():
+    steps = np.arange(9)
+    runs = [Run(f"run_{r}", [[0]] * 8, {"loss": np.stack([5 - steps / (4 + r), 5 - steps / (6 + r)]),
+                                        "bleu": np.stack([steps / 40, steps / 50])}, test_ids=[100, 101], first_step=0)
+            for r in range(5)]
+    task = SimpleNamespace(metrics=["loss", "bleu"], test_ids=[100, 101])
+    collected = {"webnlg": SimpleNamespace(task=task, regular_runs=lambda: runs)}
+    fig = true_trajectories(collected, n_runs=4, test_rows=[0, 1])
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert [len(ax.lines) for ax in fig.axes] == [8, 8]  # 4 runs x 2 test examples
+    assert "test examples 100, 101" in fig.axes[0].get_title()
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["the first test example of its task", "the second test example of its task"]
+    assert _below_or_beside_every_panel(fig, legend)
+
+
+def _signal() -> pd.DataFrame:
+    rows = []
+    for task in ("sst2", "webnlg"):
+        for setting in ("held-out runs", "runs with unseen training examples"):
+            for source, explained in zip(SIGNAL_SOURCES, (0.0, 0.1, -595.0, 0.95, -0.4)):
+                rows.append({"task": task, "setting": setting, "source": source, "explained": explained})
+    return pd.DataFrame(rows)
+
+
+def test_signal_panels_keep_their_tick_labels_apart_and_mark_clipped_bars():
+    fig = signal_figure(_signal())
+    left, right = fig.axes
+    assert _apart(_boxes(fig, [*left.get_xticklabels(), *right.get_xticklabels()]))  # "1" and "-1" where the panels meet
+    assert left.get_xlim()[0] >= -1.1 and left.get_xlim()[1] <= 1.1
+    assert min(p.get_x() for p in left.patches) >= -1.0  # the -595 bar stops at the axis' end ...
+    assert sum("-595 (clipped)" in t.get_text() for t in left.texts) == 2  # ... and says how far it goes, per setting
+    assert [t.get_text() for t in left.get_yticklabels()] == list(SIGNAL_SOURCES)
+    (legend,) = fig.legends
+    assert _below_or_beside_every_panel(fig, legend)
+
+
+def test_planted_figure_keeps_the_scatter_ticks_apart_and_its_legends_off_the_data():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame([{"setting": s, "method": m, "mse": 0.01 + 0.1 * rng.random(), "spearman": rng.random()}
+                          for s in ("seen training examples", "unseen training examples")
+                          for m in ("gptfluence", "simfluence", "mean trajectory")])
+    planted = rng.normal(0, 0.02, 2000)
+    factors = pd.DataFrame({"planted B": planted, "learned B": planted + rng.normal(0, 0.01, 2000),
+                            "training example": np.where(np.arange(2000) < 1600, "seen", "unseen")})
+    fig = planted_figure(PlantedStudy(table, factors, {}))
+    scatter = fig.axes[2]
+    assert _apart(_boxes(fig, scatter.get_xticklabels())) and _apart(_boxes(fig, scatter.get_yticklabels()))
+    assert len(fig.legends) == 1 and _below_or_beside_every_panel(fig, fig.legends[0])
+    assert _below_or_beside_every_panel(fig, scatter.get_legend())
+    assert all(ax.get_legend() is None for ax in fig.axes[:2])
