@@ -101,6 +101,19 @@ def retrain_choices(s: GPTfluenceSettings, task: FineTuneTask) -> list[ChoiceTas
     return [item for item in fresh.test_choices() if item.context not in seen][:s.retrain_test]
 
 
+def collection_plan(s: GPTfluenceSettings) -> str:
+    """What the settings collect and how the runs are split, in one line, so that no prose has to say it:
+    the counts are the profile's (and a learner's overrides'), not the paper's."""
+    runs = []
+    for name in s.tasks:
+        extra = f" ({s.n_runs} + {s.unseen_runs} from the full pool for the unseen-data study)" if name == s.unseen_task else ""
+        runs.append(f"{name} {s.n_runs + (s.unseen_runs if name == s.unseen_task else 0)} runs{extra}")
+    if s.mislabel_runs:
+        runs.append(f"{MISLABEL_TASK} with {s.flip_fraction:.0%} of its labels flipped {s.mislabel_runs} runs")
+    return (f"{len(s.tasks)} task(s): {'; '.join(runs)}; {collect_config(s).steps} steps each; regular runs split "
+            f"{s.n_fit} fit / {s.n_val} early stopping / {s.n_heldout} held out")
+
+
 def comparison_split(s: GPTfluenceSettings, collected: CollectedTask) -> RunSplit:
     """The paper's 25 / 2 / 5 split (here ``n_fit`` / ``n_val`` / ``n_heldout``) of the regular runs."""
     return split_runs(collected.regular_runs(), s.n_fit, s.n_val, s.n_heldout)
