@@ -1,9 +1,11 @@
-"""Notebook 04's claim rules: paired by held-out run or run split, never a bare comparison of two means."""
+"""Notebook 04's claim rules (paired by held-out run or run split, never a bare comparison of two means), and the
+takeaway's sentences, read from the run."""
 
 import pandas as pd
 
-from mini_lib.papers.gptfluence.experiment import MethodResult
-from mini_lib.papers.gptfluence.paper import detection_claim, retrain_claim, simulator_claims, unseen_claim
+from mini_lib.core.claims import Claim, claims_table
+from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES, MethodResult
+from mini_lib.papers.gptfluence.paper import detection_claim, findings, retrain_claim, simulator_claims, unseen_claim
 
 
 def _areas(gpt, random):
@@ -52,3 +54,50 @@ def test_the_simulator_note_says_how_little_differs_between_runs_before_what_eac
     note = simulator_claims(results, signal)[0].note
     assert note.startswith("runs differ by 0.60% of the test loss movement")  # the task mean of 0.2% and 1.0%
     assert "simfluence -50%, gptfluence 25%" in note
+
+
+# ---- the takeaway's sentences read the run, in whichever direction it went ----
+
+def _tables(gpt_rho=0.36, table_rho=0.57, explained=(-0.2, -0.1, -0.3), noisy=0.5):
+    planted = pd.DataFrame([{"setting": "unseen training examples", "method": m, "mse": mse, "spearman": rho}
+                            for m, mse, rho in (("gptfluence", 0.01, 0.9), ("simfluence", 0.1, 0.8), ("mean trajectory", 0.05, 0.4))])
+    unseen = pd.DataFrame([{"setting": "unseen training examples", "method": "gptfluence", "mse": 0.02, "spearman": gpt_rho,
+                            "mse_by_run": [0.02, 0.02]},
+                           {"setting": "unseen training examples", "method": "simfluence", "mse": 0.03, "spearman": table_rho,
+                            "mse_by_run": [0.03, 0.03]}])
+    signal = pd.DataFrame([{"task": "sst2", "setting": setting, "source": source, "explained": value, "run_to_run_share": 0.004,
+                            "mse_by_run": [mse, mse * 1.3, mse * 0.8]}
+                           for setting in ("held-out runs", "runs with unseen training examples")
+                           for source, value, mse in zip(SIGNAL_SOURCES, (0.0, 0.05, *explained), (1.0, 1.0, 1.0, 1.0, 1.0))])
+    retrain = pd.DataFrame({"training data": ["base model, no fine-tuning", "none (noisy pool)", "oracle (flipped removed)"],
+                            "accuracy": [0.5, noisy, 0.7]})
+    average = pd.DataFrame({"method": ["tracin-cp", "simfluence", "gptfluence"], "seconds_per_sample": [2.0, 1e-4, 1e-3]})
+    claims = claims_table([Claim("2404.07840", "GPTfluence generalises to unseen training examples (our fine-tuning runs)", "", "",
+                                 "MSE 0.0200 vs 0.0300", "rule", "within noise")])
+    return claims, average, planted, unseen, signal, retrain
+
+
+def test_the_takeaway_says_which_method_ranks_unseen_examples_better_as_the_run_shows():
+    said = " ".join(findings(*_tables(gpt_rho=0.364, table_rho=0.573), n_test=400))
+    assert "rho GPTfluence 0.364, Simfluence (average factors) 0.573" in said
+    assert "so Simfluence, with average factors, ranks the test examples better" in said
+    assert "so GPTfluence errs less" in said and "within noise. Our run cannot tell" in said
+    said = " ".join(findings(*_tables(gpt_rho=0.9, table_rho=0.5), n_test=400))
+    assert "so GPTfluence ranks the test examples better" in said
+
+
+def test_the_takeaway_says_whether_any_simulator_beats_the_mean_trajectory():
+    said = " ".join(findings(*_tables(explained=(-595.0, -0.1, -0.3)), n_test=400))
+    assert "No simulator that tells training examples apart beats the mean trajectory." in said
+    assert "simfluence below -100% (MSE 596 times the mean trajectory's)" in said
+    assert "differ by 0.40% of how far the test loss moves" in said
+    assert "true features cannot be told apart from shuffled ones" in said  # identical per-run MSE: no difference
+    said = " ".join(findings(*_tables(explained=(-0.5, 0.2, -0.3)), n_test=400))
+    assert "Of the simulators that tell training examples apart, gptfluence explain part of it." in said
+
+
+def test_the_takeaway_says_whether_the_noisy_pool_taught_the_task():
+    assert "(not clearly above chance: 2 standard errors are 0.050)" in " ".join(findings(*_tables(noisy=0.53), n_test=400))
+    assert "(above chance: " in " ".join(findings(*_tables(noisy=0.6), n_test=400))
+    assert "Cost per simulated sample: tracin-cp > gptfluence > simfluence; TracIn-CP costs 2000 times GPTfluence's" in (
+        " ".join(findings(*_tables(), n_test=400)))

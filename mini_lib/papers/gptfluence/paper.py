@@ -200,3 +200,98 @@ def notebook_claims(results: Mapping[str, Mapping[tuple[str, str], MethodResult]
     return rows
 
 
+
+
+# ---- what the run shows, in sentences ------------------------------------------------------------
+
+def findings(claims: pd.DataFrame, average: pd.DataFrame, planted: pd.DataFrame, unseen: pd.DataFrame | None,
+             signal: pd.DataFrame, retrain: pd.DataFrame | None, n_test: int) -> list[str]:
+    """The notebook's takeaway, one sentence (or two) per topic, read from this run's tables: the prose
+    around it says how to read them and never predicts them. ``claims``: ``claims_table`` of
+    ``notebook_claims``; the other tables as the notebook shows them."""
+    verdicts = claims.set_index("claim")
+    out = [_planted_finding(planted), _signal_finding(signal, "held-out runs")]
+    for _, row in claims.iterrows():
+        if row["claim"].startswith("GPTfluence simulates"):
+            out.append(f"{row['claim']}: {row['verdict']}. {row['in_short']} ({row['ours'].split(';')[0]}.)")
+    if unseen is not None:
+        out.append(_unseen_finding(unseen, verdicts))
+        out.append(_signal_finding(signal, "runs with unseen training examples"))
+    if retrain is not None:
+        out.append(_mislabel_finding(retrain, n_test, claims))
+    out.append(_cost_finding(average))
+    return [sentence for sentence in out if sentence]
+
+
+def _planted_finding(planted: pd.DataFrame) -> str:
+    rows = planted[planted["setting"] == "unseen training examples"].set_index("method")
+    gpt, table = rows.loc["gptfluence"], rows.loc["simfluence"]
+    return (f"Planted influences, training examples no fitting run saw: GPTfluence's MSE {gpt['mse']:.4f} against the "
+            f"lookup table's {table['mse']:.4f} (average factors), final-step rho {gpt['spearman']:.3f} against "
+            f"{table['spearman']:.3f}; the mean trajectory, which ignores the batches, gets rho "
+            f"{rows.loc['mean trajectory', 'spearman']:.3f}.")
+
+
+def _share(explained: float) -> str:
+    """An explained share as a percentage; far below zero, as how many times the mean trajectory's error it is."""
+    return f"{explained:.0%}" if explained >= -1 else f"below -100% (MSE {1 - explained:.3g} times the mean trajectory's)"
+
+
+def _signal_finding(signal: pd.DataFrame, setting: str) -> str:
+    rows = signal[signal["setting"] == setting]
+    if rows.empty:
+        return ""
+    share = rows.groupby("task")["run_to_run_share"].first().mean()
+    explained = rows.groupby("source", sort=False)["explained"].mean()
+    shown = ", ".join(f"{source} {_share(value)}" for source, value in explained.items() if source != "mean trajectory")
+    positive = [s for s in ("simfluence", "gptfluence", "gptfluence, shuffled features") if explained[s] > 0]
+    beats = (f"Of the simulators that tell training examples apart, {' and '.join(positive)} explain part of it."
+             if positive else "No simulator that tells training examples apart beats the mean trajectory.")
+    true, shuffled = (np.log10(np.concatenate(rows.loc[rows["source"] == s, "mse_by_run"].tolist()))
+                      for s in ("gptfluence", "gptfluence, shuffled features"))
+    features = compare_seeds(true, shuffled, direction=-1, k=K)
+    words = {"holds": "do better than shuffled ones", "reversed": "do worse than shuffled ones",
+             "within noise": "cannot be told apart from shuffled ones"}[features.verdict]
+    return (f"On {setting}, the runs differ by {share:.2%} of how far the test loss moves (run_to_run_share, mean over "
+            f"tasks). Share of that run-to-run variance explained (mean over tasks): {shown}. {beats} GPTfluence's true "
+            f"features {words} (log10 MSE per run, true minus shuffled: {features.describe()}).")
+
+
+def _unseen_finding(unseen: pd.DataFrame, verdicts: pd.DataFrame) -> str:
+    rows = unseen[unseen["setting"] == "unseen training examples"].set_index("method")
+    gpt, table = rows.loc["gptfluence"], rows.loc["simfluence"]
+    ranks = _better(gpt["spearman"], table["spearman"], "ranks the test examples better", "rank them alike")
+    errs = _better(-gpt["mse"], -table["mse"], "errs less", "err alike")
+    claim = next((row for name, row in verdicts.iterrows() if name.endswith("(our fine-tuning runs)")), None)
+    verdict = f" The claim's verdict, on per-run MSE: {claim['verdict']}. {claim['in_short']}" if claim is not None else ""
+    return (f"Runs with unseen training examples: final-step rho GPTfluence {gpt['spearman']:.3f}, Simfluence (average "
+            f"factors) {table['spearman']:.3f} (the paper: GPTfluence {PAPER['unseen_rte_loss']['unseen training examples']['spearman']}), "
+            f"so {ranks}; MSE {gpt['mse']:.4f} against {table['mse']:.4f}, so {errs}.{verdict}")
+
+
+def _better(gpt: float, table: float, does: str, same: str) -> str:
+    """Which of GPTfluence and the lookup table has the higher value, said as a verb phrase."""
+    if gpt == table:
+        return f"both {same}"
+    return f"{'GPTfluence' if gpt > table else 'Simfluence, with average factors,'} {does}"
+
+
+def _mislabel_finding(retrain: pd.DataFrame, n_test: int, claims: pd.DataFrame) -> str:
+    acc = retrain.set_index("training data")["accuracy"]
+    noisy, base, oracle = acc["none (noisy pool)"], acc["base model, no fine-tuning"], acc["oracle (flipped removed)"]
+    error = math.sqrt(0.25 / n_test)  # binomial standard error of an accuracy near chance
+    learnt = "above chance" if noisy - 0.5 > K * error else "not clearly above chance"
+    rows = claims[claims["claim"].str.contains("self-influence")]
+    said = " ".join(f"{row['claim']}: {row['verdict']}." for _, row in rows.iterrows())
+    return (f"Mislabelled data: fine-tuned on the noisy pool the model scores {noisy:.3f} on {n_test} items with true labels "
+            f"({learnt}: {K:g} standard errors are {K * error:.3f}), the base model {base:.3f}, the pool without exactly "
+            f"the flipped examples {oracle:.3f}. {said}")
+
+
+def _cost_finding(average: pd.DataFrame) -> str:
+    cost = average.set_index("method")["seconds_per_sample"]
+    order = " > ".join(cost.sort_values(ascending=False).index)
+    paper = PAPER["seconds_per_sample"]
+    ratio = (f"; TracIn-CP costs {cost['tracin-cp'] / cost['gptfluence']:.0f} times GPTfluence's (the paper: "
+             f"{paper['tracin-cp'] / paper['gptfluence']:.0f} times)") if {"tracin-cp", "gptfluence"} <= set(cost.index) else ""
+    return f"Cost per simulated sample: {order}{ratio}."
