@@ -23,7 +23,7 @@ def _figure(path: Path, kind: str = "line") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3), dpi=60)
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
     if kind == "bar":
         ax.bar(["clean", "10%", "25%"], [0.61, 0.58, 0.52], color=["#4c72b0", "#dd8452", "#c44e52"])
     else:
