@@ -1,8 +1,6 @@
 """What notebook gptfluence's smoke run must show in results.json; its writer owns this file."""
 
-
-
-from mini_lib.core.claims import VERDICTS
+from mini_lib.core.claims import IN_SHORT, VERDICTS
 from mini_lib.papers.gptfluence.experiment import SIGNAL_SOURCES
 from mini_lib.papers.gptfluence.paper import COST, UNSEEN
 from mini_lib.papers.gptfluence.paper import SOURCE as GPTFLUENCE_SOURCE
@@ -19,3 +17,6 @@ def check(results: dict) -> None:
     assert {row["source"] for row in results["paper_vs_ours"]} >= {f"{GPTFLUENCE_SOURCE}, {part}" for part in (COST, UNSEEN)}
     assert len(results["claims"]) == 6 and all(row["verdict"] in VERDICTS and row["rule"] for row in results["claims"])
     assert {row["source"] for row in results["signal"]} == set(SIGNAL_SOURCES) and results["planted"]
+    assert all(row["in_short"] == IN_SHORT[row["verdict"]] for row in results["claims"])  # no claim of no difference here
+    lessons = [row["what"].split(":")[0] for row in results["from_scratch"]]
+    assert lessons == ["GPTfluence"] * 4 + ["TracIn", "TracIn-CP"]  # factors A and B, one step, the rollout; one pair
