@@ -109,11 +109,18 @@ def test_runner_end_to_end_equal_tokens(corpus, tmp_path):
     assert s.loc["large-full-1", "over_scaling"] == pytest.approx(0.0)
     assert np.isnan(s.loc["small-full-1", "over_scaling"])
     table = paper_vs_ours(run.summary, ("random", "askllm", "density"))
-    assert {"over-scaling at 20%: random", "over-scaling at 20%: askllm"} <= set(table["quantity"])
-    askllm = table.set_index("quantity").loc["over-scaling at 20%: askllm"]
+    assert {"over-scaling (%) at 20%: random", "over-scaling (%) at 20%: askllm"} <= set(table["quantity"])
+    askllm = table.set_index("quantity").loc["over-scaling (%) at 20%: askllm"]
     assert askllm.paper == 33.0 and askllm.setting == "large model, keep fraction 0.2"
-    assert np.isfinite(table.loc[table.quantity == "over-scaling at 20%: random", "ours"].iloc[0])
+    assert np.isfinite(table.loc[table.quantity == "over-scaling (%) at 20%: random", "ours"].iloc[0])
     assert len(table) == 3 + 3  # one row per sampler, then the three qualitative claims
+    assert table["quantity"].str.contains("(%)", regex=False).all()  # every row names its unit, % in both columns
+    rows = table.set_index("quantity")
+    beats = rows.loc["over-scaling (%) of Ask-LLM at 20% kept"]  # the grid's smallest fraction, which it names
+    assert beats.paper.startswith("> 0") and beats.ours == pytest.approx(s.loc["large-askllm-0.2", "over_scaling"])
+    assert rows.loc["speed-up (%) of Ask-LLM to the full-data loss", "paper"] == pytest.approx(70.0)
+    dens = rows.loc["over-scaling (%) of Density at its best keep fraction"]
+    assert dens.paper.startswith("about 0") and dens.ours == pytest.approx(s.loc["large-density-0.2", "over_scaling"])
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "gpu"])

@@ -1,10 +1,12 @@
 """The scorer sweep of notebook 06: synthetic scorers of known AUROC, the verdicts per scorer, the claims."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from mini_lib.core.claims import claims_table
+from mini_lib.core.claims import IN_SHORT, IN_SHORT_NO_DIFFERENCE, claims_table
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.models import ModelShape
 from mini_lib.core.tokenization import pack_corpus, train_tokenizer
@@ -13,7 +15,7 @@ from mini_lib.corpora.storyworld import generate_stories
 from mini_lib.papers.data_selection.analysis import first_auroc_that_beats, sweep_verdicts
 from mini_lib.papers.data_selection.data import build_corpus
 from mini_lib.papers.data_selection.experiment import FULL, run_scorer_sweep, sweep_subsets
-from mini_lib.papers.data_selection.paper import selection_claims
+from mini_lib.papers.data_selection.paper import NO_DIFFERENCE_TOLERANCE, no_difference, selection_claims
 from mini_lib.papers.data_selection.plots import sweep_figure
 from tests.test_selection_experiment import fake_scores
 
@@ -71,16 +73,53 @@ def test_verdicts_and_the_auroc_where_a_scorer_starts_to_pay():
 def test_claims_follow_the_rule():
     claims = {c.claim: c for c in selection_claims(fake_sweep(LOSSES, AUROCS), keep_fraction=0.2,
                                                    density_fraction=0.8)}
-    assert [c.verdict for c in claims.values()] == ["reversed", "reversed", "within noise"]
+    assert [c.verdict for c in claims.values()] == ["reversed", "reversed", "holds"]
     assert "AUROC 0.46" in next(iter(claims.values())).note
     assert "beat full data from AUROC 0.90" in next(iter(claims.values())).note
     hopeless = dict(LOSSES, **{f"auroc={a}": [4.5, 4.6, 4.7] for a in ("0.50", "0.70", "0.90", "1.00")})
     note = selection_claims(fake_sweep(hopeless, AUROCS), keep_fraction=0.2, density_fraction=0.8)[0].note
     assert "no synthetic scorer, a perfect one included, beats full data beyond noise" in note
     table = claims_table(list(claims.values()))
-    assert list(table["verdict"]) == ["reversed", "reversed", "within noise"]
+    assert list(table["verdict"]) == ["reversed", "reversed", "holds"]
+    assert table["in_short"].iloc[2] == IN_SHORT_NO_DIFFERENCE["holds"]  # Density: no difference, as the paper says
     better = dict(LOSSES, askllm=[3.5, 3.6, 3.7])
     assert selection_claims(fake_sweep(better, AUROCS), keep_fraction=0.2, density_fraction=0.8)[0].verdict == "holds"
+
+
+def test_the_ask_llm_claim_names_the_fraction_it_is_measured_at():
+    percent = re.compile(r"\d+%")
+    for keep in (0.2, 0.1):
+        claim = selection_claims(fake_sweep(LOSSES, AUROCS), keep_fraction=keep, density_fraction=0.8)[0]
+        named = set(percent.findall(claim.claim))
+        assert named == {f"{keep:.0%}", f"{1 - keep:.0%}"} and named <= set(percent.findall(claim.ours))
+        assert claim.in_short == IN_SHORT[claim.verdict]
+
+
+def test_density_claim_is_a_claim_of_no_difference_within_a_stated_tolerance():
+    gain = 0.9  # full data: large 4.0-4.2, small 5.0
+    tolerance = NO_DIFFERENCE_TOLERANCE * gain
+    cases = {"holds": [4.0, 4.1, 4.2],  # the same loss: no difference at all
+             "reversed": [4.0 + 3 * tolerance, 4.1 + 3 * tolerance, 4.2 + 3 * tolerance],  # worse by 3x the tolerance
+             "within noise": [4.0, 4.1 + 2 * tolerance, 4.2 - 2 * tolerance]}  # no mean difference, but too noisy
+    for verdict, density in cases.items():
+        claim = selection_claims(fake_sweep(dict(LOSSES, density=density), AUROCS), keep_fraction=0.2,
+                                 density_fraction=0.8)[-1]
+        assert claim.no_difference and claim.verdict == verdict, (verdict, claim.ours)
+        assert claim.in_short == IN_SHORT_NO_DIFFERENCE[verdict]
+        assert f"+-{tolerance:.3f} nats" in claim.ours
+    better = [3.0, 3.1, 3.2]  # far better than full data is a difference too: not what "recovers" claims
+    assert selection_claims(fake_sweep(dict(LOSSES, density=better), AUROCS), keep_fraction=0.2,
+                            density_fraction=0.8)[-1].verdict == "reversed"
+
+
+def test_no_difference_rule():
+    assert no_difference([1.0, 1.0, 1.0], [1.0, 1.0, 1.0], tolerance=0.0).verdict == "holds"
+    assert no_difference([1.0, 1.2], [1.0, 1.0], tolerance=0.05).verdict == "within noise"  # mean 0.1, spread 0.14
+    assert no_difference([1.3, 1.31], [1.0, 1.0], tolerance=0.05).verdict == "reversed"
+    assert no_difference([1.01], [1.0], tolerance=1.0).verdict == "within noise"  # one seed: spread unknown
+    decided = no_difference([1.02, 1.04], [1.0, 1.0], tolerance=0.1)
+    assert decided.difference == pytest.approx(0.03) and decided.verdict == "holds"
+    assert decided.describe(" nats") == "+0.030 nats (seed spread 0.014 nats; tolerance +-0.100 nats)"
 
 
 def test_sweep_trains_every_scorer_once_per_seed(corpus, tmp_path):
