@@ -4,6 +4,8 @@ import math
 
 import pytest
 
+from mini_lib.core.claims import IN_SHORT_NO_DIFFERENCE
+
 
 def check(results: dict) -> None:
     models = results["models"]
@@ -14,5 +16,11 @@ def check(results: dict) -> None:
     assert all(0 <= r["precision"] <= 1 and 0 <= r["low_quality_removed"] <= 1 for r in results["selection"])
     ppl = next(r for r in results["scorer_auroc"] if r["scorer"].startswith("perplexity"))
     assert ppl["all"] > 0.6  # the proxy LM separates clean stories from injected junk
-    assert "over-scaling at 20%: random" in {r["quantity"] for r in results["paper_vs_ours"]}
-
+    quantities = [r["quantity"] for r in results["paper_vs_ours"]]
+    assert "over-scaling (%) at 20%: random" in quantities
+    assert all("(%)" in q for q in quantities)  # every row names its unit, the same in both columns
+    lessons = [r["what"] for r in results["from_scratch"]]  # Ask-LLM's P(yes) and the density sketch, by hand
+    assert [w.split(" ", 2)[:2] for w in lessons] == [["Ask-LLM", "P(yes)"], ["density", "sketch"]]
+    assert results["from_scratch"][1]["max_abs_difference"] == 0.0  # integer counts: the same hashes, exactly
+    density = next(c for c in results["claims"] if c["claim"] == "Density sampling recovers full-data quality")
+    assert density["in_short"] == IN_SHORT_NO_DIFFERENCE[density["verdict"]] and "tolerance" in density["ours"]
