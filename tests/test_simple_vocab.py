@@ -185,6 +185,15 @@ def test_loss_steps_count_where_wider_and_deeper_models_lower_the_loss():
     assert steps.loc[("unrestricted", "deeper (layers up one grid value, same hidden)")].loss_fell == 1
 
 
+def test_against_chance_counts_models_above_inside_and_below_the_band():
+    assert analysis.chance_band(0.5, 100) == (pytest.approx(0.4), pytest.approx(0.6))  # 2 SE of a coin, 100 items
+    zero_shot = pd.DataFrame([{"task": "sst2_ending", "data": "simple", "n": 100, "chance": 0.5, "acc": a}
+                              for a in (0.35, 0.39, 0.45, 0.55, 0.65)])
+    row = analysis.against_chance(zero_shot).iloc[0]
+    assert (row["items"], row.band, row.above, row.inside, row.below) == (100, "0.40-0.60", 1, 2, 2)
+    assert row.mean_acc == pytest.approx(0.478)
+
+
 def test_compute_frontier_is_the_lower_envelope():
     points = pd.DataFrame({"flops": [1, 2, 2, 4, 8, 16], "val_loss": [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]})
     assert analysis.compute_frontier(points).tolist() == [True, True, False, False, True, False]

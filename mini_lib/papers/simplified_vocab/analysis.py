@@ -36,6 +36,28 @@ def model_accuracy(zero_shot: pd.DataFrame, own_task_set: dict[str, str], metric
     return simple.merge(own, on="name").sort_values(["data", "parameters"]).reset_index(drop=True)
 
 
+CHANCE_K = 2.0  # the chance band: chance +- 2 binomial standard errors over a task's items
+
+
+def chance_band(chance: float, n_items: int) -> tuple[float, float]:
+    """Where a model that only guesses lands on ``n_items`` items (about 95% of the time)."""
+    half = CHANCE_K * math.sqrt(chance * (1 - chance) / n_items)
+    return chance - half, chance + half
+
+
+def against_chance(zero_shot: pd.DataFrame) -> pd.DataFrame:
+    """Per task and data type: how many models score above, inside and below the chance band. A task whose
+    models all sit below it was not learnt backwards: small models share their preferences (one option's
+    words over the other's), so one shared set of items can put them all on the same side of chance."""
+    rows = []
+    for (task, data), models in zero_shot.groupby(["task", "data"], sort=False):
+        low, high = chance_band(float(models.chance.iloc[0]), int(models.n.min()))
+        rows.append({"task": task, "data": data, "items": int(models.n.min()), "band": f"{low:.2f}-{high:.2f}",
+                     "mean_acc": float(models.acc.mean()), "above": int((models.acc > high).sum()),
+                     "inside": int(models.acc.between(low, high).sum()), "below": int((models.acc < low).sum())})
+    return pd.DataFrame(rows)
+
+
 # --- "comparable to models Nx larger" ------------------------------------------------------------
 
 
