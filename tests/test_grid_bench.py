@@ -228,6 +228,7 @@ def test_bench_grid_times_cells_together_against_one_at_a_time_and_writes_json(t
     assert len(alone["final_train_loss"]) == 3 and written["max_final_loss_difference"] < 1e-5
     assert alone["mfu"] is None and together["peak_memory_gb"] > 0  # no known peak FLOP/s on a CPU
     assert {"torch", "transformers", "accelerate"} <= set(written["versions"])
+    assert len(written["load_average_1min"]) == 2 and written["cpu_count"] >= 1
     assert written["command"].startswith("python -m mini_lib bench grid --cells 3 --device cpu")
     assert "together / one at a time" in capsys.readouterr().out
 

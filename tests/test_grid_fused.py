@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from mini_lib.core import fused
+from mini_lib.core.errors import ConfigError
 from mini_lib.core.grid import GridCell, groups, run_grid
 from mini_lib.core.tokenization import PackedBlocks
 from mini_lib.core.train import TrainConfig, batch_indices
@@ -182,3 +183,28 @@ def test_fused_bf16_on_a_gpu_stays_within_the_stated_tolerance(tmp_path):
         va, vb = (json.loads((tmp_path / d / name / "result" / "cell.json").read_text())["val_loss"]
                   for d in ("alone", "together"))
         assert vb == pytest.approx(va, rel=BF16_VAL_RELATIVE)
+
+
+def test_the_output_layer_cell_by_cell_and_all_at_once_compute_the_same_loss():
+    """The CPU runs the output layer and loss cell by cell, a GPU all cells in one batched matmul."""
+    tokenizer, blocks = tiny_setup()
+    models = [tiny_model(len(tokenizer), seed=s) for s in range(3)]
+    ids = torch.stack([blocks.collate([3 * s, 3 * s + 1])["input_ids"] for s in range(3)])
+    by_cell = fused.StackedNeoX(models, torch.device("cpu"), loss_by_cell=True)
+    at_once = fused.StackedNeoX(models, torch.device("cpu"), loss_by_cell=False)
+    torch.testing.assert_close(by_cell.loss(ids, ids), at_once.loss(ids, ids), rtol=0, atol=1e-6)
+    from mini_lib.core.neox import CompactNeoX
+
+    alone = torch.stack([CompactNeoX(tiny_model(len(tokenizer), seed=s))(ids[s], ids[s]) for s in range(3)])
+    torch.testing.assert_close(at_once.loss(ids, ids), alone, rtol=0, atol=1e-6)
+
+
+def test_a_make_model_that_builds_other_weights_each_call_is_refused_before_training(tmp_path):
+    """The grid keeps no model while it plans (a grid of large models would hold them all): each cell's
+    model is built again to train, so make_model must build the same initial weights every time."""
+    seeds = iter(range(10))
+    tokenizer, blocks = tiny_setup()
+    cell = replace(cells()[0], make_model=lambda: tiny_model(len(tokenizer), seed=next(seeds)))
+    with pytest.raises(ConfigError, match="cell0: make_model"):
+        run_grid([cell], tmp_path)
+    assert not (tmp_path / "cell0" / "records.jsonl").exists()

@@ -35,6 +35,7 @@ from transformers import AutoModelForCausalLM
 from transformers.utils import logging as hf_logging
 
 from mini_lib.core import fused
+from mini_lib.core.fused import MODEL_METADATA
 from mini_lib.core.errors import ConfigError, choose
 from mini_lib.core.locking import folder_lock
 from mini_lib.core.models import flops_per_token, model_size
@@ -43,9 +44,6 @@ from mini_lib.core.train import RESUMABLE_CHANGES, TrainConfig, TrainResult, tra
 
 CELL_VERSION = 1  # bump when training or the summary row changes what a finished cell holds
 MODES = ("named", "cache")
-# Model config keys that record where a config has been (saving fills them in, also on a config object
-# that several cells share), not what the model computes: never part of a cell's spec.
-MODEL_METADATA = {"architectures", "dtype", "torch_dtype", "transformers_version", "_name_or_path"}
 WAIT_S = 1.0  # how often a cell held by another process is looked at again
 
 
@@ -119,12 +117,13 @@ def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[objec
 
 @dataclass
 class _Entry:
-    """A cell with its initial model, spec and folder: what the grid decides and trains with."""
+    """A cell with its spec, folder and fusion key (None: it trains alone). Its initial model is not
+    kept: a grid of large models would hold them all at once; ``model()`` builds it again when it trains."""
 
     cell: GridCell
-    model: torch.nn.Module
     spec: Spec
     folder: Path
+    key: tuple | None
 
     @property
     def result(self) -> Path:
@@ -134,8 +133,13 @@ class _Entry:
     def require(self) -> tuple[str, ...]:
         return ("model",) if self.cell.keep_model else ()
 
-    def key(self) -> tuple | None:
-        return fused.fusion_key(self.model, self.cell.train_data, self.cell.config, self.cell.train_kwargs)
+    def model(self) -> torch.nn.Module:
+        """The cell's initial model, built again: it must have the initial weights its spec records."""
+        model = self.cell.make_model()
+        if tensors_fingerprint(list(model.state_dict().values())[:4]) != self.spec.settings["initial_weights"]:
+            raise ConfigError(f"cell {self.cell.name}: make_model() built other initial weights on a second call; "
+                              "it must build the same model every time (seed it)")
+        return model
 
 
 class _NotTrained(Exception):
@@ -183,13 +187,14 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str =
         model = cell.make_model()
         spec = _cell_spec(cell, model, data_key)
         folder = claim(run_dir / cell.name if mode == "named" else cache_folder(run_dir, spec, cell.name), spec)
-        entries.append(_Entry(cell, model, spec, folder))
+        key = fused.fusion_key(model, cell.train_data, cell.config, cell.train_kwargs) if fuse > 1 else None
+        entries.append(_Entry(cell, spec, folder, key))
     if client is not None:
         from mini_lib.core.grid_cluster import train_on_cluster
 
         index = {id(entry): i for i, entry in enumerate(entries)}
         train_on_cluster(client, cells, run_dir, mode, fuse,
-                         [[index[id(e)] for e in group] for group in groups(entries, fuse, _Entry.key)])
+                         [[index[id(e)] for e in group] for group in groups(entries, fuse, _key)])
     built = _train_missing(entries, fuse)
     rows, curves = [], []
     models: dict[str, torch.nn.Module] = {}
@@ -213,6 +218,10 @@ def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str =
     return GridResult(pd.DataFrame(rows), pd.DataFrame(curves), models)
 
 
+def _key(entry: _Entry) -> tuple | None:
+    return entry.key
+
+
 def _not_trained(tmp: Path) -> None:
     raise _NotTrained
 
@@ -233,7 +242,7 @@ def _train_missing(entries: list[_Entry], fuse: int) -> dict[str, Artefact]:
     if that process died first). Returns the artefacts built here, by cell name."""
     built: dict[str, Artefact] = {}
     elsewhere: list[_Entry] = []
-    for group in groups(entries, fuse, _Entry.key):
+    for group in groups(entries, fuse, _key):
         with ExitStack() as locks:
             mine = []
             for entry in group:
@@ -259,11 +268,11 @@ def _train_missing(entries: list[_Entry], fuse: int) -> dict[str, Artefact]:
 def _train_and_commit(todo: list[_Entry]) -> dict[str, Artefact]:
     """Train the cells (together when several) and commit each one's result artefact."""
     if len(todo) > 1:
-        jobs = [fused.Job(e.model, e.cell.train_data, e.cell.config, e.folder, e.cell.val_data, **e.cell.train_kwargs)
+        jobs = [fused.Job(e.model(), e.cell.train_data, e.cell.config, e.folder, e.cell.val_data, **e.cell.train_kwargs)
                 for e in todo]
         results = fused.train_together(jobs)
     else:
-        results = [train(e.model, e.cell.train_data, e.cell.config, e.folder, val_data=e.cell.val_data,
+        results = [train(e.model(), e.cell.train_data, e.cell.config, e.folder, val_data=e.cell.val_data,
                          **e.cell.train_kwargs) for e in todo]
     built = {}
     for entry, result in zip(todo, results):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -76,6 +77,7 @@ def compare(settings: QualityQuantitySettings, k: int, steps: int, precision: st
     if k < 2 or rounds < 1 or steps < 3:
         raise ConfigError(f"need --cells >= 2, --rounds >= 1 and --steps >= 3, got {k}, {rounds}, {steps}")
     torch_device = torch.device(resolve_device(device))
+    load_before = os.getloadavg()[0]  # others' work on the machine: a busy one slows both ways
     best: dict[str, dict] = {}
     for _ in range(rounds):
         for way in WAYS:
@@ -98,6 +100,8 @@ def compare(settings: QualityQuantitySettings, k: int, steps: int, precision: st
         "speedup_steady": together["cells_per_s_steady"] / alone["cells_per_s_steady"],
         "max_final_loss_difference": difference,
         "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1min": [load_before, os.getloadavg()[0]],  # at the start and the end
         "versions": versions(),
     }
 
