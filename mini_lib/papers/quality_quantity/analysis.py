@@ -110,7 +110,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def training_losses(grid_dir: "str | Path", results: pd.DataFrame) -> pd.DataFrame:
+def training_losses(grid_dir: str | Path, results: pd.DataFrame) -> pd.DataFrame:
     """Each cell's training loss at every step, from ``records.jsonl`` in its folder under ``grid_dir``:
     the loss on the cell's own batches (at 100% duplication, one story over and over). A step recorded
     twice (a resumed run) counts once, as its last record."""
