@@ -20,19 +20,27 @@ def test_crash_and_resume_ends_exactly_like_an_uninterrupted_run(tmp_path):
 
 
 def test_suite_vs_ours_checks_counts_and_ordering():
-    table = suite_vs_ours(pd.DataFrame({"parameters": [1, 2], "val_loss": [5.0, 4.0]}), 3.0, 3.0)
+    sizes = pd.DataFrame({"preset": ["pythia-14m", "pythia-3m"], "parameters": [1_710_000, 2_510_000],
+                          "val_loss": [5.0, 4.0]})
+    table = suite_vs_ours(sizes, 3.0, 3.0)
     assert table.loc[0, "ours"] == "identical"
-    assert table.loc[2, "ours"].startswith("yes")
+    assert table.loc[2, "ours"] == "yes: pythia-14m (1.71M): 5.000, pythia-3m (2.51M): 4.000"
     assert table.loc[3, "ours"] == "|difference| = 0.0e+00"
-    assert suite_vs_ours(pd.DataFrame({"parameters": [1, 2], "val_loss": [4.0, 5.0]}), 3, 3).loc[2, "ours"].startswith("not")
+    rising = sizes.assign(val_loss=[4.0, 5.0])
+    assert suite_vs_ours(rising, 3, 3).loc[2, "ours"].startswith("not at this budget: pythia-14m (1.71M): 4.000")
 
 
 def test_suite_claims_hold_on_the_published_counts_an_exact_resume_and_falling_loss():
-    sizes = pd.DataFrame({"preset": ["pythia-3m", "pythia-1m"], "parameters": [3, 1], "val_loss": [4.0, 5.0]})
+    sizes = pd.DataFrame({"preset": ["pythia-3m", "pythia-1m", "pythia-14m"], "parameters": [2_510_000, 840_000, 1_710_000],
+                          "val_loss": [4.0, 5.0, 4.5]})
     counts, resume, size = suite_claims(sizes, 3.0, 3.0)
     assert (counts.verdict, resume.verdict, size.verdict) == ("holds", "holds", "holds")
     assert counts.paper == "2304.01373" and "pythia-70m: 70,426,624" in counts.paper_value
-    assert size.ours == "pythia-1m: 5.000, pythia-3m: 4.000"
+    # ordered by the parameters each model has in the run, not by the number in its name
+    assert size.ours == "pythia-1m (0.84M): 5.000, pythia-14m (1.71M): 4.500, pythia-3m (2.51M): 4.000"
+    assert "in brackets" in size.note
+    assert resume.no_difference and resume.in_short == "Our run cannot tell them apart either, as the paper says."
+    assert not counts.no_difference and not size.no_difference
 
 
 def test_suite_claims_fail_on_a_wrong_count_a_drifting_resume_and_rising_loss():
@@ -50,7 +58,9 @@ def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
 
     from mini_lib.core.models import get_preset
     from mini_lib.papers.pythia_training.experiment import size_cells
-    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
+    from mini_lib.papers.pythia_training.settings import (
+        PROFILES as PYTHIA_TRAINING_PROFILES,
+    )
 
     tokenizer, blocks = tiny_setup()
     settings = PYTHIA_TRAINING_PROFILES["smoke"]
@@ -66,7 +76,9 @@ def test_size_cells_train_every_preset_on_the_same_data_at_its_own_rate():
 
 
 def test_lesson_profiles_keep_one_checkpoint_per_model_and_the_loop_gets_it():
-    from mini_lib.papers.pythia_training.settings import PROFILES as PYTHIA_TRAINING_PROFILES
+    from mini_lib.papers.pythia_training.settings import (
+        PROFILES as PYTHIA_TRAINING_PROFILES,
+    )
 
     for profile in ("smoke", "cpu"):
         settings = PYTHIA_TRAINING_PROFILES[profile]

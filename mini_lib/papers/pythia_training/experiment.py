@@ -29,11 +29,15 @@ from mini_lib.core.models import (
 )
 from mini_lib.core.recipe import PreparedData
 from mini_lib.core.train import StepInfo, TrainConfig, TrainResult, train
+from mini_lib.papers.pythia_training.analysis import size_label
 from mini_lib.papers.pythia_training.settings import PythiaTrainingSettings
 
 PUBLISHED_TOTALS = {"pythia-14m": 14_067_712, "pythia-70m": 70_426_624, "pythia-160m": 162_322_944, "pythia-410m": 405_334_016}
 MODEL_CARDS = "EleutherAI Pythia model cards (vocabulary 50304)"
 RESUME_TOLERANCE = 1e-6  # nats: a resumed run replays the same steps; on CPU the difference is exactly 0
+SIZE_NAMES_NOTE = ("smallest first; in brackets each model's parameters in this run. A preset's name gives its size at "
+                   "another vocabulary: 50304 for the suite's shapes, a few thousand for this project's pythia-1m and "
+                   "pythia-3m")
 SIZE_LOSS_MARGIN = 0.02  # nats a larger model's loss must be below the next smaller one's (one seed per size)
 
 
@@ -77,7 +81,8 @@ def crash_and_resume(
 def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_loss: float) -> pd.DataFrame:
     """The suite's facts beside ours, as ``PaperRow``s: shapes, learning rates, loss ordering by size, exact resume."""
     ours = analytic_totals(PUBLISHED_TOTALS)
-    losses = size_summary.sort_values("parameters")["val_loss"].tolist()
+    by_size = size_summary.sort_values("parameters")
+    losses = by_size["val_loss"].tolist()
     ordered = losses == sorted(losses, reverse=True)
     pythia = f"arXiv {PYTHIA_PAPER}"
     return paper_vs_ours_table([
@@ -87,8 +92,8 @@ def suite_vs_ours(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed
         PaperRow("learning rates 1e-3 (14M-70M), 6e-4 (160M), 3e-4 (410M)", "pythia-14m to pythia-410m", "as stated",
                  ", ".join(f"{n[7:]}: {PRESETS[n].lr:g}" for n in PUBLISHED_TOTALS), source=pythia),
         PaperRow("larger models reach lower loss on the same tokens", "this notebook's size grid", "yes, across the suite",
-                 f"{'yes' if ordered else 'not at this budget'}: " + ", ".join(f"{loss:.3f}" for loss in losses),
-                 source=pythia),
+                 f"{'yes' if ordered else 'not at this budget'}: " + _losses_by_size(by_size),
+                 SIZE_NAMES_NOTE, source=pythia),
         PaperRow("exact resume after interruption", "crash_and_resume", "checkpoints every 1000 steps",
                  f"|difference| = {abs(uninterrupted_loss - resumed_loss):.1e}", source=pythia),
     ])
@@ -116,7 +121,8 @@ def suite_claims(size_summary: pd.DataFrame, uninterrupted_loss: float, resumed_
         "", "a run resumed after a crash ends with the uninterrupted run's losses", "this notebook, crash_and_resume",
         "the uninterrupted run's final validation loss", f"|difference| = {difference:.1e} nats",
         f"holds: |difference| < {RESUME_TOLERANCE:g} nats (float rounding); reversed: larger",
-        compare_with_error(RESUME_TOLERANCE - difference, 0.0).verdict if math.isfinite(difference) else "reversed")
+        compare_with_error(RESUME_TOLERANCE - difference, 0.0).verdict if math.isfinite(difference) else "reversed",
+        no_difference=True)
     return [counts, resume, _size_claim(size_summary)]
 
 
@@ -124,7 +130,6 @@ def _size_claim(size_summary: pd.DataFrame) -> Claim:
     """Each larger preset below the next smaller one: holds if every step down holds, reversed if any step is
     reversed, within noise otherwise."""
     ordered = size_summary.sort_values("parameters")
-    names = ordered["preset"].tolist() if "preset" in ordered else [f"{p:,}" for p in ordered["parameters"]]
     losses = ordered["val_loss"].tolist()
     verdicts = [compare_with_error(smaller - larger, math.nan, floor=SIZE_LOSS_MARGIN).verdict
                 for smaller, larger in zip(losses, losses[1:])]
@@ -132,7 +137,13 @@ def _size_claim(size_summary: pd.DataFrame) -> Claim:
                else "holds" if set(verdicts) == {"holds"} else "within noise")
     return Claim(
         PYTHIA_PAPER, "larger models reach lower loss on the same tokens", "the suite: every size, the same data order",
-        "yes, across the suite", ", ".join(f"{n}: {loss:.3f}" for n, loss in zip(names, losses)),
+        "yes, across the suite", _losses_by_size(ordered),
         f"holds: each larger preset's final validation loss below the next smaller one's by more than "
         f"{SIZE_LOSS_MARGIN:g} nats (one seed per size: a fixed margin); reversed: any above by more; within noise otherwise",
-        verdict)
+        verdict, note=SIZE_NAMES_NOTE)
+
+
+def _losses_by_size(ordered: pd.DataFrame) -> str:
+    """``pythia-1m (0.84M): 3.032, ...``: each model's final validation loss beside its name and parameters."""
+    return ", ".join(f"{size_label(name, parameters)}: {loss:.3f}"
+                     for name, parameters, loss in zip(ordered["preset"], ordered["parameters"], ordered["val_loss"]))
