@@ -218,6 +218,25 @@ def test_smollm2_converts_once_and_scores(tmp_path):
     assert np.all((scores.p_yes > 0.01) & (scores.p_yes + scores.p_no <= 1.0 + 1e-6))
 
 
+def test_the_gguf_conversion_bar_is_off_only_in_headless_runs(monkeypatch):
+    """A notebook kernel's tqdm.auto is tqdm.notebook, which ignores TQDM_DISABLE; papermill would save its widget
+    frozen at "0/272", so headless conversions pass disable=True themselves."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_loading
+    from tqdm.notebook import tqdm as notebook_bar
+
+    from mini_lib.core.progress import HEADLESS_ENV
+    from mini_lib.papers.data_selection.smollm2 import _no_frozen_bar
+
+    monkeypatch.setattr(gguf_loading, "tqdm", notebook_bar)  # what transformers gets inside a kernel
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+    with _no_frozen_bar():
+        assert gguf_loading.tqdm(range(3)).disable
+    assert gguf_loading.tqdm is notebook_bar  # restored
+    monkeypatch.delenv(HEADLESS_ENV)
+    with _no_frozen_bar():
+        assert gguf_loading.tqdm is notebook_bar  # interactively the bar runs live
+
+
 def test_reusing_the_shared_prefix_cache_gives_the_same_scores():
     model, tok = tiny_gptneox(), word_tokenizer()
     texts = ["the cat sat on the mat", "dog", "a dog ran . the cat sat", "mat mat"]

@@ -11,12 +11,16 @@ keyed by the GGUF file) and later loads come from there (about 0.5 s instead of 
 from __future__ import annotations
 
 import importlib.util
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
 from mini_lib.core.errors import ConfigError
 from mini_lib.core.paths import cache_dir
+from mini_lib.core.progress import headless
 from mini_lib.core.store import Spec, cached
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -47,8 +51,9 @@ def _convert(gguf: Path, staging: Path) -> None:
     """De-quantise the GGUF checkpoint to float32 and save it (and its tokenizer) into ``staging``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    with _no_frozen_bar():
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # The weights are de-quantised float32 now: save them as an ordinary checkpoint.
     model.hf_quantizer = None
     model.config.quantization_config = None
@@ -56,6 +61,25 @@ def _convert(gguf: Path, staging: Path) -> None:
     tokenizer.model_max_length = int(model.config.max_position_embeddings)
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
+
+
+@contextmanager
+def _no_frozen_bar() -> Iterator[None]:
+    """In a headless run, the GGUF conversion's progress bar off: transformers opens it with ``tqdm.auto`` and no
+    switch, and in a notebook kernel that is ``tqdm.notebook``, which sets ``disable`` itself and so ignores
+    ``TQDM_DISABLE``; papermill then saves the widget at its first state ("0/272") into the executed notebook.
+    Interactively (JupyterLab) the bar stays: it runs live there."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_loading
+
+    if not headless():
+        yield
+        return
+    bar = gguf_loading.tqdm
+    gguf_loading.tqdm = partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        gguf_loading.tqdm = bar
 
 
 def load_smollm2(cache_folder: Path | None = None):
