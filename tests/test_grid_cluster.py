@@ -60,3 +60,26 @@ def test_fused_groups_are_tasks_too(client, tmp_path):
     run_grid(cells(), tmp_path, client=client, fuse=2)
     metas = [json.loads((tmp_path / f"seed{s}" / "train_meta.json").read_text()) for s in range(3)]
     assert [m.get("trained_together") for m in metas] == [2, 2, None]  # a group of two, then one alone
+
+
+def test_notebook_03s_grid_trained_on_workers_is_what_a_run_of_that_name_reads(client, tmp_path, monkeypatch):
+    """benchmarks/grid_on_workers.py, the README's 8-GPU recipe, on this 2-worker cluster (smoke profile)."""
+    from benchmarks import grid_on_workers
+    from mini_lib.lab.profiles import notebook_settings
+    from mini_lib.lab.runner import prepare_run_folder
+
+    monkeypatch.setenv("MINI_LIB_RUNS", str(tmp_path))
+    counts = grid_on_workers.main(["--scheduler", client.scheduler.address, "--profile", "smoke", "--name", "dry",
+                                   "--fuse", "2"])
+    assert counts["grid"] == 2
+    run_dir = tmp_path / grid_on_workers.NOTEBOOK / "dry"
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["profile"] == "smoke" and record["finished"] is None
+    del record["finished"]
+    prepare_run_folder(grid_on_workers.NOTEBOOK, "dry", record)  # the runner takes the folder as this run's
+    settings = notebook_settings(grid_on_workers.NOTEBOOK, "smoke", {})
+    cells = grid_on_workers.grids(settings)["grid"]
+    before = {c.name: (run_dir / "grid" / c.name / "records.jsonl").read_bytes() for c in cells}
+    again = run_grid(cells, run_dir / "grid")  # the notebook's own call: reads, trains nothing
+    assert {c.name: (run_dir / "grid" / c.name / "records.jsonl").read_bytes() for c in cells} == before
+    assert set(again.models) == {c.name for c in cells if c.keep_model}
