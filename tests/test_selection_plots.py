@@ -12,7 +12,13 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from mini_lib.papers.data_selection.experiment import FULL
-from mini_lib.papers.data_selection.plots import SAMPLER_STYLE, SYNTHETIC_COLOUR, fraction_figure, sweep_figure
+from mini_lib.papers.data_selection.plots import (
+    SAMPLER_STYLE,
+    SYNTHETIC_COLOUR,
+    fraction_figure,
+    score_distributions,
+    sweep_figure,
+)
 from mini_lib.papers.data_selection.samplers import SAMPLERS
 from tests.test_selection_sweep import AUROCS, LOSSES, fake_sweep
 
@@ -71,3 +77,14 @@ def test_sweep_figure_keeps_the_random_line_off_the_frame(random_loss):
         y = random_line.get_ydata()[0]
         assert y == pytest.approx(sweep.loc[(sweep.model == "large") & (sweep.sampler == "random"), column].mean())
         assert _inside(ax, y), (column, y, ax.get_ylim())
+
+
+def test_score_distributions_mark_the_clean_median_in_every_panel():
+    quality = np.array(["clean"] * 5 + ["word_salad"] * 3 + ["boilerplate"] * 2)
+    scores = {"log perplexity": np.arange(10.0), "P(yes) few_shot": np.linspace(0.2, 0.8, 10)}
+    fig = score_distributions(scores, quality)
+    assert len(fig.axes) == 2
+    for ax, values in zip(fig.axes, scores.values()):
+        median = next(line for line in ax.get_lines() if line.get_label() == "clean median")
+        assert median.get_xdata()[0] == pytest.approx(np.median(values[:5]))
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["clean", "boilerplate", "word_salad"]

@@ -7,8 +7,11 @@ reader can tell random from SemDeDup at a glance and finds each sampler in the s
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import seaborn as sns
 
+from mini_lib.corpora.noise import CLEAN
 from mini_lib.papers.data_selection.analysis import REAL_SCORERS
 from mini_lib.papers.data_selection.experiment import FULL, SWEEP_PREFIX
 
@@ -25,6 +28,22 @@ SAMPLER_STYLE: dict[str, dict[str, str]] = {
 SAMPLER_COLOURS: dict[str, str] = {name: style["color"] for name, style in SAMPLER_STYLE.items()}  # a seaborn palette
 SYNTHETIC_COLOUR = "tab:cyan"  # the sweep's label-plus-noise scorers: no sampler's colour
 Y_MARGIN = 0.12  # of the data range, above and below: a reference line never lies on the frame
+
+
+def score_distributions(scores: dict[str, np.ndarray], quality: np.ndarray):
+    """One panel per score: its values by quality label (box and points), with the clean documents' median as a
+    dashed line, so that a kind scored above or below clean text shows at a glance."""
+    order = [CLEAN] + sorted(set(quality) - {CLEAN})
+    fig, axes = plt.subplots(1, len(scores), figsize=(5.5 * len(scores), 3.8), squeeze=False)
+    for ax, (name, values) in zip(axes[0], scores.items()):
+        frame = pd.DataFrame({name: values, "quality": quality})
+        sns.boxplot(data=frame, x=name, y="quality", order=order, ax=ax, color="lightgray", fliersize=0)
+        sns.stripplot(data=frame, x=name, y="quality", order=order, ax=ax, size=2, alpha=0.5)
+        ax.axvline(float(np.median(values[quality == CLEAN])), color="black", ls="--", lw=1, label="clean median")
+        ax.set_title(f"{name} by quality label")
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
 
 
 def fraction_figure(summary: pd.DataFrame):
