@@ -490,11 +490,15 @@ def test_loss_curves_figure_draws_training_lines_and_validation_points():
                           for rate in (0.0, 1.0) for s in range(1, 21)])
     curves = pd.DataFrame([{"size": 1.0, "rate": rate, "seed": 0, "step": s, "val_loss": 4.0 + rate * s / 10}
                            for rate in (0.0, 1.0) for s in (10, 20)])
-    fig = loss_curves_figure(train, curves, 1.0, smooth=1)
+    seeds = pd.concat([curves, curves.assign(seed=1, val_loss=curves.val_loss + 0.2)])  # sd 0.1414 at every step
+    fig = loss_curves_figure(train, seeds, 1.0, smooth=1)
     (ax,) = fig.axes
-    drawn = [line for line in ax.lines if len(line.get_xdata())]
+    drawn = [line for line in ax.lines if len(line.get_xdata()) and line.get_marker() in ("None", "o")]  # not caps
     assert [len(line.get_xdata()) for line in drawn] == [20, 2, 20, 2]  # per rate: training line, validation points
     assert drawn[2].get_ydata()[-1] == pytest.approx(2.0) and drawn[3].get_marker() == "o"
+    assert drawn[3].get_ydata().tolist() == pytest.approx([5.1, 6.1])  # the mean over seeds
+    bars = [c for c in ax.collections if len(c.get_segments()) == 2]
+    assert [seg[1][1] - seg[0][1] for seg in bars[1].get_segments()] == pytest.approx([2 * 0.2 / 2 ** 0.5] * 2)
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["0%", "100%"]
     plt.close(fig)
 

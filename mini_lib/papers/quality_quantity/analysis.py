@@ -127,13 +127,14 @@ def train_vs_validation(results: pd.DataFrame, curves: pd.DataFrame) -> pd.DataF
     """Per (size, rate), over seeds: the training loss at the end (``final_train_loss``, the mean of the last
     steps) beside the validation loss at the end, its lowest evaluation and the step of it (on the curve
     averaged over seeds), and ``climb_after_lowest`` = end - lowest (0 when it ends at its lowest). A model
-    that memorises its training data shows a low training loss and a validation loss that climbs."""
-    mean_curve = curves.groupby(["size", "rate", "step"]).val_loss.mean().reset_index()
+    that memorises its training data shows a low training loss and a validation loss that climbs. The end is
+    the averaged curve's last point (the final evaluation), so the climb is never negative."""
+    mean_curve = curves.groupby(["size", "rate", "step"]).val_loss.mean().reset_index()  # in order of steps
     rows = []
     for (size, rate), cells in results.groupby(["size", "rate"]):
         curve = mean_curve[np.isclose(mean_curve["size"], size) & np.isclose(mean_curve.rate, rate)]
         lowest = curve.loc[curve.val_loss.idxmin()] if len(curve) else None
-        final = cells.val_loss.mean()
+        final = curve.val_loss.iloc[-1] if len(curve) else cells.val_loss.mean()
         rows.append({"size": size, "rate": rate, "final_train_loss": cells.final_train_loss.mean(),
                      "val_loss_final": final,
                      "val_loss_lowest": np.nan if lowest is None else lowest.val_loss,

@@ -76,12 +76,14 @@ def duplication_heatmap(frame: pd.DataFrame, values: str, ax, fmt: str = ".3f", 
 def loss_curves_figure(train_losses: pd.DataFrame, curves: pd.DataFrame, size: float, smooth: int = 10):
     """At one ``size``, per duplication rate (one colour each, means over seeds): the training loss at every
     step (its centred mean over ``smooth`` steps) and the validation loss at the steps it was measured, as
-    points, on one axis. The training loss is measured on the cell's own batches, which at 100% duplication
-    are one story over and over, so the two show what the model learns and what it generalises."""
+    points with the seeds' standard deviation as bars, on one axis. The training loss is measured on the
+    cell's own batches, which at 100% duplication are one story over and over, so the two show what the model
+    learns and what it generalises."""
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     train = train_losses[np.isclose(train_losses["size"], size)].groupby(["rate", "step"]).train_loss.mean()
-    val = curves[np.isclose(curves["size"], size)].groupby(["rate", "step"]).val_loss.mean()
+    by_step = curves[np.isclose(curves["size"], size)].groupby(["rate", "step"]).val_loss
+    val, spread = by_step.mean(), by_step.std().fillna(0.0)  # one seed: no bar
     for i, rate in enumerate(sorted(set(train.index.get_level_values("rate")) | set(val.index.get_level_values("rate")))):
         colour = colours[i % len(colours)]
         if rate in train.index.get_level_values("rate"):
@@ -89,10 +91,11 @@ def loss_curves_figure(train_losses: pd.DataFrame, curves: pd.DataFrame, size: f
             ax.plot(steps.index, steps.rolling(smooth, min_periods=1, center=True).mean(), color=colour,
                     label=f"{rate:.0%}")
         if rate in val.index.get_level_values("rate"):
-            ax.plot(val.loc[rate].index, val.loc[rate], "o", color=colour, markersize=7, markeredgecolor="black",
-                    label="_" if rate in train.index.get_level_values("rate") else f"{rate:.0%}")
+            ax.errorbar(val.loc[rate].index, val.loc[rate], yerr=spread.loc[rate], fmt="o", color=colour,
+                        markersize=7, markeredgecolor="black", capsize=3,
+                        label="_" if rate in train.index.get_level_values("rate") else f"{rate:.0%}")
     ax.plot([], [], color="grey", label=f"training loss (mean of {smooth} steps)")
-    ax.plot([], [], "o", color="grey", markeredgecolor="black", label="validation loss")
+    ax.plot([], [], "o", color="grey", markeredgecolor="black", label="validation loss (bars: seed sd)")
     ax.set(xlabel="step", ylabel="loss (nats/token)",
            title=f"Training and validation loss by duplication rate ({size:.0%} of the stories)")
     ax.legend(title="duplication rate", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: no curve hidden
