@@ -50,10 +50,19 @@ class KillAt:
         return data_fingerprint(self.data)
 
 
+def skewed(weights: np.ndarray):
+    """example_weights for train(): each batch's examples weighted by ``weights``, summing to 1."""
+    def weigh(step: int, indices: np.ndarray) -> np.ndarray:
+        return weights[indices] / weights[indices].sum()
+
+    return weigh
+
+
 def cells(steps: int = STEPS, kill_at: int | None = None, precision: str = "fp32", device: str = "cpu") -> list[GridCell]:
     """Three cells of one shape that differ in everything a cell keeps for itself: initial weights,
-    data (two corpora), data order, lr, warmup, weight decay, betas and clipping (cell 1 clips hard),
-    with evaluations, checkpoints every 3 steps and gradient accumulation (2 micro-batches)."""
+    data (two corpora), data order, loss weights (cell 0's are skewed), lr, warmup, weight decay, betas
+    and clipping (cell 1 clips hard), with evaluations, checkpoints every 3 steps and gradient
+    accumulation (2 micro-batches)."""
     tokenizer, blocks = tiny_setup()
     rng = np.random.default_rng(0)
     other = PackedBlocks(tokens=rng.integers(0, len(tokenizer), (48, 32), dtype=np.int32),
@@ -65,8 +74,10 @@ def cells(steps: int = STEPS, kill_at: int | None = None, precision: str = "fp32
     data = [blocks, other, blocks]
     if kill_at is not None:
         data[2] = KillAt(blocks, kill_at, 4, configs[2].seed)
+    kwargs = [{"example_weights": skewed(np.linspace(0.1, 2.0, len(blocks)))}, {}, {}]
     return [GridCell(name=f"cell{i}", tags={"i": i}, make_model=lambda i=i: tiny_model(len(tokenizer), seed=i),
-                     train_data=d, val_data=blocks, config=c) for i, (c, d) in enumerate(zip(configs, data))]
+                     train_data=d, val_data=blocks, config=c, train_kwargs=k)
+            for i, (c, d, k) in enumerate(zip(configs, data, kwargs))]
 
 
 def records(folder) -> list[dict]:
