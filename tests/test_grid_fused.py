@@ -219,3 +219,26 @@ def test_a_make_model_that_builds_other_weights_each_call_is_refused_before_trai
     with pytest.raises(ConfigError, match="cell0: make_model"):
         run_grid([cell], tmp_path)
     assert not (tmp_path / "cell0" / "records.jsonl").exists()
+
+
+def test_a_cell_another_process_holds_is_waited_for_and_trained_here_if_it_never_finishes(tmp_path):
+    """The cell's result lock is held elsewhere (as by a worker that then dies): the grid trains the
+    other cells, waits, then takes the lock and trains the cell once itself."""
+    import threading
+
+    from mini_lib.core.locking import folder_lock
+
+    grid = cells()[:2]
+    (tmp_path / "cell0").mkdir()
+    with folder_lock(tmp_path / "cell0" / "result"):
+        worker = threading.Thread(target=run_grid, args=(grid, tmp_path))
+        worker.start()
+        for _ in range(600):  # cell1 is trained while cell0 waits
+            if (tmp_path / "cell1" / "result" / "cell.json").exists() or not worker.is_alive():
+                break
+            worker.join(0.1)
+        assert worker.is_alive() and not (tmp_path / "cell0" / "records.jsonl").exists()
+    worker.join(120)
+    assert not worker.is_alive()
+    assert [r["step"] for r in records(tmp_path / "cell0")] == list(range(1, STEPS + 1))
+    assert (tmp_path / "cell0" / "result" / "cell.json").exists() and not list(tmp_path.glob(".*replaced*"))

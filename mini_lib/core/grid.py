@@ -163,7 +163,7 @@ def groups(entries: list, fuse: int, key: Callable[[object], tuple | None]) -> l
 
 
 def run_grid(cells: list[GridCell], run_dir: "str | os.PathLike", *, mode: str = "named", fuse: int = 1,
-             client: object = None) -> GridResult:
+             client: object | None = None) -> GridResult:
     """Train every cell, reusing finished ones made with the same spec (see the module docstring for
     ``mode``); kept models of finished cells are loaded from disk.
 
@@ -254,15 +254,21 @@ def _train_missing(entries: list[_Entry], fuse: int) -> dict[str, Artefact]:
             todo = [entry for entry in mine if not _finished(entry)]
             built.update(_train_and_commit(todo))
     for entry in elsewhere:
-        while True:
-            try:
-                with folder_lock(entry.result):
-                    if not _finished(entry):
-                        built.update(_train_and_commit([entry]))
-                break
-            except ConfigError:
-                time.sleep(WAIT_S)
+        with ExitStack() as lock:
+            _wait_for_lock(lock, entry.result)
+            if not _finished(entry):
+                built.update(_train_and_commit([entry]))
     return built
+
+
+def _wait_for_lock(stack: ExitStack, folder: Path) -> None:
+    """Take the lock of ``folder`` into ``stack``, waiting while another process holds it."""
+    while True:
+        try:
+            stack.enter_context(folder_lock(folder))
+            return
+        except ConfigError:  # in use: its holder is training the cell
+            time.sleep(WAIT_S)
 
 
 def _train_and_commit(todo: list[_Entry]) -> dict[str, Artefact]:
