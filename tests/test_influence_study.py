@@ -19,7 +19,8 @@ def test_retraining_is_scored_on_fresh_items_that_are_not_in_the_pool():
 def test_the_collection_plan_counts_what_the_profile_collects():
     cpu = notebook_settings("04_gptfluence", "cpu")
     plan = study.collection_plan(cpu)
-    assert plan == ("2 task(s): sst2 37 runs (32 + 5 from the full pool for the unseen-data study); webnlg 32 runs; "
+    assert plan == ("2 tasks: sst2 37 runs (32 + 5 from the full pool for the unseen-data study); webnlg 32 runs; "
                     "sst2 with 40% of its labels flipped 6 runs; 48 steps each; regular runs split 25 fit / 2 early stopping / 5 held out")
     assert "sst2 9 runs (8 + 1" in study.collection_plan(replace(cpu, n_runs=8, unseen_runs=1))  # overrides are counted
     assert "flipped" not in study.collection_plan(replace(cpu, mislabel_runs=0))
+    assert study.collection_plan(replace(cpu, tasks=("webnlg",), unseen_task="webnlg")).startswith("1 task: webnlg 37 runs")

@@ -102,7 +102,7 @@ def signal_figure(signal: pd.DataFrame):
     sources = list(dict.fromkeys(signal["source"]))
     colours = dict(zip(settings, sns.color_palette("colorblind", len(settings))))
     height = 0.8 / len(settings)
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks) + 2.2, 0.5 * len(sources) * len(settings) + 1.6),
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks) + 2.2, 0.4 * len(sources) * len(settings) + 1.6),
                              squeeze=False, sharey=True, layout="constrained")
     for ax, task in zip(axes[0], tasks):
         for k, setting in enumerate(settings):

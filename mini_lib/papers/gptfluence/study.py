@@ -110,8 +110,9 @@ def collection_plan(s: GPTfluenceSettings) -> str:
         runs.append(f"{name} {s.n_runs + (s.unseen_runs if name == s.unseen_task else 0)} runs{extra}")
     if s.mislabel_runs:
         runs.append(f"{MISLABEL_TASK} with {s.flip_fraction:.0%} of its labels flipped {s.mislabel_runs} runs")
-    return (f"{len(s.tasks)} task(s): {'; '.join(runs)}; {collect_config(s).steps} steps each; regular runs split "
-            f"{s.n_fit} fit / {s.n_val} early stopping / {s.n_heldout} held out")
+    tasks = f"{len(s.tasks)} task{'s' if len(s.tasks) != 1 else ''}"
+    return (f"{tasks}: {'; '.join(runs)}; {collect_config(s).steps} steps each; regular runs split {s.n_fit} fit / "
+            f"{s.n_val} early stopping / {s.n_heldout} held out")
 
 
 def comparison_split(s: GPTfluenceSettings, collected: CollectedTask) -> RunSplit:
