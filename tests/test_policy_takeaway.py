@@ -102,4 +102,8 @@ def test_fit_plot_labels_the_loss_axis_in_plain_numbers():
     fig.canvas.draw()
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels() + ax.get_yticklabels(minor=True) if t.get_text()]
-    assert labels and not any("times" in label or "^" in label for label in labels)
+    assert len(labels) >= 3 and not any("times" in label or "^" in label for label in labels)
+    steps = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "10" in steps and not any("times" in label or "^" in label for label in steps)
+    assert plots._loss_ticks(pd.Series([0.095, 0.72])) == pytest.approx([0.1, 0.2, 0.3, 0.5])
+    assert plots._loss_ticks(pd.Series([5.27, 6.35])) == pytest.approx([5.4, 5.6, 5.8, 6.0, 6.2])

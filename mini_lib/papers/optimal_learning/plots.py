@@ -125,12 +125,22 @@ def fits(experiment: PolicyExperiment, title: str):
     sns.lineplot(data=frame, x="step", y="loss", hue="run", ax=ax, lw=2.5, alpha=0.5)
     sns.lineplot(data=frame[frame.in_fit_window], x="step", y="fitted", hue="run", ax=ax, ls="--", lw=1, legend=False)
     ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="desired loss", title=title + " (dashed: fit)")
-    plain = StrMethodFormatter("{x:.3g}")  # 0.3 and 6.2, not 3 x 10^-1 and 6.2 x 10^0
-    ax.xaxis.set_major_formatter(plain)
-    ax.yaxis.set_major_formatter(plain)
-    within_a_decade = frame.loss.max() < 10 * frame.loss.min()  # then the minor ticks are the only ones to label
-    ax.yaxis.set_minor_formatter(plain if within_a_decade else NullFormatter())
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 1, 10, 100, not 10^0, 10^1, 10^2
+    ax.set_yticks(_loss_ticks(frame[["loss", "fitted"]].stack().dropna()))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:.3g}"))  # 0.3 and 6.2, not 3 x 10^-1 and 6.2 x 10^0
+    ax.yaxis.set_minor_formatter(NullFormatter())
     return fig
+
+
+def _loss_ticks(values: pd.Series) -> list[float]:
+    """Round ticks for a log-scaled loss axis: 1, 2, 3 and 5 times a power of 10 within the values' range, or, when
+    fewer than three of those fall in it (a loss between 5.3 and 6.4), evenly spaced round values (5.4, 5.6, ...)."""
+    low, high = float(values.min()), float(values.max())
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks = [m * 10.0 ** k for k in decades for m in (1, 2, 3, 5) if low <= m * 10.0 ** k <= high]
+    if len(ticks) < 3:
+        ticks = [v for v in MaxNLocator(nbins=6).tick_values(low, high) if low <= v <= high]
+    return ticks
 
 
 def identifiability(ident: pd.DataFrame, policy_steps: int, title: str):
