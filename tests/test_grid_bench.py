@@ -184,16 +184,16 @@ def test_precision_rounds_alternate_and_keep_each_best_so_a_busy_round_cannot_fl
     assert calls == ["fp32", "bf16"] * 3
     assert table["tokens_per_s"].tolist() == [100.0, 81.0]
     assert table["noise"].tolist() == pytest.approx([0.02, 1 / 81])  # best vs second best
-    assert table["verdict"].iloc[1] == "bf16: slower than fp32 (0.81x, beyond the 2% spread of the best rounds)"
+    assert table["verdict"].iloc[1] == "bf16: slower than fp32, 0.81x its speed (beyond the 2% spread of the best rounds)"
 
 
 def test_precision_verdict_names_a_difference_only_beyond_the_noise(monkeypatch):
     _scripted_throughput(monkeypatch, {"fp32": [100.0, 90.0, 95.0], "bf16": [97.0, 96.0, 50.0]})
     table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16"), steps=5, batch_size=4, device="cpu")
-    assert table["verdict"].iloc[1] == "bf16: no measurable difference from fp32 (0.97x, within the 5% spread of the best rounds)"
+    assert table["verdict"].iloc[1] == "bf16: 0.97x the speed of fp32, but a row's two best rounds differ by up to 5%, so this run cannot tell the two apart"
     _scripted_throughput(monkeypatch, {"fp32": [100.0, 98.0, 99.0], "bf16": [130.0, 129.0, 131.0]})
     table = precision_table("pythia-1m", _random_blocks(), 512, ("fp32", "bf16"), steps=5, batch_size=4, device="cpu")
-    assert table["verdict"].iloc[1] == "bf16: faster than fp32 (1.31x, beyond the 1% spread of the best rounds)"
+    assert table["verdict"].iloc[1] == "bf16: faster than fp32, 1.31x its speed (beyond the 1% spread of the best rounds)"
     with pytest.raises(ConfigError, match="rounds must be >= 2"):
         precision_table("pythia-1m", _random_blocks(), 512, ("fp32",), steps=5, batch_size=4, device="cpu", rounds=1)
 

@@ -42,18 +42,6 @@ def test_equal_compute_readings_say_which_size_is_lower_where_both_ran():
     assert "do not overlap" in analysis.equal_compute_readings(apart, SUMMARY)[0]
 
 
-def test_speed_verdicts_follow_the_numbers():
-    table = pd.DataFrame({"precision": ["fp32", "bf16", "bf16"], "compile": [False, False, True],
-                          "tokens_per_s": [1000.0, 700.0, 2000.0], "noise": [0.05, 0.37, 0.02]})
-    reference, unclear, faster = analysis.speed_verdicts(table)
-    assert reference == "fp32: the reference"
-    assert unclear == ("bf16: 0.70x the speed of fp32, but a row's two best rounds differ by up to 37%, so this run "
-                       "cannot tell the two apart")
-    assert faster == "bf16+compile: faster than fp32, 2.00x its speed (beyond the 5% spread of the best rounds)"
-    slower = analysis.speed_verdicts(table.assign(noise=[0.05, 0.1, 0.02]))[1]
-    assert slower == "bf16: slower than fp32, 0.70x its speed (beyond the 10% spread of the best rounds)"
-
-
 def test_mfu_on_a_cpu_is_against_a_measured_matrix_multiplication_and_leaves_the_random_state_alone():
     before = torch.random.get_rng_state()
     peak, where = analysis.mfu_peak(torch.device("cpu"), "fp32")

@@ -36,13 +36,13 @@ from mini_lib.core.errors import ConfigError
 VERDICTS = ("holds", "reversed", "within noise", "not run")
 IN_SHORT = {
     "holds": "Our run shows it too, beyond its noise.",
-    "reversed": "Our run shows the opposite of the paper.",
+    "reversed": "Our run shows the opposite of {the_reference}.",
     "within noise": "Our run cannot tell: the difference is smaller than its noise.",
     "not run": "This profile does not test it.",
 }
 IN_SHORT_NO_DIFFERENCE = {
-    "holds": "Our run cannot tell them apart either, as the paper says.",
-    "reversed": "Our run finds a difference where the paper finds none.",
+    "holds": "Our run cannot tell them apart either, {as_claimed}.",
+    "reversed": "Our run finds a difference where {the_reference} finds none.",
     "within noise": "Our run is too noisy to tell no difference from a small one.",
     "not run": "This profile does not test it.",
 }
@@ -69,8 +69,12 @@ class Claim:
     @property
     def in_short(self) -> str:
         """The verdict as one plain sentence, which reads the right way for a claim of a difference and for a
-        claim of none (where "holds" means our run sees no difference either)."""
-        return (IN_SHORT_NO_DIFFERENCE if self.no_difference else IN_SHORT)[self.verdict]
+        claim of none (where "holds" means our run sees no difference either), and for a tutorial's own check,
+        which has an expectation rather than a paper."""
+        sentence = (IN_SHORT_NO_DIFFERENCE if self.no_difference else IN_SHORT)[self.verdict]
+        if self.paper:
+            return sentence.format(the_reference="the paper", as_claimed="as the paper says")
+        return sentence.format(the_reference="what was expected", as_claimed="as expected")
 
     @property
     def holds(self) -> bool | None:

@@ -381,17 +381,19 @@ def precision_table(
 
 
 def precision_verdict(row, first) -> str:
-    """``row`` against the first row of a precision table, in words: "faster" or "slower" only when the
-    gap is larger than either row's noise (the spread of its two best rounds), so a verdict never rests on
-    one lucky or disturbed round."""
+    """``row`` against the first row of a precision table, in words that follow its numbers: the speed as a
+    multiple of the first row's, called "faster" or "slower" only when the gap is larger than either row's noise
+    (the spread of its two best rounds), so a verdict never rests on one lucky or disturbed round; otherwise
+    it says that this run cannot tell the two apart."""
     name = row["precision"] + ("+compile" if row["compile"] else "")
     if (row["precision"], row["compile"]) == (first["precision"], first["compile"]):
         return f"{name}: the reference"
-    margin = max(row["noise"], first["noise"])
-    change = row["speedup_vs_first"] - 1
-    if abs(change) <= margin:
-        return (f"{name}: no measurable difference from {first['precision']} ({row['speedup_vs_first']:.2f}x, "
-                f"within the {margin:.0%} spread of the best rounds)")
+    ratio, margin = row["speedup_vs_first"], max(row["noise"], first["noise"])
+    if abs(ratio - 1) <= margin:
+        return (f"{name}: {ratio:.2f}x the speed of {first['precision']}, but a row's two best rounds differ by up "
+                f"to {margin:.0%}, so this run cannot tell the two apart")
+    return (f"{name}: {'faster' if ratio > 1 else 'slower'} than {first['precision']}, {ratio:.2f}x its speed "
+            f"(beyond the {margin:.0%} spread of the best rounds)")
     word = "faster" if change > 0 else "slower"
     return (f"{name}: {word} than {first['precision']} ({row['speedup_vs_first']:.2f}x, beyond the {margin:.0%} "
             f"spread of the best rounds)")

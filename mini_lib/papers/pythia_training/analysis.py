@@ -72,27 +72,6 @@ def equal_compute_readings(curves: pd.DataFrame, summary: pd.DataFrame, name: st
     return readings
 
 
-def speed_verdicts(table: pd.DataFrame) -> list[str]:
-    """The precision table's verdicts in words that follow its numbers: every row states its speed as a
-    multiple of the first row's, and calls it faster or slower only when the gap is larger than the
-    spread of either row's two best rounds (``noise``); otherwise it says that this run cannot tell."""
-    first = table.iloc[0]
-    verdicts = []
-    for _, row in table.iterrows():
-        name = row["precision"] + ("+compile" if row["compile"] else "")
-        if (row["precision"], row["compile"]) == (first["precision"], first["compile"]):
-            verdicts.append(f"{name}: the reference")
-            continue
-        ratio, margin = row["tokens_per_s"] / first["tokens_per_s"], max(row["noise"], first["noise"])
-        if abs(ratio - 1) <= margin:
-            verdicts.append(f"{name}: {ratio:.2f}x the speed of {first['precision']}, but a row's two best rounds "
-                            f"differ by up to {margin:.0%}, so this run cannot tell the two apart")
-        else:
-            verdicts.append(f"{name}: {'faster' if ratio > 1 else 'slower'} than {first['precision']}, {ratio:.2f}x "
-                            f"its speed (beyond the {margin:.0%} spread of the best rounds)")
-    return verdicts
-
-
 def mfu_peak(device: torch.device, precision: str) -> tuple[float, str]:
     """The peak FLOP/s that MFU divides by, and where it comes from: the vendor table (``core.hardware``) for
     a GPU it lists; otherwise (a CPU) the best rate of a square matrix multiplication measured here, the
