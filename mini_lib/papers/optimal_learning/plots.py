@@ -126,7 +126,7 @@ def fits(experiment: PolicyExperiment, title: str):
     sns.lineplot(data=frame[frame.in_fit_window], x="step", y="fitted", hue="run", ax=ax, ls="--", lw=1, legend=False)
     ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="desired loss", title=title + " (dashed: fit)")
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 1, 10, 100, not 10^0, 10^1, 10^2
-    ax.set_yticks(_loss_ticks(frame[["loss", "fitted"]].stack().dropna()))
+    ax.set_yticks(_loss_ticks(pd.concat([frame.loss, frame.fitted[frame.in_fit_window]])))  # what is drawn
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:.3g}"))  # 0.3 and 6.2, not 3 x 10^-1 and 6.2 x 10^0
     ax.yaxis.set_minor_formatter(NullFormatter())
     return fig
