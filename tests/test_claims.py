@@ -67,6 +67,6 @@ def test_the_plain_sentence_reads_the_right_way_for_a_claim_of_no_difference():
     assert in_short("holds", False) != in_short("holds", True)
     own_check = Claim("", "resuming changes nothing", "this notebook", "0", "0.0", "r", "holds", no_difference=True)
     assert own_check.in_short == "Our run cannot tell them apart either, as expected."
-    assert "{" not in "".join(Claim("", "y", "z", "1", "2", "r", v, no_difference=f).in_short
-                              for v in VERDICTS for f in (False, True))
+    assert not any("paper" in Claim("", "y", "z", "1", "2", "r", v, no_difference=f).in_short
+                   for v in VERDICTS for f in (False, True))
     assert {in_short(v, flag) for v in VERDICTS for flag in (False, True)} >= {"This profile does not test it."}

@@ -64,7 +64,7 @@ def _recipe() -> pd.DataFrame:
 
 
 def _suite() -> pd.DataFrame:
-    return suite_vs_ours(pd.DataFrame({"parameters": [1, 2], "val_loss": [5.0, 4.0]}), 3.0, 3.0)
+    return suite_vs_ours(pd.DataFrame({"preset": ["pythia-1m", "pythia-14m"], "parameters": [1, 2], "val_loss": [5.0, 4.0]}), 3.0, 3.0)
 
 
 BUILDERS = {  # "file:function" -> the table it builds from small inputs (those of the module's own tests)

@@ -39,7 +39,7 @@ def test_suite_claims_hold_on_the_published_counts_an_exact_resume_and_falling_l
     # ordered by the parameters each model has in the run, not by the number in its name
     assert size.ours == "pythia-1m (0.84M): 5.000, pythia-14m (1.71M): 4.500, pythia-3m (2.51M): 4.000"
     assert "in brackets" in size.note
-    assert resume.no_difference and resume.in_short == "Our run cannot tell them apart either, as the paper says."
+    assert resume.no_difference and resume.in_short == "Our run cannot tell them apart either, as expected."
     assert not counts.no_difference and not size.no_difference
 
 

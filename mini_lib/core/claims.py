@@ -36,16 +36,19 @@ from mini_lib.core.errors import ConfigError
 VERDICTS = ("holds", "reversed", "within noise", "not run")
 IN_SHORT = {
     "holds": "Our run shows it too, beyond its noise.",
-    "reversed": "Our run shows the opposite of {the_reference}.",
+    "reversed": "Our run shows the opposite of the paper.",
     "within noise": "Our run cannot tell: the difference is smaller than its noise.",
     "not run": "This profile does not test it.",
 }
 IN_SHORT_NO_DIFFERENCE = {
-    "holds": "Our run cannot tell them apart either, {as_claimed}.",
-    "reversed": "Our run finds a difference where {the_reference} finds none.",
+    "holds": "Our run cannot tell them apart either, as the paper says.",
+    "reversed": "Our run finds a difference where the paper finds none.",
     "within noise": "Our run is too noisy to tell no difference from a small one.",
     "not run": "This profile does not test it.",
 }
+# A tutorial's own check has an expectation, not a paper: its sentences say so.
+WITHOUT_A_PAPER = {"as the paper says": "as expected", "where the paper finds none": "where none was expected",
+                   "the opposite of the paper": "the opposite of what was expected"}
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,9 @@ class Claim:
         claim of none (where "holds" means our run sees no difference either), and for a tutorial's own check,
         which has an expectation rather than a paper."""
         sentence = (IN_SHORT_NO_DIFFERENCE if self.no_difference else IN_SHORT)[self.verdict]
-        if self.paper:
-            return sentence.format(the_reference="the paper", as_claimed="as the paper says")
-        return sentence.format(the_reference="what was expected", as_claimed="as expected")
+        for words, instead in ({} if self.paper else WITHOUT_A_PAPER).items():
+            sentence = sentence.replace(words, instead)
+        return sentence
 
     @property
     def holds(self) -> bool | None:
