@@ -124,7 +124,14 @@ def _cli(notebooks: Path, runs: Path, *args: str, **popen) -> subprocess.Popen:
     """)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MINI_LIB_RUNS": str(runs), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-c", code], env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, **popen)
+                            stderr=subprocess.PIPE, preexec_fn=_ctrl_c_as_in_a_terminal, **popen)
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A shell without job control that starts the tests in the background (``pytest &``) ignores SIGINT, and
+    a child inherits an ignored signal, so Python would never raise KeyboardInterrupt in it. A user's run
+    in a terminal gets Ctrl-C: give the child the default disposition, as a terminal's process has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_cell(proc: subprocess.Popen, number: str) -> None:

@@ -17,12 +17,18 @@ def _points(column: str, low: float, high: float) -> pd.DataFrame:
     return pd.DataFrame({column: x, "val_loss": 3.0 * (x / low) ** -0.1, "frontier": True})
 
 
-def test_every_axis_of_the_power_law_figure_has_labelled_ticks():
-    n, d, c = _points("non_embedding", 2e4, 1e5), _points("tokens", 3e5, 1.2e6), _points("flops", 4e9, 3e10)
+def _drawn_power_laws(n_span: tuple, d_span: tuple, c_span: tuple):
+    """The power-law figure of points spread over these spans of N, D and C, drawn."""
+    n, d, c = _points("non_embedding", *n_span), _points("tokens", *d_span), _points("flops", *c_span)
     fits = ScalingFits(fit_power_law(n.non_embedding, n.val_loss), fit_power_law(d.tokens, d.val_loss),
                        fit_power_law(c.flops, c.val_loss), n, d, c)
     fig = plot_power_laws(fits)
     fig.canvas.draw()
+    return fig
+
+
+def test_every_axis_of_the_power_law_figure_has_labelled_ticks():
+    fig = _drawn_power_laws((2e4, 1e5), (3e5, 1.2e6), (4e9, 3e10))
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):  # every span here is under a decade: no ticks of the log axis's own
             labels = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
@@ -42,11 +48,7 @@ def _gaps(axis) -> list[float]:
 
 def test_power_law_tick_labels_never_run_into_each_other():
     # spans like a cpu run's: N over 1.5 decades, where five labels such as 142.2k and 267.0k nearly touched
-    n, d, c = _points("non_embedding", 2.5e4, 7.9e5), _points("tokens", 4.9e4, 2e5), _points("flops", 5e9, 2e12)
-    fits = ScalingFits(fit_power_law(n.non_embedding, n.val_loss), fit_power_law(d.tokens, d.val_loss),
-                       fit_power_law(c.flops, c.val_loss), n, d, c)
-    fig = plot_power_laws(fits)
-    fig.canvas.draw()
+    fig = _drawn_power_laws((2.5e4, 7.9e5), (4.9e4, 2e5), (5e9, 2e12))
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             assert min(_gaps(axis)) >= 2, f"{ax.get_title()}: {axis.axis_name} tick labels crowd: {_gaps(axis)}"

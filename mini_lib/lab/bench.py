@@ -317,13 +317,18 @@ def main(argv: list[str] | None = None) -> dict:
         variants.append(("hf_trainer", not args.compile))
     report = compare(preset, blocks, vocab, config, rounds=args.rounds, warmup=warmup, variants=variants)
     report["command"] = "python -m mini_lib bench " + " ".join(argv)
-    from mini_lib.core.paths import runs_dir, write_text_atomic
-
-    out = Path(args.out) if args.out else runs_dir() / "bench" / f"train-{device}-{preset}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps(report, indent=2))
+    out = write_report(report, args.out, f"train-{device}-{preset}")
     print(format_report(report) + f"\n(written to {out})")
     return report
+
+
+def write_report(report: dict, out: "str | None", stem: str) -> Path:
+    """A bench's JSON at ``out``, or under ``runs/bench/`` named by ``stem`` and the time of the run."""
+    from mini_lib.core.paths import runs_dir, write_text_atomic
+
+    path = Path(out) if out else runs_dir() / "bench" / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, json.dumps(report, indent=2))
 
 
 def format_report(report: dict) -> str:
@@ -394,6 +399,3 @@ def precision_verdict(row, first) -> str:
                 f"to {margin:.0%}, so this run cannot tell the two apart")
     return (f"{name}: {'faster' if ratio > 1 else 'slower'} than {first['precision']}, {ratio:.2f}x its speed "
             f"(beyond the {margin:.0%} spread of the best rounds)")
-    word = "faster" if change > 0 else "slower"
-    return (f"{name}: {word} than {first['precision']} ({row['speedup_vs_first']:.2f}x, beyond the {margin:.0%} "
-            f"spread of the best rounds)")

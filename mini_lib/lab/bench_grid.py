@@ -140,10 +140,8 @@ def main(argv: list[str]) -> dict:
     if precision == "fp32" and report["max_final_loss_difference"] > LOSS_AGREEMENT:
         raise ConfigError(f"together and one at a time disagree: final losses differ by {report['max_final_loss_difference']:.2e}")
     report["command"] = "python -m mini_lib bench grid " + " ".join(argv)
-    from mini_lib.core.paths import runs_dir, write_text_atomic
+    from mini_lib.lab.bench import write_report
 
-    out = Path(args.out) if args.out else runs_dir() / "bench" / f"grid-{device}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps(report, indent=2))
+    out = write_report(report, args.out, f"grid-{device}")
     print(format_report(report) + f"\n(written to {out})")
     return report
