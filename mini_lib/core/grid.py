@@ -109,10 +109,15 @@ def _cell_spec(cell: GridCell, model: torch.nn.Module, data_key: Callable[[objec
     settings = {
         "name": cell.name, "tags": cell.tags,
         "train": {k: v for k, v in asdict(cell.config).items() if k not in RESUMABLE_CHANGES},
-        "model": shape, "initial_weights": tensors_fingerprint(list(model.state_dict().values())[:4]),
+        "model": shape, "initial_weights": _initial_weights(model),
         "train_kwargs": cell.train_kwargs,
     }
     return Spec("grid-cell", CELL_VERSION, settings, {"train": data_key(cell.train_data), "val": data_key(cell.val_data)})
+
+
+def _initial_weights(model: torch.nn.Module) -> str:
+    """The fingerprint of a model's first tensors: enough to tell one seed's initial weights from another's."""
+    return tensors_fingerprint(list(model.state_dict().values())[:4])
 
 
 @dataclass
@@ -136,7 +141,7 @@ class _Entry:
     def model(self) -> torch.nn.Module:
         """The cell's initial model, built again: it must have the initial weights its spec records."""
         model = self.cell.make_model()
-        if tensors_fingerprint(list(model.state_dict().values())[:4]) != self.spec.settings["initial_weights"]:
+        if _initial_weights(model) != self.spec.settings["initial_weights"]:
             raise ConfigError(f"cell {self.cell.name}: make_model() built other initial weights on a second call; "
                               "it must build the same model every time (seed it)")
         return model
