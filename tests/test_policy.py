@@ -5,11 +5,14 @@ from dataclasses import replace
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from mini_lib.core.errors import ConfigError
+from mini_lib.papers.optimal_learning import derivatives
 from mini_lib.papers.optimal_learning.optimise import PolicyConfig, optimise_policy, pgd_step
 from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_perceptron_task, perceptron_losses
 from mini_lib.papers.optimal_learning.simplex import project_to_simplex
+from mini_lib.papers.optimal_learning.tiny_lm import TinyLMConfig, make_tiny_lm_problem
 from mini_lib.papers.optimal_learning.unrolled import policy_gradient, simulate, uniform_policy
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -178,3 +181,54 @@ def test_simulate_records_the_held_out_test_loss_only_when_asked():
     assert simulate(problem, 0.5, steps=4).test_losses is None
     with pytest.raises(ConfigError, match="test set"):
         simulate(replace(problem, test=None), 0.5, steps=4, with_test=True)
+
+
+def test_perceptron_closed_form_derivatives_equal_torch_func():
+    closed = _tiny_task().problem
+    assert closed.closed_form is not None, "the perceptron task should carry its closed-form derivatives"
+    autodiff = replace(closed, closed_form=None)
+    gen = torch.Generator().manual_seed(7)
+    theta, v = (torch.randn(closed.theta0.shape, generator=gen, dtype=torch.float64) for _ in range(2))
+    weights = _random_policy(1, closed.n_train, seed=8)[0]
+    for name, call in {
+        "weighted_train_grad": lambda p: derivatives.weighted_train_grad(p, theta, weights),
+        "desired_grad": lambda p: derivatives.desired_grad(p, theta),
+        "hvp_and_directional": lambda p: torch.cat(derivatives.hvp_and_directional(p, theta, weights, v)),
+        "directional_derivatives": lambda p: derivatives.directional_derivatives(p, theta, v),
+    }.items():
+        assert torch.allclose(call(closed), call(autodiff), rtol=1e-12, atol=1e-15), name
+    gamma = _random_policy(6, closed.n_train, seed=9)
+    fast, reference = policy_gradient(closed, gamma, 0.3), policy_gradient(autodiff, gamma, 0.3)
+    assert torch.allclose(fast.grad, reference.grad, rtol=1e-10, atol=1e-15)
+    assert fast.objective == pytest.approx(reference.objective, rel=1e-13)
+
+
+class _CountHostSyncs(TorchDispatchMode):
+    """Counts the operations that copy a tensor's value to the host (.item(), float(), bool())."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.syncs = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.syncs += func.overloadpacket is torch.ops.aten._local_scalar_dense
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("setting", ["perceptron", "tiny_lm"])
+def test_an_outer_epoch_waits_on_the_device_once_whatever_t(setting):
+    """On a GPU a host sync per inner step would stall the kernel queue: an epoch reads J and checks that the
+    stepped policy is finite, then one more read of the final J, however many inner steps T there are."""
+    if setting == "perceptron":
+        problem = make_perceptron_task(PerceptronSetup(dim=8, n_train=16, n_desired=4)).problem
+    else:
+        config = TinyLMConfig(vocab_size=20, d_model=8, n_heads=2, seq_len=6)
+        tokens = torch.randint(0, 20, (12, 7), generator=torch.Generator().manual_seed(0))
+        problem = make_tiny_lm_problem(tokens[:8], tokens[8:], config, chunk_size=4)
+    syncs, epochs = {}, 2
+    for steps in (3, 9):
+        with _CountHostSyncs() as counter:
+            optimise_policy(problem, PolicyConfig(steps=steps, eta=0.1, outer_epochs=epochs, outer_lr=0.1,
+                                                  checkpoint_every=2))
+        syncs[steps] = counter.syncs
+    assert syncs[3] == syncs[9] == 2 * epochs + 1, syncs

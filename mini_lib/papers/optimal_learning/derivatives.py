@@ -10,6 +10,9 @@ between calls and memory follows the chunk size:
   dot products the policy gradient (v = a_{t+1}) and the Learning-Law contributions (v = grad L_dsr)
   need, so per-example gradients (N x P) are never materialised; the tangent of the vectorised
   per-example loss vector carries them.
+
+A problem with ``closed_form`` derivatives (the perceptron) gets those instead: the same values from a few
+matrix products, without the transforms' bookkeeping.
 """
 
 import torch
@@ -33,6 +36,8 @@ def mean_loss(problem: PolicyProblem, theta: Tensor, data: tuple[Tensor, ...]) -
 
 def desired_grad(problem: PolicyProblem, theta: Tensor) -> Tensor:
     """grad L_dsr(theta), shape (P,)."""
+    if problem.closed_form is not None:
+        return problem.closed_form.desired_grad(problem, theta)
     k = problem.n_desired
     return sum(grad(lambda th, b=batch: problem.example_losses(th, *b).sum() / k)(theta)
                for _, batch in problem.chunks(problem.desired))
@@ -40,6 +45,8 @@ def desired_grad(problem: PolicyProblem, theta: Tensor) -> Tensor:
 
 def weighted_train_grad(problem: PolicyProblem, theta: Tensor, weights: Tensor) -> Tensor:
     """grad sum_n w_n l_n(theta): the full-batch gradient under one policy row ``weights`` (N,)."""
+    if problem.closed_form is not None:
+        return problem.closed_form.weighted_train_grad(problem, theta, weights)
     return sum(grad(lambda th, b=batch, w=weights[rows]: (w * problem.example_losses(th, *b)).sum())(theta)
                for rows, batch in problem.chunks(problem.train))
 
@@ -50,6 +57,8 @@ def hvp_and_directional(problem: PolicyProblem, theta: Tensor, weights: Tensor, 
     H_w is the Hessian of sum_n w_n l_n. The per-example losses are the ``aux`` output of the inner
     grad, so the outer jvp returns their tangents, i.e. the directional derivatives along v.
     """
+    if problem.closed_form is not None:
+        return problem.closed_form.hvp_and_directional(problem, theta, weights, v)
     hv = torch.zeros_like(theta)
     directional = []
     for rows, batch in problem.chunks(problem.train):
@@ -67,5 +76,7 @@ def hvp_and_directional(problem: PolicyProblem, theta: Tensor, weights: Tensor, 
 
 def directional_derivatives(problem: PolicyProblem, theta: Tensor, v: Tensor) -> Tensor:
     """[grad l_n(theta) . v]_n for every training example: one forward-mode pass, no Hessian."""
+    if problem.closed_form is not None:
+        return problem.closed_form.directional_derivatives(problem, theta, v)
     return torch.cat([jvp(lambda th, b=batch: problem.example_losses(th, *b), (theta,), (v,))[1]
                       for _, batch in problem.chunks(problem.train)])

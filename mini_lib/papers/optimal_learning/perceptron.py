@@ -13,6 +13,10 @@ Choices (the official data file is not generated in code, so the generator is ou
 - the model is the official one: logit = theta . x (no bias), loss = logistic / binary cross-entropy
   with logits, ``F.binary_cross_entropy_with_logits``; theta_0 ~ U(-1/sqrt(D), 1/sqrt(D)) like
   ``nn.Linear``'s default initialisation. The loss is in nats, so the compression ratio uses log 2.
+
+Its derivatives are short enough to write out (``LogisticDerivatives``): with z = X theta and s = sigmoid(z),
+the gradient is X^T (w (s - y)) and the Hessian along v is X^T (w s (1 - s) X v). The problem carries them, so
+a GD step costs a few matrix products instead of ``torch.func``'s transforms (``benchmarks/bench_policy.py``).
 """
 
 from dataclasses import dataclass
@@ -52,6 +56,28 @@ def perceptron_losses(theta: Tensor, x: Tensor, y: Tensor) -> Tensor:
     return F.binary_cross_entropy_with_logits(x @ theta, y, reduction="none")
 
 
+class LogisticDerivatives:
+    """``perceptron_losses``' derivatives in closed form (``problem.ClosedFormDerivatives``)."""
+
+    def weighted_train_grad(self, problem: PolicyProblem, theta: Tensor, weights: Tensor) -> Tensor:
+        x, y = problem.train
+        return x.T @ (weights * (torch.sigmoid(x @ theta) - y))
+
+    def desired_grad(self, problem: PolicyProblem, theta: Tensor) -> Tensor:
+        x, y = problem.desired
+        return x.T @ (torch.sigmoid(x @ theta) - y) / y.shape[0]
+
+    def hvp_and_directional(self, problem: PolicyProblem, theta: Tensor, weights: Tensor,
+                            v: Tensor) -> tuple[Tensor, Tensor]:
+        x, y = problem.train
+        s, along_v = torch.sigmoid(x @ theta), x @ v
+        return x.T @ (weights * s * (1 - s) * along_v), (s - y) * along_v
+
+    def directional_derivatives(self, problem: PolicyProblem, theta: Tensor, v: Tensor) -> Tensor:
+        x, y = problem.train
+        return (torch.sigmoid(x @ theta) - y) * (x @ v)
+
+
 def make_perceptron_task(setup: PerceptronSetup = PerceptronSetup(), *, dtype: torch.dtype = torch.float32,
                          chunk_size: int | None = None) -> PerceptronTask:
     """Draw teacher, data and theta_0 from ``setup.seed`` and wrap them as a ``PolicyProblem``."""
@@ -83,5 +109,6 @@ def make_perceptron_task(setup: PerceptronSetup = PerceptronSetup(), *, dtype: t
         theta0=theta0.to(dtype),
         chunk_size=chunk_size,
         test=(x_test.to(dtype), y_test.to(dtype)),
+        closed_form=LogisticDerivatives(),
     )
     return PerceptronTask(problem=problem, teacher=teacher.to(dtype), flipped=flipped, setup=setup)
