@@ -43,7 +43,7 @@ KEY_VALUES = {
                       "gpu": {"n_runs": 32, "n_fit": 25, "lr": 1e-4, "orders": (1, 2, 3, 5, 10)}},
     "05_optimal_learning": {"smoke": {"perceptron_steps": 100, "lm_outer_lr": 10.0, "perceptron_fit_steps": ()},
                             "cpu": {"perceptron_steps": 500, "lm_eta": 1.0, "lm_d_model": 32},
-                            "gpu": {"perceptron_epochs": 10, "lm_n_train": 4096, "lm_eta": 0.1}},
+                            "gpu": {"perceptron_epochs": 500, "perceptron_outer_lr": 0.001, "lm_n_train": 4096, "lm_eta": 0.1}},
     "06_data_selection": {"smoke": {"samplers": ("random", "perplexity"), "keep_fractions": (0.4,)},
                           "cpu": {"n_stories": 1200, "askllm_variants": ("few_shot",), "n_clusters": 20},
                           "gpu": {"n_stories": 20_000, "n_clusters": 100, "askllm_batch_size": 32}},
