@@ -13,7 +13,6 @@ and printed and written as JSON with device, versions and the command.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import resource
 import sys
@@ -323,12 +322,14 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def write_report(report: dict, out: "str | None", stem: str) -> Path:
-    """A bench's JSON at ``out``, or under ``runs/bench/`` named by ``stem`` and the time of the run."""
+    """A bench's strict JSON (NaN as null) at ``out``, or under ``runs/bench/`` named by ``stem`` and the time
+    of the run."""
     from mini_lib.core.paths import runs_dir, write_text_atomic
+    from mini_lib.lab.notebook import to_json
 
     path = Path(out) if out else runs_dir() / "bench" / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, json.dumps(report, indent=2))
+    return write_text_atomic(path, to_json(report))
 
 
 def format_report(report: dict) -> str:
