@@ -80,13 +80,28 @@ def _ratio(key: str) -> Callable[[Any, Any], float]:
     return lambda full, cut: getattr(full, key) / getattr(cut, key)
 
 
-def _product_ratio(*keys: str) -> Callable[[Any, Any], float]:
-    def factor(full: Any, cut: Any) -> float:
-        out = 1.0
-        for key in keys:
-            out *= getattr(full, key) / getattr(cut, key)
-        return out
-    return factor
+# An adjoint backward run's cost in forward runs of the same T, on 2 CPU cores: the perceptron's closed-form
+# policy_gradient takes 2.2x its simulate (``benchmarks/bench_policy.py``); the LM's Hessian-vector product
+# takes 3.7 weighted gradients, and its desired gradient over K = N / 8 rows about 0.3 more
+BACKWARD_COST = {"perceptron": 1.2, "lm": 4.0}
+
+
+def _policy_units(prefix: str, settings: Any) -> float:
+    """One setting of notebook 05 in forward-run steps: T x (epochs x (forward + backward) + the conventional
+    and final runs + the long run + two contribution traces). Time is not T x epochs: at one epoch the long
+    run is most of the work."""
+    steps, epochs = getattr(settings, f"{prefix}_steps"), getattr(settings, f"{prefix}_epochs")
+    return steps * (epochs * (1 + BACKWARD_COST[prefix]) + 2 + getattr(settings, f"{prefix}_long_factor") + 2)
+
+
+def _policy_ratio(prefix: str) -> Callable[[Any, Any], float]:
+    return lambda full, cut: _policy_units(prefix, full) / _policy_units(prefix, cut)
+
+
+def _fits_units(settings: Any) -> float:
+    """``perceptron_fits_by_steps``: a policy optimisation and its two runs per T, no long run or traces."""
+    per_t = settings.perceptron_epochs * (1 + BACKWARD_COST["perceptron"]) + 2
+    return sum(steps * per_t for steps in settings.perceptron_fit_steps)
 
 
 def _steps_02(settings: SimpleVocabSettings) -> int:
@@ -135,11 +150,11 @@ ACCEPTANCE: dict[str, Acceptance] = {
          Phase("simulator fitting", "study.simulator_settings(", _ratio("fit_max_steps"), on="cell")),
     ),
     "05_optimal_learning": Acceptance(
-        {"perceptron_steps": 200, "perceptron_epochs": 1, "lm_steps": 20, "lm_epochs": 1, "lm_checkpoint_every": 10,
-         "lm_trace_every": 5, "retrain_steps": 20, "retrain_eval_every": 10},
-        (Phase("perceptron policy", "policy.perceptron_experiment(", _product_ratio("perceptron_steps", "perceptron_epochs"),
-               on="cell"),
-         Phase("LM policy", "policy.tiny_lm_experiment(", _product_ratio("lm_steps", "lm_epochs"), on="cell"),
+        {"perceptron_steps": 200, "perceptron_epochs": 1, "lm_steps": 20, "lm_epochs": 1, "lm_trace_every": 5, "retrain_steps": 20, "retrain_eval_every": 10},
+        (Phase("perceptron policy", "policy.perceptron_experiment(", _policy_ratio("perceptron"), on="cell"),
+         Phase("perceptron policies at other T", "policy.perceptron_fits_by_steps(",
+               lambda full, cut: _fits_units(full) / _fits_units(cut), on="cell"),
+         Phase("LM policy", "policy.tiny_lm_experiment(", _policy_ratio("lm"), on="cell"),
          Phase("re-training with the policy's weights", "/retrain/", _ratio("retrain_steps"))),
     ),
     "06_data_selection": Acceptance(
@@ -183,16 +198,22 @@ class NotebookAcceptance:
 
 def read_timing(roots: list[Path]) -> list[dict]:
     """One line per ``train()`` call that ran steps in a run folder under ``roots``, oldest first: the timing
-    its ``train_meta.json`` holds, with the folder and the call's shapes."""
+    its ``train_meta.json`` holds, with the folder and the call's shapes. K grid cells trained together each
+    hold the group's timing, so each line gets 1/K of its seconds and the group counts once."""
     lines = []
     for meta_file in (f for root in roots if root.is_dir() for f in root.rglob("train_meta.json")):
         meta = json.loads(meta_file.read_text())
-        timing = meta.get("timing") or {}
+        timing = dict(meta.get("timing") or {})
+        together = meta.get("trained_together", 1)
+        for key in ("wall_s", "step_s", "first_step_s"):
+            if timing.get(key) is not None:
+                timing[key] /= together
         if timing.get("steps_run"):
             lines.append((meta_file.stat().st_mtime, {
                 "run_dir": str(meta_file.parent.resolve()), "steps_planned": meta["config"]["steps"],
                 "batch_size": meta["config"]["batch_size"], "seq_len": meta.get("seq_len"),
-                "flops_per_token": meta.get("flops_per_token"), "device": meta.get("device"), **timing}))
+                "flops_per_token": meta.get("flops_per_token"), "device": meta.get("device"),
+                "trained_together": together, **timing}))
     return [line for _, line in sorted(lines, key=lambda pair: pair[0])]
 
 

@@ -127,3 +127,28 @@ def test_bench_part_measures_the_rows_and_batch_asked_for_and_records_the_shape(
     assert "Per step: 2 sequences of 64 tokens, fp32." in acc.markdown(report, None)
     with pytest.raises(acc.ConfigError, match="unknown bench rows"):
         acc.run_bench_part(out, 600, ("pythia-1m",), 4, rows=("ours",))
+
+
+def test_cells_trained_together_count_their_group_once(tmp_path):
+    timing = {"steps_run": 10, "first_step_s": 2.0, "step_s": 0.5, "wall_s": 8.0, "peak_gpu_gb": None}
+    for name, together in (("a", 2), ("b", 2), ("alone", 1)):
+        folder = tmp_path / "grid" / name
+        folder.mkdir(parents=True)
+        meta = {"config": {"steps": 10, "batch_size": 4}, "timing": timing, "trained_together": together}
+        (folder / "train_meta.json").write_text(json.dumps(meta))
+    lines = {line["run_dir"].rsplit("/", 1)[-1]: line for line in acc.read_timing([tmp_path])}
+    assert lines["a"]["wall_s"] + lines["b"]["wall_s"] == pytest.approx(8.0)  # one group of two: 8 s, not 16
+    assert lines["a"]["step_s"] == pytest.approx(0.25) and lines["alone"]["wall_s"] == pytest.approx(8.0)
+
+
+def test_policy_phases_scale_the_outer_epochs_not_the_long_run():
+    full = notebook_settings("05_optimal_learning", "gpu", {})
+    cut = notebook_settings("05_optimal_learning", "gpu", acc.ACCEPTANCE["05_optimal_learning"].overrides)
+    perceptron = next(p for p in acc.ACCEPTANCE["05_optimal_learning"].phases if p.name == "perceptron policy")
+    factor = perceptron.steps_factor(full, cut)
+    naive = (full.perceptron_steps * full.perceptron_epochs) / (cut.perceptron_steps * cut.perceptron_epochs)
+    assert factor < naive / 3  # at one outer epoch the cut run is mostly its long run, which 500 epochs do not repeat
+    forward_backward = 1 + acc.BACKWARD_COST["perceptron"]
+    assert factor == pytest.approx(
+        full.perceptron_steps * (full.perceptron_epochs * forward_backward + 4 + full.perceptron_long_factor)
+        / (cut.perceptron_steps * (cut.perceptron_epochs * forward_backward + 4 + cut.perceptron_long_factor)))
