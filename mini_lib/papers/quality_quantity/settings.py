@@ -47,6 +47,9 @@ class QualityQuantitySettings:
     # extra clean cells (all stories) trained for round(steps * fraction) steps, warmup scaled alike: the
     # clean learning curve that prices 25% duplication in lost steps (``duplication_as_lost_steps``)
     budget_fractions: tuple[float, ...] = (0.5, 0.75, 0.875)
+    # cells trained at once as one stacked model (``run_grid``'s fuse; each cell's numbers equal training it
+    # alone): on a GPU one 4-layer d-128 cell leaves it idle, and the 45 cells make 3 groups of 15
+    grid_fuse: int = 15
     corpus_path: str = ""
     corpus_name: str = "roneneldan/TinyStories"
     tier: str = "simple"
