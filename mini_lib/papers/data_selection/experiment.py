@@ -250,10 +250,11 @@ def run_selection_grid(
     seq_len: int,
     tasks: dict | None = None,
     seed: int = 0,
+    fuse: int = 1,
 ) -> SelectionRun:
     """Pre-train the ``large`` shape on every subset and on full data, and the ``small`` one on full data
     (the over-scaling reference), all on ``train_config.steps * batch_size * seq_len`` tokens; then
-    zero-shot evaluate every model."""
+    zero-shot evaluate every model. ``fuse``: same-shape models trained at once (``grid.run_grid``)."""
     from mini_lib.core.zero_shot import evaluate_tasks
 
     if (FULL, 1.0) not in subsets:
@@ -273,7 +274,7 @@ def run_selection_grid(
         cells.append(GridCell(name, {"model": size, "sampler": sampler, "keep_fraction": fraction},
                               lambda c=config: build_model(c, seed=seed), blocks, train_config, val_blocks,
                               keep_model=tasks is not None))
-    grid = run_grid(cells, run_dir)
+    grid = run_grid(cells, run_dir, fuse=fuse)
     summary = grid.summary.merge(pd.DataFrame([{"name": k, **v} for k, v in info.items()])
                                  .drop(columns=["model", "sampler", "keep_fraction"]), on="name")
     zero = []
@@ -349,7 +350,7 @@ def sweep_subsets(scores: CorpusScores, corpus: SelectionCorpus, aurocs: Sequenc
 def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, val_blocks, run_dir: "str | Path", *,
                      aurocs: Sequence[float], keep_fraction: float, density_fraction: float, seeds: Sequence[int],
                      large: ModelShape, small: ModelShape, train_config: TrainConfig, seq_len: int,
-                     sketch: SketchConfig = SketchConfig()) -> pd.DataFrame:
+                     sketch: SketchConfig = SketchConfig(), fuse: int = 1) -> pd.DataFrame:
     """Train every kept set of ``sweep_subsets`` once per seed (seed = model init, data order and the
     synthetic scorers' noise); one row per model with ``seed`` and ``scorer_auroc`` (NaN: no scorer).
     Only the final validation loss counts here, so periodic evaluation is switched off."""
@@ -363,6 +364,6 @@ def run_scorer_sweep(corpus: SelectionCorpus, scores: CorpusScores, tokenizer, v
                                        seed=seed, sketch=sketch)
         run = run_selection_grid(corpus, subsets, tokenizer, val_blocks, Path(run_dir) / f"seed{seed}", large=large,
                                  small=small, train_config=replace(train_config, seed=seed, eval_every=0), seq_len=seq_len,
-                                 seed=seed)
+                                 seed=seed, fuse=fuse)
         frames.append(run.summary.assign(seed=seed, scorer_auroc=run.summary["sampler"].map(auroc)))
     return pd.concat(frames, ignore_index=True)

@@ -64,6 +64,9 @@ class DataSelectionSettings:
     sweep_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     sweep_keep_fraction: float = 0.2  # the paper's headline fraction
     sweep_density_fraction: float = 0.8  # Density's best fraction in the one-seed grid
+    # same-shape models trained at once as one stacked model (``run_grid``'s fuse; each model's numbers equal
+    # training it alone): the gpu grid's 31 large models make two groups
+    grid_fuse: int = 16
     kde_bandwidth: float = 0.5
     sketch_hashes: int = 1024  # the SketchConfig default: Spearman ~0.9 against the exact KDE on real text
     sketch_buckets: int = 4096
