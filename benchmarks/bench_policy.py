@@ -11,7 +11,7 @@ rounds and keeping each row's best:
 
 Beside the seconds it counts the tensor operations dispatched per step (each one a kernel launch on a GPU,
 where these small steps wait on the host), and checks each pair computes the same gradient. Run
-``.venv/bin/python -m benchmarks.bench_policy --out benchmarks/results/policy-cpu.json``.
+``.venv/bin/python -m benchmarks.bench_policy [--device cuda] --out benchmarks/results/policy-cpu.json``.
 """
 
 import argparse
@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from mini_lib.core.hardware import resolve_device
 from mini_lib.lab.bench import versions, write_report
 from mini_lib.papers.optimal_learning.perceptron import PerceptronSetup, make_perceptron_task
 from mini_lib.papers.optimal_learning.problem import PolicyProblem
@@ -51,15 +52,23 @@ def ops_per_step(run: Callable[[], object], steps: int) -> float:
     return sum(counter.ops.values()) / steps
 
 
-def best_seconds_per_step(runs: dict[str, Callable[[], object]], steps: int, rounds: int) -> dict[str, float]:
-    """Each run's best time over ``rounds`` alternating rounds (after one warm-up call), per inner step."""
+def best_seconds_per_step(runs: dict[str, Callable[[], object]], steps: int, rounds: int,
+                          device: torch.device) -> dict[str, float]:
+    """Each run's best time over ``rounds`` alternating rounds (after one warm-up call), per inner step; on a
+    GPU each timing waits for the queued kernels."""
+    def finish() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     for run in runs.values():
         run()
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(rounds):
         for name, run in runs.items():
+            finish()
             start = time.perf_counter()
             run()
+            finish()
             best[name] = min(best[name], time.perf_counter() - start)
     return {name: seconds / steps for name, seconds in best.items()}
 
@@ -73,16 +82,16 @@ def _relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max())
 
 
-def perceptron_rows(steps: int, rounds: int, eta: float = 0.1) -> dict:
+def perceptron_rows(steps: int, rounds: int, device: torch.device, eta: float = 0.1) -> dict:
     """Closed form against torch.func on the paper's perceptron: seconds and operations per inner step."""
-    closed = make_perceptron_task(PerceptronSetup()).problem
+    closed = make_perceptron_task(PerceptronSetup()).problem.to(device)
     autodiff = dataclasses.replace(closed, closed_form=None)
-    gamma = _near_uniform_policy(steps, closed.n_train)
+    gamma = _near_uniform_policy(steps, closed.n_train).to(device)
     runs: dict[str, Callable[[], object]] = {}
     for name, problem in (("closed form", closed), ("torch.func", autodiff)):
         runs[f"simulate {name}"] = lambda p=problem: simulate(p, eta, gamma)
         runs[f"policy_gradient {name}"] = lambda p=problem: policy_gradient(p, gamma, eta)
-    seconds = best_seconds_per_step(runs, steps, rounds)
+    seconds = best_seconds_per_step(runs, steps, rounds, device)
     rows = {name: {"seconds_per_step": seconds[name], "ops_per_step": ops_per_step(run, steps)}
             for name, run in runs.items()}
     difference = _relative_difference(policy_gradient(closed, gamma, eta).grad, policy_gradient(autodiff, gamma, eta).grad)
@@ -96,16 +105,18 @@ def perceptron_rows(steps: int, rounds: int, eta: float = 0.1) -> dict:
     }
 
 
-def lm_rows(n_train: int, steps: int, every: int, vocab_size: int, rounds: int, eta: float = 0.1) -> dict:
+def lm_rows(n_train: int, steps: int, every: int, vocab_size: int, rounds: int, device: torch.device,
+            eta: float = 0.1) -> dict:
     """The tiny LM's policy gradient keeping every theta_t against a checkpoint every ``every`` steps."""
     config = TinyLMConfig(vocab_size=vocab_size)
     generator = torch.Generator().manual_seed(0)
     tokens = torch.randint(0, vocab_size, (n_train + 16, config.seq_len + 1), generator=generator)
-    problem: PolicyProblem = make_tiny_lm_problem(tokens[:n_train], tokens[n_train:], config, chunk_size=n_train)
-    gamma = _near_uniform_policy(steps, n_train)
+    problem: PolicyProblem = make_tiny_lm_problem(tokens[:n_train], tokens[n_train:], config,
+                                                  chunk_size=n_train).to(device)
+    gamma = _near_uniform_policy(steps, n_train).to(device)
     runs = {"keep every theta_t": lambda: policy_gradient(problem, gamma, eta),
             f"checkpoint every {every}, replay": lambda: policy_gradient(problem, gamma, eta, checkpoint_every=every)}
-    seconds = best_seconds_per_step(runs, steps, rounds)
+    seconds = best_seconds_per_step(runs, steps, rounds, device)
     kept, replayed = (policy_gradient(problem, gamma, eta, checkpoint_every=k) for k in (None, every))
     return {
         "shape": f"2 layers, d 128, 8 heads, 64 tokens, |V| {vocab_size}, N {n_train}", "steps": steps,
@@ -143,11 +154,14 @@ def main(argv: list[str] | None = None) -> dict:
                         help="checkpoint interval compared with keeping all (6 of 6 steps: all but theta_0 replayed)")
     parser.add_argument("--lm-vocab", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--out", default=None, help="JSON path (default: runs/bench/policy-<time>.json)")
     args = parser.parse_args(argv)
-    report = {"bench": "policy", "device": "cpu", "threads": torch.get_num_threads(), "versions": versions(),
-              "perceptron": perceptron_rows(args.steps, args.rounds),
-              "tiny_lm": lm_rows(args.lm_n, args.lm_steps, args.lm_every, args.lm_vocab, args.rounds)}
+    device = torch.device(resolve_device(args.device))
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    report = {"bench": "policy", "device": name, "threads": torch.get_num_threads(), "versions": versions(),
+              "perceptron": perceptron_rows(args.steps, args.rounds, device),
+              "tiny_lm": lm_rows(args.lm_n, args.lm_steps, args.lm_every, args.lm_vocab, args.rounds, device)}
     print(format_report(report))
     print(f"wrote {write_report(report, args.out, 'policy')}")
     return report

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+import torch
 
 from benchmarks import bench_policy, perceptron_official
+from mini_lib.core.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -13,7 +15,7 @@ def test_bench_policy_compares_closed_form_with_torch_func_and_kept_with_replaye
     out = tmp_path / "policy.json"
     report = bench_policy.main(["--steps", "4", "--lm-n", "4", "--lm-steps", "2", "--lm-every", "2",
                                 "--lm-vocab", "300", "--rounds", "1", "--out", str(out)])
-    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report)) and report["device"] == "cpu"
     perceptron, lm = report["perceptron"], report["tiny_lm"]
     rows = perceptron["rows"]
     assert rows["policy_gradient closed form"]["ops_per_step"] < rows["policy_gradient torch.func"]["ops_per_step"] / 3
@@ -37,3 +39,10 @@ def test_perceptron_official_runs_the_profile_schedule_and_writes_strict_json(tm
     assert len(report["headline"]["objective_history"]) == 3
     assert [row["T"] for row in report["fits_by_steps"]] == [10, 10]
     assert "speed-up" in capsys.readouterr().out
+
+
+def test_bench_policy_refuses_a_gpu_it_cannot_see():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    with pytest.raises(ConfigError, match="no GPU is visible"):
+        bench_policy.main(["--device", "cuda", "--steps", "2", "--rounds", "1"])
