@@ -86,12 +86,17 @@ def _ratio(key: str) -> Callable[[Any, Any], float]:
 BACKWARD_COST = {"perceptron": 1.2, "lm": 4.0}
 
 
+def _optimisation_runs(prefix: str, settings: Any) -> float:
+    """A policy optimisation in forward runs of its T steps: a forward and a backward run per outer epoch, then
+    the conventional and the final run."""
+    return getattr(settings, f"{prefix}_epochs") * (1 + BACKWARD_COST[prefix]) + 2
+
+
 def _policy_units(prefix: str, settings: Any) -> float:
-    """One setting of notebook 05 in forward-run steps: T x (epochs x (forward + backward) + the conventional
-    and final runs + the long run + two contribution traces). Time is not T x epochs: at one epoch the long
-    run is most of the work."""
-    steps, epochs = getattr(settings, f"{prefix}_steps"), getattr(settings, f"{prefix}_epochs")
-    return steps * (epochs * (1 + BACKWARD_COST[prefix]) + 2 + getattr(settings, f"{prefix}_long_factor") + 2)
+    """One setting of notebook 05 in forward-run steps: T x (the optimisation + the long run + two contribution
+    traces). Time is not T x epochs: at one epoch the long run is most of the work."""
+    runs = _optimisation_runs(prefix, settings) + getattr(settings, f"{prefix}_long_factor") + 2
+    return getattr(settings, f"{prefix}_steps") * runs
 
 
 def _policy_ratio(prefix: str) -> Callable[[Any, Any], float]:
@@ -99,9 +104,8 @@ def _policy_ratio(prefix: str) -> Callable[[Any, Any], float]:
 
 
 def _fits_units(settings: Any) -> float:
-    """``perceptron_fits_by_steps``: a policy optimisation and its two runs per T, no long run or traces."""
-    per_t = settings.perceptron_epochs * (1 + BACKWARD_COST["perceptron"]) + 2
-    return sum(steps * per_t for steps in settings.perceptron_fit_steps)
+    """``perceptron_fits_by_steps``: one optimisation per T, no long run or traces."""
+    return sum(settings.perceptron_fit_steps) * _optimisation_runs("perceptron", settings)
 
 
 def _steps_02(settings: SimpleVocabSettings) -> int:
@@ -150,7 +154,8 @@ ACCEPTANCE: dict[str, Acceptance] = {
          Phase("simulator fitting", "study.simulator_settings(", _ratio("fit_max_steps"), on="cell")),
     ),
     "05_optimal_learning": Acceptance(
-        {"perceptron_steps": 200, "perceptron_epochs": 1, "lm_steps": 20, "lm_epochs": 1, "lm_trace_every": 5, "retrain_steps": 20, "retrain_eval_every": 10},
+        {"perceptron_steps": 200, "perceptron_epochs": 1, "lm_steps": 20, "lm_epochs": 1, "lm_trace_every": 5,
+         "retrain_steps": 20, "retrain_eval_every": 10},
         (Phase("perceptron policy", "policy.perceptron_experiment(", _policy_ratio("perceptron"), on="cell"),
          Phase("perceptron policies at other T", "policy.perceptron_fits_by_steps(",
                lambda full, cut: _fits_units(full) / _fits_units(cut), on="cell"),

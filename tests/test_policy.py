@@ -216,7 +216,7 @@ class _CountHostSyncs(TorchDispatchMode):
 
 
 @pytest.mark.parametrize("setting", ["perceptron", "tiny_lm"])
-def test_an_outer_epoch_waits_on_the_device_once_whatever_t(setting):
+def test_host_syncs_per_outer_epoch_do_not_grow_with_t(setting):
     """On a GPU a host sync per inner step would stall the kernel queue: an epoch reads J and checks that the
     stepped policy is finite, then one more read of the final J, however many inner steps T there are."""
     if setting == "perceptron":

@@ -57,7 +57,8 @@ def perceptron_losses(theta: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 class LogisticDerivatives:
-    """``perceptron_losses``' derivatives in closed form (``problem.ClosedFormDerivatives``)."""
+    """``perceptron_losses``' derivatives in closed form (``problem.ClosedFormDerivatives``). They take the whole
+    data at once, whatever ``chunk_size`` says: beside the N x D inputs themselves, they hold only vectors of N."""
 
     def weighted_train_grad(self, problem: PolicyProblem, theta: Tensor, weights: Tensor) -> Tensor:
         x, y = problem.train

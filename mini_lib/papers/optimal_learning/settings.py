@@ -12,12 +12,12 @@ class OptimalLearningSettings:
     """05_optimal_learning (arXiv 2402.17759): learned policies for the Perceptron and a tiny LM.
 
     Defaults (gpu) are the paper's Perceptron (D 128, N 4096, K 512, eta 0.1, T 2000) with its official outer
-    schedule (500 epochs at outer lr 0.001, about 2 ms per outer step on 2 CPU cores with the closed-form
-    derivatives) and its Transformer shape (2 layers, d 128, 8 heads, 64 tokens, 5K vocabulary, eta 0.1) at
-    N 4096 and T 1000 (paper: N 16384, T 4000); smoke and cpu shrink sizes, steps and outer epochs. Outer
-    learning rates: about 1000 / N converges in a few epochs (the cpu perceptron's 0.25 for 5), and the LM
-    at eta 1 takes about 300 / N (larger makes J rise). At eta 1 a d 64 model already makes the outer steps
-    erratic (J rises after a step even at 0.8), so the CPU profiles keep d 32; gpu uses the paper's eta 0.1.
+    schedule (500 epochs at outer lr 0.001, affordable with its closed-form derivatives) and its Transformer
+    shape (2 layers, d 128, 8 heads, 64 tokens, 5K vocabulary, eta 0.1) at N 4096 and T 1000 (paper: N 16384,
+    T 4000); smoke and cpu shrink sizes, steps and outer epochs. Outer learning rates: about 1000 / N converges
+    in a few epochs (the cpu perceptron's 0.25 for 5), and the LM at eta 1 takes about 300 / N (larger makes J
+    rise). At eta 1 a d 64 model already makes the outer steps erratic (J rises after a step even at 0.8), so
+    the CPU profiles keep d 32; gpu uses the paper's eta 0.1.
     """
 
     perceptron_n_train: int = 4096
